@@ -1,0 +1,37 @@
+# One command each: `make demo`, `make test`, `make lab`.
+# Each creates .venv and installs into it when needed; a second run installs nothing
+# (the stamp file is newer than pyproject.toml).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: demo test lab notebooks venv clean-runs
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev]"
+	@touch $(STAMP)
+
+# Synthesize labelled clips, log-mel them, invert with Griffin-Lim; outputs under runs/demo/.
+demo: $(STAMP)
+	$(VENV)/bin/minidcae demo --out runs/demo
+
+# Unit tests and strict nbval over notebooks/ (pytest settings live in pyproject.toml).
+# The notebooks' committed outputs come from the ci profile, so tests run under it.
+test: $(STAMP)
+	MINIDCAE_PROFILE=ci TQDM_DISABLE=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+# Re-execute every notebook in place, top to bottom, under the ci profile (what nbval checks).
+notebooks: $(STAMP)
+	MINIDCAE_PROFILE=ci TQDM_DISABLE=1 $(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+clean-runs:
+	rm -rf runs
