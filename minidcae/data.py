@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from torch.utils.data import Dataset
 
 from .audio import AUDIO_SUFFIXES, load_audio, log_mel
 from .config import DATA_SAMPLES, DEFAULT_MEL, MelConfig
+from .files import atomic_write
 from .synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, draw_labels, synth_clip
 
 
@@ -48,15 +48,7 @@ class MelCache:
         if path.exists():
             return load_file(path)["mel"]
         mel = compute().contiguous()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            save_file({"mel": mel}, tmp)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        atomic_write(path, lambda tmp: save_file({"mel": mel}, tmp))
         return mel
 
 

@@ -6,9 +6,6 @@ Writes WAVs, PNG figures and metrics.json under the output folder and prints a t
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from .audio import griffin_lim, load_audio, log_mel, save_audio  # noqa: E402
+from .checkpoint import write_json  # noqa: E402
 from .config import DATA_SAMPLES, Profile  # noqa: E402
 from .data import bundled_clips  # noqa: E402
 from .metrics import reconstruction_report  # noqa: E402
@@ -66,7 +64,7 @@ def run_demo(out_dir, profile: Profile) -> dict:
     mean = {k: sum(r[k] for r in results.values()) / len(results) for k in COLUMNS}
     report = {"profile": profile.name, "griffin_lim_iters": profile.griffin_lim_iters,
               "seconds": round(seconds, 2), "clips": results, "mean": mean}
-    _write_json(out / "metrics.json", report)
+    write_json(out / "metrics.json", report)
     print_table(results, mean)
     print(f"wrote {len(results) * 2} WAVs, 1 figure and metrics.json to {out} in {seconds:.1f} s")
     return report
@@ -79,10 +77,3 @@ def print_table(results: dict, mean: dict) -> None:
     for name, r in list(results.items()) + [("mean", mean)]:
         print(f"{name:32s} {r['log_mel_l1_db']:9.2f} {r['mr_stft']:8.3f} "
               f"{r['spectral_convergence']:6.3f} {r['si_sdr_db']:7.1f}")
-
-
-def _write_json(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)

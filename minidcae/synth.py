@@ -13,12 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import numbers
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from .files import atomic_write
 
 INSTRUMENTS = ("piano", "violin", "guitar", "flute", "organ", "bass")
 MODES = ("major", "minor")
@@ -300,27 +301,15 @@ def write_dataset(out_dir, n: int, seconds: float, seed: int,
     for i in range(n):
         audio, labels = synth_clip(seed + i, seconds, sample_rate)
         path = out_dir / f"clip_{i:05d}.wav"
-        _write_atomically(path, lambda tmp: sf.write(tmp, audio, sample_rate,
-                                                     subtype="PCM_16", format="WAV"))
+        atomic_write(path, lambda tmp: sf.write(tmp, audio, sample_rate, subtype="PCM_16", format="WAV"))
         paths.append(path)
         rows.append({"file": path.name, **labels.as_row()})
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    _write_atomically(out_dir / "metadata.csv",
-                      lambda tmp: tmp.write_bytes(table.getvalue().encode("utf-8")))
+    atomic_write(out_dir / "metadata.csv", lambda tmp: Path(tmp).write_bytes(table.getvalue().encode("utf-8")))
     return paths
-
-
-def _write_atomically(path: Path, write) -> None:
-    """Call write(tmp) on a temporary name beside `path`, then rename: never a half file."""
-    tmp = path.with_name(path.name + ".part")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _merge_close(times, tolerance: float = 1e-3) -> tuple[float, ...]:
