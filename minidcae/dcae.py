@@ -1,0 +1,185 @@
+"""The deep compressed autoencoder (DCAE): a fully convolutional encoder and decoder over log-mels.
+
+DC-AE's idea, residual autoencoding: every down block adds a parameter-free shortcut that moves
+space into channels (pixel-unshuffle, then average channel groups to the new width), and every
+up block adds the reverse (repeat channels, pixel-shuffle). The convolutions only learn what the
+shortcut misses, so a deep, strongly compressing network still trains quickly.
+
+    x (B, 1, 64, T) -> encoder -> h (B, C_lat * k, 64 / ff, T / tf) -> bottleneck -> z -> decoder -> x_hat
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import rearrange
+
+from .bottleneck import make_bottleneck
+from .config import DEFAULT_DCAE, DCAEConfig
+
+
+def match_channels(h: torch.Tensor, channels: int) -> torch.Tensor:
+    """Average neighbouring channel groups down to `channels`, or repeat each channel up to it."""
+    c = h.shape[1]
+    if c == channels:
+        return h
+    if c > channels:
+        return rearrange(h, "b (o g) f t -> b o g f t", o=channels).mean(dim=2)  # (B, channels, F, T)
+    return h.repeat_interleave(channels // c, dim=1)  # (B, channels, F, T)
+
+
+def space_to_channel(x: torch.Tensor, sf: int, st: int, channels: int) -> torch.Tensor:
+    """DC-AE's down shortcut: (B, C, F, T) -> (B, channels, F / sf, T / st), no parameters."""
+    h = rearrange(x, "b c (f sf) (t st) -> b (c sf st) f t", sf=sf, st=st)  # (B, C sf st, F/sf, T/st)
+    return match_channels(h, channels)
+
+
+def channel_to_space(x: torch.Tensor, sf: int, st: int, channels: int) -> torch.Tensor:
+    """DC-AE's up shortcut: (B, C, F, T) -> (B, channels, F sf, T st), no parameters."""
+    h = match_channels(x, channels * sf * st)  # (B, channels sf st, F, T)
+    return rearrange(h, "b (c sf st) f t -> b c (f sf) (t st)", sf=sf, st=st)
+
+
+def norm(channels: int) -> nn.GroupNorm:
+    return nn.GroupNorm(min(8, channels), channels)
+
+
+class ResBlock(nn.Module):
+    """x + conv(silu(norm(conv(silu(norm(x))))))"""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(norm(channels), nn.SiLU(), nn.Conv2d(channels, channels, 3, padding=1),
+                                  norm(channels), nn.SiLU(), nn.Conv2d(channels, channels, 3, padding=1))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class Down(nn.Module):
+    """Strided conv to the next width, plus the space-to-channel shortcut."""
+
+    def __init__(self, c_in: int, c_out: int, sf: int, st: int, shortcut: bool):
+        super().__init__()
+        self.sf, self.st, self.c_out, self.shortcut = sf, st, c_out, shortcut
+        self.conv = nn.Conv2d(c_in, c_out, 3, stride=(sf, st), padding=1)
+
+    def forward(self, x):  # (B, c_in, F, T) -> (B, c_out, F / sf, T / st)
+        y = self.conv(x)
+        return y + space_to_channel(x, self.sf, self.st, self.c_out) if self.shortcut else y
+
+
+class Up(nn.Module):
+    """Conv to c_out * sf * st channels, pixel-shuffle, plus the channel-to-space shortcut."""
+
+    def __init__(self, c_in: int, c_out: int, sf: int, st: int, shortcut: bool):
+        super().__init__()
+        self.sf, self.st, self.c_out, self.shortcut = sf, st, c_out, shortcut
+        self.conv = nn.Conv2d(c_in, c_out * sf * st, 3, padding=1)
+
+    def forward(self, x):  # (B, c_in, F, T) -> (B, c_out, F sf, T st)
+        y = rearrange(self.conv(x), "b (c sf st) f t -> b c (f sf) (t st)", sf=self.sf, st=self.st)
+        return y + channel_to_space(x, self.sf, self.st, self.c_out) if self.shortcut else y
+
+
+def level_factors(cfg: DCAEConfig) -> list[tuple[int, int]]:
+    """(freq, time) downsampling between level i and i + 1: 2 while the factor allows, else 1."""
+    for name, factor in (("time_factor", cfg.time_factor), ("freq_factor", cfg.freq_factor)):
+        if factor not in (1, 2, 4, 8, 16):
+            raise ValueError(f"{name} must be 1, 2, 4, 8 or 16, got {factor}")
+        if factor > 2 ** (len(cfg.widths) - 1):
+            raise ValueError(f"{name}={factor} needs at least {int(math.log2(factor)) + 1} widths, "
+                             f"got {len(cfg.widths)}: {cfg.widths}")
+    n_t, n_f = int(math.log2(cfg.time_factor)), int(math.log2(cfg.freq_factor))
+    return [(2 if i < n_f else 1, 2 if i < n_t else 1) for i in range(len(cfg.widths) - 1)]
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg: DCAEConfig, out_channels: int):
+        super().__init__()
+        w, self.shortcuts, self.out_channels = cfg.widths, cfg.shortcuts, out_channels
+        self.conv_in = nn.Conv2d(cfg.in_channels, w[0], 3, padding=1)
+        self.levels = nn.Sequential(*[
+            nn.Sequential(*[ResBlock(w[i]) for _ in range(cfg.blocks_per_level)], Down(w[i], w[i + 1], sf, st, cfg.shortcuts))
+            for i, (sf, st) in enumerate(level_factors(cfg))])
+        self.last = nn.Sequential(*[ResBlock(w[-1]) for _ in range(cfg.blocks_per_level)], norm(w[-1]), nn.SiLU())
+        self.conv_out = nn.Conv2d(w[-1], out_channels, 3, padding=1)
+
+    def forward(self, x):  # (B, in_channels, F, T) -> (B, out_channels, F / ff, T / tf)
+        h = self.last(self.levels(self.conv_in(x)))  # (B, w[-1], F / ff, T / tf)
+        y = self.conv_out(h)
+        return y + match_channels(h, self.out_channels) if self.shortcuts else y
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg: DCAEConfig):
+        super().__init__()
+        w, self.shortcuts, self.width = cfg.widths, cfg.shortcuts, cfg.widths[-1]
+        self.conv_in = nn.Conv2d(cfg.latent_channels, w[-1], 3, padding=1)
+        self.first = nn.Sequential(*[ResBlock(w[-1]) for _ in range(cfg.blocks_per_level)])
+        self.levels = nn.Sequential(*[
+            nn.Sequential(Up(w[i + 1], w[i], sf, st, cfg.shortcuts), *[ResBlock(w[i]) for _ in range(cfg.blocks_per_level)])
+            for i, (sf, st) in reversed(list(enumerate(level_factors(cfg))))])
+        self.head = nn.Sequential(norm(w[0]), nn.SiLU(), nn.Conv2d(w[0], cfg.in_channels, 3, padding=1))
+
+    def forward(self, z):  # (B, latent_channels, F / ff, T / tf) -> (B, in_channels, F, T)
+        h = self.conv_in(z)
+        h = h + match_channels(z, self.width) if self.shortcuts else h  # (B, w[-1], F / ff, T / tf)
+        return self.head(self.levels(self.first(h)))
+
+
+class DCAE(nn.Module):
+    """Encoder, bottleneck, decoder; any number of frames (padded to a multiple, cropped back)."""
+
+    def __init__(self, cfg: DCAEConfig = DEFAULT_DCAE):
+        super().__init__()
+        self.cfg = cfg
+        self.bottleneck = make_bottleneck(cfg.bottleneck, cfg.latent_channels, cfg.kl_weight, cfg.codebook_size)
+        self.encoder = Encoder(cfg, cfg.latent_channels * self.bottleneck.in_factor)
+        self.decoder = Decoder(cfg)
+        # Per-channel statistics of the latents, filled in after training (see compute_latent_stats),
+        # so a diffusion model can work on z_norm = (z - mean) / std, as ACE-Step normalises its latents.
+        self.register_buffer("latent_mean", torch.zeros(cfg.latent_channels))
+        self.register_buffer("latent_std", torch.ones(cfg.latent_channels))
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        """Pad mels and frames up to multiples of the factors with -1 (about silence)."""
+        f_pad, t_pad = -x.shape[-2] % self.cfg.freq_factor, -x.shape[-1] % self.cfg.time_factor
+        return F.pad(x, (0, t_pad, 0, f_pad), value=-1.0)  # (B, C, F', T')
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, F, T) -> the deterministic latent (B, latent_channels, F' / ff, T' / tf)."""
+        return self.bottleneck.mode(self.encoder(self.pad(x)))
+
+    def decode(self, z: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
+        """Latent -> log-mel; `shape` = (mels, frames) crops the padding away."""
+        x = self.decoder(z)  # (B, C, F', T')
+        return x[..., : shape[0], : shape[1]] if shape else x
+
+    def forward(self, x: torch.Tensor):
+        """Reconstruct x; returns (x_hat, aux) where aux holds the bottleneck's loss and figures."""
+        h = self.encoder(self.pad(x))  # (B, C_lat * k, F' / ff, T' / tf)
+        z, aux = self.bottleneck(h)  # (B, C_lat, F' / ff, T' / tf)
+        return self.decode(z, x.shape[-2:]), aux
+
+    def normalize_latent(self, z: torch.Tensor) -> torch.Tensor:
+        return (z - self.latent_mean[:, None, None]) / self.latent_std[:, None, None]
+
+    def denormalize_latent(self, z: torch.Tensor) -> torch.Tensor:
+        return z * self.latent_std[:, None, None] + self.latent_mean[:, None, None]
+
+
+@torch.no_grad()
+def compute_latent_stats(model: DCAE, mels) -> None:
+    """Set the model's per-channel latent mean and std from an iterable of (B, C, F, T) batches."""
+    zs = [rearrange(model.encode(x), "b c f t -> c (b f t)") for x in mels]
+    z = torch.cat(zs, dim=1)  # (C, N)
+    model.latent_mean.copy_(z.mean(dim=1))
+    model.latent_std.copy_(z.std(dim=1).clamp(min=1e-5))
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
