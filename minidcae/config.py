@@ -21,6 +21,8 @@ PROFILE_NAMES = ("ci", "cpu", "gpu")
 
 # The bundled real clips and checkpoints (present in a clone of the repository).
 DATA_SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
+SHIPPED_DCAE = DATA_SAMPLES / "checkpoints" / "dcae_t8.safetensors"                 # phase one + two
+SHIPPED_DCAE_PHASE1 = DATA_SAMPLES / "checkpoints" / "dcae_t8_phase1.safetensors"   # phase one only
 
 
 @dataclass(frozen=True)
@@ -77,20 +79,100 @@ ACE_STEP_MEL = MelConfig(
 
 
 @dataclass(frozen=True)
+class DCAEConfig:
+    """A deep compressed autoencoder over (batch, channels, mels, frames) log-mel images.
+
+    widths[i] is the width at level i; between consecutive levels the image shrinks by 2 in time
+    while the time factor allows it, and by 2 in frequency while the frequency factor allows it.
+    """
+
+    in_channels: int = 1
+    widths: tuple[int, ...] = (16, 32, 64, 128)
+    blocks_per_level: int = 1
+    time_factor: int = 8         # latent frames = mel frames / time_factor (1, 2, 4, 8 or 16)
+    freq_factor: int = 4         # latent rows = mel bands / freq_factor
+    latent_channels: int = 8
+    bottleneck: str = "plain"    # plain, kl or vq
+    kl_weight: float = 1e-4
+    codebook_size: int = 256
+    shortcuts: bool = True       # DC-AE's space-to-channel / channel-to-space residuals
+
+    def compression(self, n_mels: int) -> float:
+        """How many times fewer numbers the latent holds than the mel (per input channel set)."""
+        return (self.in_channels * n_mels * self.time_factor * self.freq_factor) / (self.latent_channels * n_mels)
+
+
+# The CPU-sized default: 8x in time, 4x in frequency, 8 channels (4x fewer numbers than the mel).
+DEFAULT_DCAE = DCAEConfig()
+# ACE-Step's latent geometry, f8 in time and frequency with 8 channels, at a width a CPU can train.
+ACE_GEOMETRY_DCAE = DCAEConfig(widths=(16, 32, 64, 128), time_factor=8, freq_factor=8, latent_channels=8)
+# The same geometry at ACE-Step's widths (128/256/512/1024) on stereo: built to compare, not trained.
+# (ACE-Step's last stage uses linear attention; here every stage is convolutional.)
+ACE_FULL_DCAE = DCAEConfig(in_channels=2, widths=(128, 256, 512, 1024), blocks_per_level=2,
+                           time_factor=8, freq_factor=8, latent_channels=8)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one training run goes; every model in the course trains through minidcae.train."""
+
+    steps: int = 200
+    batch_size: int = 16
+    crop_frames: int = 128       # frames per training crop (128 frames = 1.5 s at the default hop)
+    lr: float = 1e-3
+    min_lr_ratio: float = 0.1    # cosine decay from lr to lr * min_lr_ratio over the run (1 = constant)
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ema_decay: float = 0.0       # 0 = no EMA copy; 0.999 keeps a slow average of the weights
+    bf16: bool = True            # autocast to bfloat16 on CUDA (ignored on CPU)
+    log_every: int = 10
+    checkpoint_every: int = 100
+    seed: int = 0
+    recon_loss: str = "l1"       # l1 or l2 on the normalised log-mel
+    mr_weight: float = 1.0       # multi-resolution mel loss weight
+    adv_steps: int = 0           # phase two: encoder frozen, decoder trained with PatchGAN losses added
+    adv_lr: float = 2e-4         # phase two's learning rate: a gentle fine-tune of the decoder
+    adv_weight: float = 0.1      # hinge generator loss weight in phase two
+    fm_weight: float = 2.0       # feature matching weight in phase two
+    n_clips: int = 256           # synthetic training clips
+    clip_seconds: float = 4.0
+
+
+@dataclass(frozen=True)
 class Profile:
     """How much work each notebook and command does. Later chapters add their own sizes."""
 
     name: str
-    n_clips: int             # synthetic clips in the demo and in small training sets
+    n_clips: int             # synthetic clips in the demo
     clip_seconds: float      # length of each synthetic clip
     griffin_lim_iters: int   # Griffin-Lim iterations when inverting a log-mel
+    article_train: TrainConfig   # notebook 01: the seed article's autoencoder
+    ae_train: TrainConfig        # notebooks 02-03 and `minidcae train-ae`: the DCAE
+    ae: DCAEConfig = DEFAULT_DCAE
     mel: MelConfig = DEFAULT_MEL
 
 
 PROFILES = {
-    "ci": Profile("ci", n_clips=6, clip_seconds=3.0, griffin_lim_iters=32),
-    "cpu": Profile("cpu", n_clips=64, clip_seconds=4.0, griffin_lim_iters=64),
-    "gpu": Profile("gpu", n_clips=1024, clip_seconds=6.0, griffin_lim_iters=64),
+    # ci: seconds per training run on 2 CPU cores (about 10 GFLOP/s), so the course fits in minutes
+    "ci": Profile("ci", n_clips=6, clip_seconds=3.0, griffin_lim_iters=32,
+                  article_train=TrainConfig(steps=60, batch_size=8, crop_frames=64, lr=2e-3, log_every=5,
+                                            n_clips=32, clip_seconds=2.0),
+                  ae_train=TrainConfig(steps=40, batch_size=8, crop_frames=128, lr=2e-3, log_every=5,
+                                       checkpoint_every=20, n_clips=32, clip_seconds=3.0)),
+    # cpu: a laptop hears a real reconstruction after about a quarter of an hour
+    "cpu": Profile("cpu", n_clips=64, clip_seconds=4.0, griffin_lim_iters=64,
+                   article_train=TrainConfig(steps=600, batch_size=16, crop_frames=64, lr=2e-3, log_every=20,
+                                             n_clips=256, clip_seconds=3.0),
+                   ae_train=TrainConfig(steps=1500, batch_size=16, crop_frames=128, lr=2e-3, log_every=20,
+                                        checkpoint_every=100, ema_decay=0.999, n_clips=512, clip_seconds=4.0,
+                                        adv_steps=300)),
+    # gpu: real training on one GPU
+    "gpu": Profile("gpu", n_clips=1024, clip_seconds=6.0, griffin_lim_iters=64,
+                   article_train=TrainConfig(steps=3000, batch_size=64, crop_frames=64, lr=2e-3, log_every=50,
+                                             n_clips=2048, clip_seconds=4.0),
+                   ae_train=TrainConfig(steps=20000, batch_size=64, crop_frames=256, lr=1e-3, log_every=100,
+                                        checkpoint_every=1000, ema_decay=0.999, n_clips=8192, clip_seconds=6.0,
+                                        adv_steps=4000)),
 }
 
 

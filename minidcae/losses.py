@@ -1,0 +1,70 @@
+"""Reconstruction and adversarial losses for the autoencoder, and the PatchGAN that judges mels.
+
+    l1 / l2                   on the normalised log-mel
+    multi_resolution_mel_loss L1 between the two mels seen at several resolutions (average-pooled),
+                              so coarse shape (loudness envelopes, formants) counts, not only pixels
+    PatchGAN                  a small conv net that scores overlapping mel patches real or fake
+    hinge losses              D: relu(1 - D(real)) + relu(1 + D(fake));  G: -D(fake)
+    feature matching          L1 between the discriminator's features of real and fake mels
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils import spectral_norm
+
+
+def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor, kind: str = "l1") -> torch.Tensor:
+    if kind == "l1":
+        return (x_hat - x).abs().mean()
+    if kind == "l2":
+        return (x_hat - x).pow(2).mean()
+    raise ValueError(f"reconstruction loss must be 'l1' or 'l2', got {kind!r}")
+
+
+def multi_resolution_mel_loss(x_hat: torch.Tensor, x: torch.Tensor, scales=(1, 2, 4, 8)) -> torch.Tensor:
+    """Mean over scales s of L1(avgpool_s(x_hat), avgpool_s(x)) on (B, C, F, T) mels."""
+    total = 0.0
+    for s in scales:
+        a = F.avg_pool2d(x_hat, s, ceil_mode=True) if s > 1 else x_hat  # (B, C, F/s, T/s)
+        b = F.avg_pool2d(x, s, ceil_mode=True) if s > 1 else x
+        total = total + (a - b).abs().mean()
+    return total / len(scales)
+
+
+class PatchGAN(nn.Module):
+    """Scores each receptive-field patch of a (B, C, F, T) mel; returns (features, logits map)."""
+
+    def __init__(self, in_channels: int = 1, width: int = 32, layers: int = 3):
+        super().__init__()
+        blocks, c = [], in_channels
+        for i in range(layers):
+            out = width * 2 ** i
+            blocks.append(nn.Sequential(spectral_norm(nn.Conv2d(c, out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)))
+            c = out
+        self.blocks = nn.ModuleList(blocks)
+        self.logits = spectral_norm(nn.Conv2d(c, 1, 3, padding=1))
+
+    def forward(self, x: torch.Tensor):
+        features = []
+        for block in self.blocks:
+            x = block(x)  # (B, width 2^i, F / 2^(i+1), T / 2^(i+1))
+            features.append(x)
+        return features, self.logits(x)  # logits: (B, 1, F / 2^layers, T / 2^layers)
+
+
+def discriminator_hinge_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    # L_D = E[relu(1 - D(real))] + E[relu(1 + D(fake))]
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def generator_hinge_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    # L_G = -E[D(fake)]
+    return -fake_logits.mean()
+
+
+def feature_matching_loss(real_features, fake_features) -> torch.Tensor:
+    # L_FM = mean over layers of L1(D_l(fake), D_l(real)), real features held fixed
+    return sum((f - r.detach()).abs().mean() for r, f in zip(real_features, fake_features)) / len(real_features)

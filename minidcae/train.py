@@ -1,0 +1,183 @@
+"""One training loop for every model in the course.
+
+    Trainer(modules, loss_fn, optimize, cfg).fit(next_batch)
+
+- `modules`: named nn.Modules (what a checkpoint holds); `optimize`: loss name -> the module whose
+  parameters that loss trains, stepped in order (so a GAN steps its generator, then its critic);
+- the device is picked for you (cuda, then mps, then cpu); bf16 autocast on CUDA;
+- gradient clipping, an optional EMA copy, a tqdm bar showing loss and seconds of audio per second;
+- a CSV and JSON log; checkpoints (safetensors + JSON) every `checkpoint_every` steps, written to a
+  temp file and renamed; `resume=True` restores weights, optimiser, EMA, step and RNG state;
+- batches are a function of the step (`next_batch(step)`), so a resumed or repeated run sees the
+  same data and a seeded run repeats exactly on the same machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.utils.data import default_collate
+from tqdm.auto import tqdm
+
+from .checkpoint import load_training_state, save_training_state, write_json
+from .config import TrainConfig, pick_device
+from .losses import (discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss,
+                     multi_resolution_mel_loss, reconstruction_loss)
+
+STATE_FILE = "state.safetensors"
+
+
+def infinite_batches(dataset, batch_size: int, seed: int = 0):
+    """A function step -> batch: epoch e visits the dataset in a permutation drawn from (seed, e).
+
+    Works on a ConcatDataset of several datasets too; a batch keeps the keys all its items share.
+    """
+    per_epoch = max(1, len(dataset) // batch_size)
+    parts = getattr(dataset, "datasets", [dataset])
+
+    def next_batch(step: int) -> dict:
+        epoch, k = divmod(step, per_epoch)
+        order = np.random.default_rng([seed, epoch]).permutation(len(dataset))
+        for part in parts:
+            if hasattr(part, "set_epoch"):
+                part.set_epoch(epoch)
+        items = [dataset[int(order[(k * batch_size + j) % len(dataset)])] for j in range(batch_size)]
+        shared = set.intersection(*(set(item) for item in items))
+        return default_collate([{key: item[key] for key in item if key in shared} for item in items])
+
+    return next_batch
+
+
+def _to(batch, device):
+    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+class Trainer:
+    def __init__(self, modules: dict, loss_fn, optimize: dict, cfg: TrainConfig, out_dir=None, device=None,
+                 seconds_per_item: float = 0.0, ema: tuple = (), resume: bool = False, quiet: bool = False,
+                 horizon: int | None = None):
+        self.cfg, self.loss_fn, self.quiet = cfg, loss_fn, quiet
+        self.horizon = horizon or cfg.steps  # the learning rate decays over this many steps
+        self.device = pick_device(device)
+        self.modules = {name: m.to(self.device) for name, m in modules.items()}
+        self.optimize = optimize
+        self.optimizers = {key: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr,
+                                                  weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+                           for key, m in optimize.items()}
+        self.emas = ({name: copy.deepcopy(self.modules[name]).requires_grad_(False) for name in ema}
+                     if cfg.ema_decay > 0 else {})
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.seconds_per_item, self.step, self.history = seconds_per_item, 0, []
+        if resume and self.out_dir and (self.out_dir / STATE_FILE).exists():
+            self.step, extra = load_training_state(self.out_dir / STATE_FILE, self.modules, self.optimizers,
+                                                   self.emas, self.device)
+            self.history = extra.get("history", [])
+
+    def autocast(self):
+        on = self.cfg.bf16 and self.device.type == "cuda"
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=on)
+
+    def learning_rate(self, step: int) -> float:
+        # cosine decay over the horizon T: lr_t = lr * (r + (1 - r) * (1 + cos(pi * t / T)) / 2)
+        r = self.cfg.min_lr_ratio
+        return self.cfg.lr * (r + (1 - r) * 0.5 * (1 + math.cos(math.pi * min(step / self.horizon, 1.0))))
+
+    def train_step(self, batch: dict, lr: float | None = None) -> dict:
+        for m in self.modules.values():
+            m.train()
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = lr if lr is not None else self.cfg.lr
+        with self.autocast():
+            losses = self.loss_fn(self.modules, batch)
+        for key, opt in self.optimizers.items():  # in order: e.g. generator, then discriminator
+            opt.zero_grad(set_to_none=True)
+            losses[key].float().backward()
+            nn.utils.clip_grad_norm_(self.optimize[key].parameters(), self.cfg.grad_clip)
+            opt.step()
+        # EMA warm-up: d_t = min(d, (1 + t) / (10 + t)), so the random initial weights fade out fast
+        decay = min(self.cfg.ema_decay, (1 + self.step) / (10 + self.step))
+        with torch.no_grad():
+            for name, ema in self.emas.items():
+                # ema <- d * ema + (1 - d) * weights
+                for e, p in zip(ema.parameters(), self.modules[name].parameters()):
+                    e.lerp_(p.detach(), 1 - decay)
+        return {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in losses.items()}
+
+    def fit(self, next_batch, steps: int | None = None) -> list[dict]:
+        total = steps or self.cfg.steps
+        # TQDM_DISABLE=1 (set in CI) turns the bar off; quiet=True does so for one run
+        bar = tqdm(range(self.step, total), initial=self.step, total=total, desc="train", dynamic_ncols=True,
+                   **({"disable": True} if self.quiet else {}))
+        for step in bar:
+            batch = _to(next_batch(step), self.device)
+            start = time.perf_counter()
+            logs = self.train_step(batch, self.learning_rate(step))
+            seconds = time.perf_counter() - start
+            self.step = step + 1
+            audio_rate = self.seconds_per_item * len(batch["mel"]) / seconds
+            bar.set_postfix(loss=f"{logs[next(iter(self.optimizers))]:.4f}", audio_s_per_s=f"{audio_rate:.1f}")
+            if step % self.cfg.log_every == 0 or self.step == total:
+                self.history.append({"step": self.step, **logs, "lr": self.learning_rate(step),
+                                     "step_seconds": seconds, "audio_s_per_s": audio_rate})
+            if self.out_dir and (self.step % self.cfg.checkpoint_every == 0 or self.step == total):
+                self.save()
+        return self.history
+
+    def save(self) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        save_training_state(self.out_dir / STATE_FILE, self.modules, self.optimizers, self.emas, self.step,
+                            {"history": self.history})
+        write_json(self.out_dir / "log.json", self.history)
+        keys = sorted({k for row in self.history for k in row}, key=lambda k: (k != "step", k))
+        with open(self.out_dir / "log.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, keys)
+            writer.writeheader()
+            writer.writerows(self.history)
+
+
+# ----------------------------------------------------------------------------- the autoencoder
+
+def autoencoder_losses(cfg: TrainConfig):
+    """The loss function for Trainer: reconstruction (+ multi-resolution) + bottleneck, and in
+    phase two (a "disc" module present) hinge GAN and feature matching for the decoder."""
+
+    def losses(m: dict, batch: dict) -> dict:
+        x = batch["mel"]  # (B, C, F, T)
+        x_hat, aux = m["autoencoder"](x)
+        rec = reconstruction_loss(x_hat.float(), x, cfg.recon_loss)
+        mr = multi_resolution_mel_loss(x_hat.float(), x)
+        loss = rec + cfg.mr_weight * mr + aux.get("loss", 0.0)
+        out = {"rec": rec.detach(), "mr": mr.detach(), **{k: v for k, v in aux.items() if k != "loss"}}
+        if "disc" in m:
+            real_features, real_logits = m["disc"](x)
+            fake_features, fake_logits = m["disc"](x_hat)
+            g_adv = generator_hinge_loss(fake_logits)
+            fm = feature_matching_loss(real_features, fake_features)
+            loss = loss + cfg.adv_weight * g_adv + cfg.fm_weight * fm
+            out.update(g_adv=g_adv.detach(), fm=fm.detach())
+            out["d_loss"] = discriminator_hinge_loss(real_logits, m["disc"](x_hat.detach())[1])
+        return {"loss": loss, **out}
+
+    return losses
+
+
+def autoencoder_trainer(model: nn.Module, cfg: TrainConfig, out_dir=None, device=None, disc: nn.Module | None = None,
+                        seconds_per_item: float = 0.0, resume: bool = False, quiet: bool = False) -> Trainer:
+    """Phase one (disc=None): train encoder and decoder for cfg.steps. Phase two: encoder frozen,
+    decoder + PatchGAN for cfg.adv_steps."""
+    modules, optimize = {"autoencoder": model}, {"loss": model}
+    if disc is not None:
+        model.encoder.requires_grad_(False)
+        modules["disc"] = disc
+        optimize = {"loss": model.decoder, "d_loss": disc}
+    return Trainer(modules, autoencoder_losses(cfg), optimize, cfg, out_dir, device, seconds_per_item,
+                   ema=("autoencoder",), resume=resume, quiet=quiet,
+                   horizon=cfg.adv_steps if disc is not None else cfg.steps)
