@@ -1,7 +1,10 @@
 """The `minidcae` command: parses arguments, calls the library, prints. Nothing else lives here.
 
     minidcae synth --out DIR --n N --seconds S --seed K
-    minidcae reconstruct IN OUT [--iters N]
+    minidcae reconstruct IN OUT [--checkpoint CKPT] [--iters N]
+    minidcae train-ae --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
+    minidcae encode IN OUT.safetensors --checkpoint CKPT
+    minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae demo --out DIR [--profile ci|cpu|gpu]
     minidcae info
 
@@ -31,22 +34,86 @@ def cmd_synth(args) -> None:
     print(f"wrote {len(paths)} clips and metadata.csv to {args.out}")
 
 
+def _check_audio_out(path) -> None:
+    from .audio import AUDIO_SUFFIXES
+
+    if Path(path).suffix.lower() not in AUDIO_SUFFIXES:
+        raise MinidcaeError(f"{path}: output must end in one of {', '.join(AUDIO_SUFFIXES)}")
+
+
 def cmd_reconstruct(args) -> None:
-    from .audio import AUDIO_SUFFIXES, griffin_lim, load_audio, log_mel, save_audio
+    from .audio import griffin_lim, load_audio, log_mel, save_audio
     from .metrics import reconstruction_report
 
-    if Path(args.output).suffix.lower() not in AUDIO_SUFFIXES:
-        raise MinidcaeError(f"{args.output}: output must end in one of {', '.join(AUDIO_SUFFIXES)}")
+    _check_audio_out(args.output)
     profile = get_profile(args.profile)
-    cfg = profile.mel
-    wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
-    x = log_mel(wav, cfg, args.input)  # (channels, n_mels, frames)
-    recon = griffin_lim(x, cfg, args.iters or profile.griffin_lim_iters)  # (channels, frames * hop)
+    iters = args.iters or profile.griffin_lim_iters
+    if args.checkpoint:
+        from .autoencoder import load_autoencoder, mel_config_of, reconstruct
+
+        model, meta = load_autoencoder(args.checkpoint)
+        cfg = mel_config_of(meta)
+        wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
+        log_mel(wav, cfg, args.input)  # refuses a clip shorter than one window, naming the file
+        recon = reconstruct(model, wav, cfg, iters)[0]  # (channels, frames * hop)
+        what = f"DCAE {Path(args.checkpoint).name} -> Griffin-Lim, {iters} iterations"
+    else:
+        cfg = profile.mel
+        wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
+        recon = griffin_lim(log_mel(wav, cfg, args.input), cfg, iters)  # (channels, frames * hop)
+        what = f"oracle round trip: log-mel -> Griffin-Lim, {iters} iterations"
     save_audio(args.output, recon, cfg.sample_rate)
-    print(f"oracle round trip (log-mel -> Griffin-Lim, {args.iters or profile.griffin_lim_iters} iterations): "
-          f"{wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}")
+    print(f"{what}: {wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}")
     for key, value in reconstruction_report(wav, recon, cfg).items():
         print(f"  {key:22s} {value:8.3f}")
+
+
+def cmd_train_ae(args) -> None:
+    from .autoencoder import train_ae
+
+    overrides = dict(_key_value(kv) for kv in args.settings)
+    command = "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
+    path = train_ae(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
+                    evaluate=not args.skip_eval)
+    print(f"wrote {path}")
+    _print_heldout(path)
+
+
+def _print_heldout(path) -> None:
+    import json
+
+    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
+    print(f"trained {info['train_seconds']} s on {info['hardware']} "
+          f"({info['audio_seconds_per_second']} s of audio per second)")
+    for name, m in info["heldout"].items():
+        print(f"  {name:20s} mel L1 {m['mel_l1_db']:.2f} dB   MR-STFT DCAE {m['mr_stft_dcae']:.3f} "
+              f"vs oracle {m['mr_stft_oracle']:.3f} ({100 * m['mr_stft_excess']:+.1f}%)")
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ValueError(f"{text!r}: settings are key=value, e.g. steps=500")
+    key, value = text.split("=", 1)
+    return key.strip(), value.strip()
+
+
+def cmd_encode(args) -> None:
+    from .autoencoder import encode_audio, load_autoencoder
+
+    model, meta = load_autoencoder(args.checkpoint)
+    path = encode_audio(model, meta, args.input, args.output)
+    print(f"wrote latent {path}")
+
+
+def cmd_decode(args) -> None:
+    from .audio import save_audio
+    from .autoencoder import decode_latent, load_autoencoder
+
+    _check_audio_out(args.output)
+    model, meta = load_autoencoder(args.checkpoint)
+    wav, rate = decode_latent(model, meta, args.input, args.iters or get_profile().griffin_lim_iters)
+    save_audio(args.output, wav, rate)
+    print(f"decoded {wav.shape[-1] / rate:.2f} s -> {args.output}")
 
 
 def cmd_demo(args) -> None:
@@ -77,8 +144,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("reconstruct", cmd_reconstruct, "round-trip an audio file through log-mel and back, and measure it")
     p.add_argument("input", help="WAV, FLAC, OGG or MP3 file")
     p.add_argument("output", help="where to write the reconstruction")
+    p.add_argument("--checkpoint", help="a DCAE checkpoint (.safetensors); without it, the oracle round trip")
     p.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the profile's)")
     p.add_argument("--profile", choices=PROFILE_NAMES)
+
+    p = add("train-ae", cmd_train_ae, "train a DCAE (phase one, then optional adversarial phase two)")
+    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
+    p.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
+    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or DCAEConfig, e.g. steps=500")
+
+    p = add("encode", cmd_encode, "audio file -> latent (.safetensors)")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--checkpoint", required=True)
+
+    p = add("decode", cmd_decode, "latent (.safetensors) -> audio file, through Griffin-Lim")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--iters", type=int, default=None)
 
     p = add("demo", cmd_demo, "run the pipeline on synthetic and bundled clips; write WAVs, figures, metrics")
     p.add_argument("--out", default="runs/demo")

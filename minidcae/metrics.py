@@ -11,9 +11,11 @@ Every function takes the reference first, the estimate second, and crops both to
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from .audio import mel_spectrogram
+from .audio import denormalize_log_mel, mel_spectrogram
 from .config import DEFAULT_MEL, MelConfig
 
 STFT_RESOLUTIONS = ((512, 128), (1024, 256), (2048, 512))  # (n_fft, hop) pairs
@@ -73,6 +75,11 @@ def log_mel_l1_db(ref: torch.Tensor, est: torch.Tensor, cfg: MelConfig = DEFAULT
     """Mean absolute difference of the two mels in dB, each floored at (reference peak - top_db)."""
     ref, est = _crop(ref, est)
     return mel_l1_db_from_mels(mel_db(ref, cfg), mel_db(est, cfg), top_db)
+
+
+def mel_db_from_log_mel(x: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:
+    """A normalised log-mel (what the models see and emit) in dB: 20 log10(exp(log_mel))."""
+    return 20 / math.log(10) * denormalize_log_mel(x, cfg)
 
 
 def mel_l1_db_from_mels(ref_db: torch.Tensor, est_db: torch.Tensor, top_db: float = 80.0) -> float:
