@@ -84,3 +84,17 @@ class Players:
 
     def __repr__(self) -> str:
         return f"Players({', '.join(self.clips)})"
+
+
+def plot_history(runs, keys=("loss",), ax=None, title: str = "", logy: bool = False):
+    """Training curves against step. `runs` is one history (the list of rows Trainer.fit returns)
+    or {label: history}; one line per (run, key)."""
+    ax = ax or plt.subplots(figsize=(8, 3))[1]
+    runs = runs if isinstance(runs, dict) else {"": runs}
+    for label, history in runs.items():
+        for key in keys:
+            ax.plot([row["step"] for row in history], [row[key] for row in history],
+                    label=" ".join(filter(None, (label, key))), marker="." if len(history) < 30 else None)
+    ax.set(xlabel="step", ylabel=", ".join(keys), title=title, yscale="log" if logy else "linear")
+    ax.legend()
+    return ax
