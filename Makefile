@@ -22,16 +22,19 @@ demo: $(STAMP)
 	$(VENV)/bin/minidcae demo --out runs/demo
 
 # Unit tests and strict nbval over notebooks/ (pytest settings live in pyproject.toml).
-# The notebooks' committed outputs come from the ci profile, so tests run under it.
+# The notebooks' committed outputs come from the ci profile on one thread, so tests run so too
+# (one thread also keeps a busy machine from slowing torch down many times over).
+CI_ENV := MINIDCAE_PROFILE=ci TQDM_DISABLE=1 OMP_NUM_THREADS=1
+
 test: $(STAMP)
-	MINIDCAE_PROFILE=ci TQDM_DISABLE=1 $(PY) -m pytest $(PYTEST_ARGS)
+	$(CI_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 # Re-execute every notebook in place, top to bottom, under the ci profile (what nbval checks).
 notebooks: $(STAMP)
-	MINIDCAE_PROFILE=ci TQDM_DISABLE=1 $(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+	$(CI_ENV) $(PY) tools/execute_notebooks.py $(NOTEBOOKS)
 
 clean-runs:
 	rm -rf runs

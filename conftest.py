@@ -3,8 +3,10 @@
 import os
 from collections import defaultdict
 
-# The notebooks' committed outputs come from the ci profile, so everything under pytest runs in it.
+# The notebooks' committed outputs come from the ci profile on one CPU thread (`make notebooks`),
+# so everything under pytest runs so too; set before torch is imported anywhere.
 os.environ["MINIDCAE_PROFILE"] = "ci"
+os.environ["OMP_NUM_THREADS"] = "1"
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 NOTEBOOK_BUDGET_S = 180  # each notebook under nbval on the 2-core CI machine

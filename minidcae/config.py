@@ -148,6 +148,7 @@ class Profile:
     griffin_lim_iters: int   # Griffin-Lim iterations when inverting a log-mel
     article_train: TrainConfig   # notebook 01: the seed article's autoencoder
     ae_train: TrainConfig        # notebooks 02-03 and `minidcae train-ae`: the DCAE
+    demo_ae_steps: int = 300     # `make demo` trains a tiny DCAE for this many steps
     ae: DCAEConfig = DEFAULT_DCAE
     mel: MelConfig = DEFAULT_MEL
 
@@ -158,7 +159,8 @@ PROFILES = {
                   article_train=TrainConfig(steps=60, batch_size=8, crop_frames=64, lr=2e-3, log_every=5,
                                             n_clips=32, clip_seconds=2.0),
                   ae_train=TrainConfig(steps=40, batch_size=8, crop_frames=128, lr=2e-3, log_every=5,
-                                       checkpoint_every=20, n_clips=32, clip_seconds=3.0)),
+                                       checkpoint_every=20, n_clips=32, clip_seconds=3.0),
+                  demo_ae_steps=30),
     # cpu: a laptop hears a real reconstruction after about a quarter of an hour
     "cpu": Profile("cpu", n_clips=64, clip_seconds=4.0, griffin_lim_iters=64,
                    article_train=TrainConfig(steps=600, batch_size=16, crop_frames=64, lr=2e-3, log_every=20,
@@ -172,7 +174,8 @@ PROFILES = {
                                              n_clips=2048, clip_seconds=4.0),
                    ae_train=TrainConfig(steps=20000, batch_size=64, crop_frames=256, lr=1e-3, log_every=100,
                                         checkpoint_every=1000, ema_decay=0.999, n_clips=8192, clip_seconds=6.0,
-                                        adv_steps=4000)),
+                                        adv_steps=4000),
+                   demo_ae_steps=2000),
 }
 
 

@@ -33,13 +33,18 @@ def default_cache_dir() -> Path:
 
 
 class MelCache:
-    """Log-mels on disk as safetensors, keyed by the mel config and a name for the source."""
+    """Log-mels on disk as safetensors, keyed by the mel config and a name for the source.
+
+    Bump VERSION when log_mel's code changes what it computes, so stale files are never read.
+    """
+
+    VERSION = 1
 
     def __init__(self, root=None):
         self.root = Path(root) if root is not None else default_cache_dir() / "mels"
 
     def path(self, cfg: MelConfig, source: str) -> Path:
-        key = hashlib.sha1(repr((sorted(asdict(cfg).items()), source)).encode()).hexdigest()
+        key = hashlib.sha1(repr((self.VERSION, sorted(asdict(cfg).items()), source)).encode()).hexdigest()
         return self.root / key[:2] / f"{key}.safetensors"
 
     def get(self, cfg: MelConfig, source: str, compute) -> torch.Tensor:

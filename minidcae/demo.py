@@ -1,12 +1,14 @@
 """`make demo`: the course's pipeline so far, end to end, on synthetic and bundled real clips.
 
-For each clip: waveform -> log-mel -> Griffin-Lim -> waveform, then measure what was lost.
-Writes WAVs, PNG figures and metrics.json under the output folder and prints a table.
+For each clip, three stages, each played back through Griffin-Lim and measured against the original:
+the oracle (the true log-mel), a tiny DCAE trained right here, and the shipped DCAE checkpoint.
+Writes WAVs, a PNG figure and metrics.json under the output folder and prints a table.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -16,11 +18,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from .audio import griffin_lim, load_audio, log_mel, save_audio  # noqa: E402
+from .autoencoder import load_autoencoder, training_data  # noqa: E402
 from .checkpoint import write_json  # noqa: E402
-from .config import DATA_SAMPLES, Profile  # noqa: E402
+from .config import DATA_SAMPLES, SHIPPED_DCAE, Profile  # noqa: E402
 from .data import bundled_clips  # noqa: E402
+from .dcae import DCAE  # noqa: E402
 from .metrics import reconstruction_report  # noqa: E402
 from .synth import synth_clip  # noqa: E402
+from .train import autoencoder_trainer, infinite_batches  # noqa: E402
 from .viz import plot_mels  # noqa: E402
 
 COLUMNS = ("log_mel_l1_db", "mr_stft", "spectral_convergence", "si_sdr_db")
@@ -42,38 +47,61 @@ def demo_clips(profile: Profile, samples_dir: Path = DATA_SAMPLES) -> list[tuple
     return clips
 
 
-def run_demo(out_dir, profile: Profile) -> dict:
+def demo_models(profile: Profile, out: Path, device=None) -> dict:
+    """{stage name: function log-mel (1, n_mels, frames) -> log-mel}: a tiny DCAE trained here for
+    profile.demo_ae_steps steps, and the shipped checkpoint when it is there."""
+    cfg = replace(profile.ae_train, steps=profile.demo_ae_steps, checkpoint_every=profile.demo_ae_steps)
+    torch.manual_seed(cfg.seed)
+    tiny = DCAE(profile.ae)
+    crop_seconds = cfg.crop_frames * profile.mel.hop_length / profile.mel.sample_rate
+    print(f"training a tiny DCAE for {cfg.steps} steps (profile {profile.name})")
+    trainer = autoencoder_trainer(tiny, cfg, out / "tiny_dcae", device, seconds_per_item=crop_seconds)
+    trainer.fit(infinite_batches(training_data(cfg, profile.mel), cfg.batch_size, cfg.seed))
+    models = {f"tiny DCAE ({cfg.steps} steps)": tiny.cpu().eval()}
+    if SHIPPED_DCAE.exists():
+        models["shipped DCAE"] = load_autoencoder(SHIPPED_DCAE)[0]
+    return {name: (lambda x, m=m: m.decode(m.encode(x[None]), x.shape[-2:])[0]) for name, m in models.items()}
+
+
+@torch.no_grad()
+def run_demo(out_dir, profile: Profile, device=None) -> dict:
     out = Path(out_dir)
     (out / "audio").mkdir(parents=True, exist_ok=True)
-    cfg, results, mels = profile.mel, {}, {}
-    start = time.perf_counter()
+    cfg, start = profile.mel, time.perf_counter()
+    with torch.enable_grad():
+        stages = {"oracle mel": lambda x: x, **demo_models(profile, out, device)}
+    results, mels = {}, {}
     for name, wav in demo_clips(profile):
         x = log_mel(wav, cfg, name)  # (1, n_mels, frames)
-        recon = griffin_lim(x, cfg, profile.griffin_lim_iters)  # (1, frames * hop)
         save_audio(out / "audio" / f"{name}_original.wav", wav, cfg.sample_rate)
-        save_audio(out / "audio" / f"{name}_griffin-lim.wav", recon, cfg.sample_rate)
-        results[name] = reconstruction_report(wav, recon, cfg)
-        if len(mels) < 6:
-            mels[f"{name}: original"] = x
-            mels[f"{name}: after Griffin-Lim"] = log_mel(recon, cfg)
+        results[name] = {}
+        for stage, to_mel in stages.items():
+            x_hat = to_mel(x)  # (1, n_mels, frames)
+            recon = griffin_lim(x_hat, cfg, profile.griffin_lim_iters)  # (1, frames * hop)
+            save_audio(out / "audio" / f"{name}_{stage.split(' (')[0].replace(' ', '-')}.wav", recon, cfg.sample_rate)
+            results[name][stage] = reconstruction_report(wav, recon, cfg)
+            if len(mels) < 2 * len(stages):
+                mels[f"{name}: {stage}"] = x_hat
     seconds = time.perf_counter() - start
 
-    fig = plot_mels(dict(list(mels.items())[:6]), cfg)
-    fig.savefig(out / "mels_original_vs_griffin_lim.png", dpi=80)
+    fig = plot_mels(mels, cfg)
+    fig.savefig(out / "mels.png", dpi=80)
     plt.close(fig)
-    mean = {k: sum(r[k] for r in results.values()) / len(results) for k in COLUMNS}
+    mean = {stage: {k: sum(r[stage][k] for r in results.values()) / len(results) for k in COLUMNS} for stage in stages}
     report = {"profile": profile.name, "griffin_lim_iters": profile.griffin_lim_iters,
               "seconds": round(seconds, 2), "clips": results, "mean": mean}
     write_json(out / "metrics.json", report)
-    print_table(results, mean)
-    print(f"wrote {len(results) * 2} WAVs, 1 figure and metrics.json to {out} in {seconds:.1f} s")
+    print_table(results, mean, list(stages))
+    n_wavs = len(results) * (1 + len(stages))
+    print(f"wrote {n_wavs} WAVs, mels.png and metrics.json to {out} in {seconds:.1f} s")
     return report
 
 
-def print_table(results: dict, mean: dict) -> None:
-    head = f"{'clip':32s} {'mel L1 dB':>9s} {'MR-STFT':>8s} {'SC':>6s} {'SI-SDR':>7s}"
+def print_table(results: dict, mean: dict, stages: list) -> None:
+    """mel L1 (dB) and MR-STFT distance of each stage's Griffin-Lim output against the original."""
+    head = f"{'clip':34s}" + "".join(f" {s[:22]:>22s}" for s in stages)
+    print("mel L1 dB / MR-STFT, each stage played through Griffin-Lim")
     print(head)
     print("-" * len(head))
     for name, r in list(results.items()) + [("mean", mean)]:
-        print(f"{name:32s} {r['log_mel_l1_db']:9.2f} {r['mr_stft']:8.3f} "
-              f"{r['spectral_convergence']:6.3f} {r['si_sdr_db']:7.1f}")
+        print(f"{name[:34]:34s}" + "".join(f" {r[s]['log_mel_l1_db']:12.2f} /{r[s]['mr_stft']:7.3f}" for s in stages))
