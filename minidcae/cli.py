@@ -5,6 +5,7 @@
     minidcae train-ae --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
+    minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
     minidcae demo --out DIR [--profile ci|cpu|gpu]
     minidcae info
 
@@ -116,6 +117,22 @@ def cmd_decode(args) -> None:
     print(f"decoded {wav.shape[-1] / rate:.2f} s -> {args.output}")
 
 
+def cmd_evaluate(args) -> None:
+    from .autoencoder import load_autoencoder
+    from .checkpoint import write_json
+    from .evaluate import evaluate_folder, print_report
+
+    if Path(args.out).suffix.lower() != ".json":
+        raise MinidcaeError(f"{args.out}: the report is JSON; name it something.json")
+    model, meta = load_autoencoder(args.checkpoint)
+    iters = args.iters or get_profile(args.profile).griffin_lim_iters
+    report = evaluate_folder(model, meta, args.data, iters, args.max_seconds)
+    report["checkpoint"] = str(args.checkpoint)
+    print_report(report)
+    write_json(args.out, report)
+    print(f"wrote {args.out}")
+
+
 def cmd_demo(args) -> None:
     from .demo import run_demo
 
@@ -166,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--iters", type=int, default=None)
+
+    p = add("evaluate", cmd_evaluate, "measure a DCAE against the oracle (Griffin-Lim from the true mel) on a folder")
+    p.add_argument("--checkpoint", required=True, help="a DCAE checkpoint (.safetensors)")
+    p.add_argument("--data", required=True, help="folder of audio files (searched recursively)")
+    p.add_argument("--out", required=True, help="where to write the JSON report")
+    p.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the profile's)")
+    p.add_argument("--max-seconds", type=float, default=None, help="measure only each file's first S seconds")
+    p.add_argument("--profile", choices=PROFILE_NAMES)
 
     p = add("demo", cmd_demo, "run the pipeline on synthetic and bundled clips; write WAVs, figures, metrics")
     p.add_argument("--out", default="runs/demo")

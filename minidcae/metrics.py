@@ -5,15 +5,30 @@
     multi_resolution_stft_distance   spectral convergence + log distance, averaged over 3 STFTs
     si_sdr                      scale-invariant signal-to-distortion ratio in dB (needs the phase!)
     log_mel_l1_db               mean | mel_dB - mel_hat_dB | with an 80 dB floor
+    mel_snr                     10 log10(sum mel^2 / sum (mel - mel_hat)^2) on the magnitude mel
+    stoi                        short-time objective intelligibility, 0..1 (pystoi, at 16 kHz)
+    pesq_score                  perceptual speech quality, about 1..4.6 (optional `pesq`, wideband, 16 kHz)
 
-Every function takes the reference first, the estimate second, and crops both to the shorter.
+Timing, with the synth's true onsets and tempo to check against:
+
+    onset_strength / detect_onsets   spectral flux on the log-mel, and its peaks as onset times
+    onset_f1                    precision, recall and F1 of detected onsets within +-50 ms
+    estimate_tempo / tempo_error     tempo from the flux's autocorrelation, and its error in %
+
+And one for latents: latent_stats (per-channel variance, principal components for 95%).
+
+Every comparison takes the reference first, the estimate second, and crops both to the shorter.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
+import torch.nn.functional as F
+import torchaudio
+from einops import rearrange
 
 from .audio import denormalize_log_mel, mel_spectrogram
 from .config import DEFAULT_MEL, MelConfig
@@ -96,3 +111,191 @@ def reconstruction_report(ref: torch.Tensor, est: torch.Tensor, cfg: MelConfig =
         "spectral_convergence": spectral_convergence(ref, est, cfg.n_fft, cfg.hop_length),
         "si_sdr_db": si_sdr(ref, est),
     }
+
+
+def mel_snr(ref: torch.Tensor, est: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> float:
+    """Signal-to-noise ratio of the magnitude mel in dB: how much of the mel the error leaves.
+
+    Phase-free like log_mel_l1_db, but on the linear magnitude, so loud bins count most.
+    Half the amplitude gives 10 log10(1 / 0.5^2) = 6.02 dB; silence as the estimate gives 0 dB.
+    """
+    ref, est = _crop(ref, est)
+    mel, mel_hat = mel_spectrogram(ref, cfg), mel_spectrogram(est, cfg)  # (..., n_mels, frames)
+    # SNR = 10 log10( sum mel^2 / sum (mel - mel_hat)^2 )
+    return float(10 * torch.log10(mel.pow(2).sum() / ((mel - mel_hat).pow(2).sum() + EPS) + EPS))
+
+
+# ----------------------------------------------------------------------------- speech measures
+
+SPEECH_RATE = 16000  # STOI and wideband PESQ are computed on 16 kHz audio
+
+
+def _mono_at(wav: torch.Tensor, sample_rate: int, rate: int = SPEECH_RATE) -> np.ndarray:
+    """(channels, samples) or (samples,) at sample_rate -> mono float64 numpy at `rate`."""
+    mono = wav.float().reshape(-1, wav.shape[-1]).mean(dim=0)  # (L,)
+    if sample_rate != rate:
+        mono = torchaudio.functional.resample(mono, sample_rate, rate)  # (L * rate / sample_rate,)
+    return mono.double().numpy()
+
+
+def stoi(ref: torch.Tensor, est: torch.Tensor, sample_rate: int) -> float:
+    """Short-time objective intelligibility (Taal et al. 2011) by `pystoi`: about 0 (unintelligible)
+    to 1 (as clear as the reference). Built for speech; on music it says how well short-time
+    envelopes in one-third-octave bands survive. Both signals are resampled to 16 kHz first."""
+    from pystoi import stoi as pystoi_stoi
+
+    ref, est = _crop(ref, est)
+    return float(pystoi_stoi(_mono_at(ref, sample_rate), _mono_at(est, sample_rate), SPEECH_RATE))
+
+
+def pesq_available() -> bool:
+    try:
+        import pesq  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pesq_score(ref: torch.Tensor, est: torch.Tensor, sample_rate: int) -> float:
+    """Wideband PESQ (ITU-T P.862.2) at 16 kHz by the optional `pesq` package: about 1 (bad) to 4.64.
+
+    `pesq` wraps the ITU reference code, whose licence allows evaluation use only; so it is an
+    optional dependency (`pip install -e ".[speech]"`, or `.[dev]`). Built for speech: a clip in
+    which it finds no utterance raises `pesq.NoUtterancesError`.
+    """
+    try:
+        from pesq import pesq
+    except ImportError:
+        raise ImportError('pesq_score needs the optional package pesq (ITU code, evaluation use only): '
+                          'pip install pesq==0.0.4, or pip install -e ".[speech]"') from None
+    ref, est = _crop(ref, est)
+    return float(pesq(SPEECH_RATE, _mono_at(ref, sample_rate), _mono_at(est, sample_rate), "wb"))
+
+
+# ----------------------------------------------------------------------------- onsets and tempo
+
+def frame_times(n_frames: int, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:
+    """Centre of each mel frame in seconds: frame k sits at (k hop + hop / 2) / sr."""
+    return (torch.arange(n_frames) * cfg.hop_length + cfg.hop_length / 2) / cfg.sample_rate
+
+
+def onset_strength(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL,
+                   top_db: float = 80.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spectral flux: how much the log-mel rises from one frame to the next.
+
+    (..., samples) -> (times, flux), both (lead + frames,): flux[k] is the rise into the frame
+    centred at times[k] seconds, scaled so the largest is 1. A note or a drum hit makes many bands
+    louder at once; a decaying note only makes them quieter, which the half-wave rectification
+    ignores. The clip is taken to follow silence: `lead` frames of zeros go before it (times < 0),
+    so a sound already there at t = 0 rises like any other onset.
+    """
+    mono = wav.float().reshape(-1, wav.shape[-1]).mean(dim=0)  # (L,)
+    lead = -(-cfg.n_fft // cfg.hop_length)  # one window's worth of silent frames
+    mono = F.pad(mono, (lead * cfg.hop_length, 0))  # (lead hop + L,)
+    db = mel_db(mono, cfg)  # (n_mels, lead + frames)
+    db = db.clamp(min=db.max() - top_db)  # what is quieter than the floor cannot rise
+    # flux[k] = sum_m max(0, L[m, k] - L[m, k - 1])
+    flux = (db[:, 1:] - db[:, :-1]).clamp(min=0).sum(dim=0)  # (lead + frames - 1,)
+    flux = F.pad(flux, (1, 0))  # (lead + frames,): the first frame has nothing before it
+    times = frame_times(flux.shape[0], cfg) - lead * cfg.hop_length / cfg.sample_rate  # (lead + frames,)
+    return times, flux / flux.max().clamp(min=EPS)
+
+
+def detect_onsets(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, threshold: float = 0.2,
+                  min_gap: float = 0.05) -> list[float]:
+    """Onset times in seconds: frames where the flux is the largest within +-min_gap seconds
+    and at least `threshold` (a fraction of the clip's largest flux). A peak in the silent lead
+    (a sound under way at the start) is reported at 0."""
+    times, flux = onset_strength(wav, cfg)  # (n,), (n,)
+    gap = max(1, round(min_gap * cfg.frame_rate))  # frames
+    # a peak is its own neighbourhood's maximum: max over frames k - gap .. k + gap
+    local_max = F.max_pool1d(flux[None, None], 2 * gap + 1, stride=1, padding=gap)[0, 0]  # (n,)
+    peaks = torch.nonzero((flux == local_max) & (flux >= threshold)).flatten()  # (n_onsets,)
+    return times[peaks].clamp(min=0).tolist()
+
+
+def onset_f1(onsets_true, onsets_est, tolerance: float = 0.05) -> dict:
+    """Precision, recall and F1 of estimated onset times (s) against true ones.
+
+    An estimate is a hit when it lies within +-tolerance of a true onset not yet matched. Both
+    lists are walked in time order, taking the earliest possible pair each time; on a line this
+    greedy pairing finds as many hits as any pairing can.
+    With no true onsets and no estimates everything is 1; otherwise an empty side scores 0.
+    """
+    true, est = sorted(onsets_true), sorted(onsets_est)
+    i = j = hits = 0
+    while i < len(true) and j < len(est):
+        if abs(est[j] - true[i]) <= tolerance:
+            hits, i, j = hits + 1, i + 1, j + 1
+        elif est[j] < true[i]:
+            j += 1  # this estimate is too early for every true onset left: a false alarm
+        else:
+            i += 1  # this true onset has no estimate near it: a miss
+    if not true and not est:
+        return {"precision": 1.0, "recall": 1.0, "f1": 1.0, "hits": 0}
+    # P = hits / estimates,  R = hits / true onsets,  F1 = 2 P R / (P + R)
+    precision = hits / len(est) if est else 0.0
+    recall = hits / len(true) if true else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "hits": hits}
+
+
+def estimate_tempo(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, bpm_range=(60.0, 180.0)) -> float:
+    """Tempo in BPM: the beat period is the lag at which the onset strength best matches itself.
+
+    The autocorrelation r[lag] = sum_n e[n] e[n + lag] of the flux e (mean removed) is taken for
+    every lag between 60 / 180 and 60 / 60 seconds; the best lag is refined to a fraction of a
+    frame by a parabola through it and its neighbours. A rhythm also repeats at twice and half its
+    beat, so the answer can be off by an octave (x2 or x0.5): tempo_error reports that as it is.
+    """
+    flux = onset_strength(wav, cfg)[1]  # (n,)
+    e = flux - flux.mean()  # (n,)
+    low_lag = max(1, math.floor(60 * cfg.frame_rate / bpm_range[1]))  # frames per beat at the fastest tempo
+    high_lag = min(e.shape[0] - 2, math.ceil(60 * cfg.frame_rate / bpm_range[0]))  # ... at the slowest
+    if high_lag <= low_lag:
+        raise ValueError(f"{e.shape[0]} frames are too few to see a beat of {bpm_range[0]:g} BPM; use a longer clip")
+    lags = torch.arange(low_lag - 1, high_lag + 2)  # one extra on each side for the parabola
+    # r[lag] = sum_n e[n] e[n + lag]
+    r = torch.stack([(e[: e.shape[0] - lag] * e[lag:]).sum() for lag in lags.tolist()])  # (n_lags,)
+    k = int(torch.argmax(r[1:-1])) + 1  # the best lag inside the range
+    # parabola through (-1, r[k-1]), (0, r[k]), (1, r[k+1]): its top is at
+    # delta = (r[k-1] - r[k+1]) / (2 (r[k-1] - 2 r[k] + r[k+1]))
+    curvature = r[k - 1] - 2 * r[k] + r[k + 1]
+    delta = float(0.5 * (r[k - 1] - r[k + 1]) / curvature) if curvature < 0 else 0.0
+    lag = float(lags[k]) + delta
+    # BPM = 60 s / (lag frames / frame rate)
+    return 60 * cfg.frame_rate / lag
+
+
+def tempo_error(true_bpm: float, est_bpm: float) -> float:
+    """|est - true| / true in percent. An octave error (est = 2 true or true / 2) counts as 100 or
+    50%, as it sounds; see is_octave_error to tell those apart."""
+    return 100 * abs(est_bpm - true_bpm) / true_bpm
+
+
+def is_octave_error(true_bpm: float, est_bpm: float, tolerance: float = 4.0) -> bool:
+    """True when est is within `tolerance` % of twice or half the true tempo."""
+    return min(tempo_error(2 * true_bpm, est_bpm), tempo_error(true_bpm / 2, est_bpm)) <= tolerance
+
+
+# ----------------------------------------------------------------------------- latents
+
+def latent_stats(z: torch.Tensor) -> dict:
+    """How a batch of latents z (B, C, F, T) uses its numbers.
+
+    channel_variance: the variance of each channel over batch, rows and frames.
+    The principal components are those of the per-frame vectors: each latent frame (all C * F
+    numbers at one time step, what a transformer sees as one token) is one sample.
+    explained_variance_ratio: each component's share of the total variance, largest first;
+    pca_components_95: how many of the largest hold 95% of it.
+    """
+    channel_variance = z.float().var(dim=(0, 2, 3), correction=0)  # (C,)
+    tokens = rearrange(z.float(), "b c f t -> (b t) (c f)")  # (N, C F)
+    centred = tokens - tokens.mean(dim=0)  # (N, C F)
+    # the covariance's eigenvalues are the squared singular values of the centred data / N
+    variances = torch.linalg.svdvals(centred).pow(2) / tokens.shape[0]  # (min(N, C F),), largest first
+    ratio = variances / variances.sum().clamp(min=EPS)
+    # the fewest components whose shares add up to 95%
+    components = int((torch.cumsum(ratio, 0) < 0.95 - 1e-9).sum()) + 1
+    return {"channel_variance": channel_variance.tolist(), "pca_components_95": min(components, ratio.shape[0]),
+            "explained_variance_ratio": ratio.tolist()}
