@@ -28,7 +28,7 @@ from .synth import HELDOUT_SEED_BASE, synth_clip
 from .train import autoencoder_trainer, infinite_batches
 
 BUILDERS = {"dcae": (DCAEConfig, DCAE)}
-REAL_SHARE = 0.25  # about a quarter of training crops come from the bundled real (train) clips
+REAL_SHARE = 0.4  # about 40% of training crops come from the bundled real (train) clips
 
 
 def split_overrides(overrides: dict) -> tuple[dict, dict]:
@@ -119,7 +119,8 @@ def evaluate_autoencoder(model: DCAE, mel: MelConfig, sets: dict, gl_iters: int 
 def hardware() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    return f"{platform.machine()} CPU, {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"{platform.machine()} CPU, {threads} thread{'s' if threads > 1 else ''}"
 
 
 def train_ae(out_dir, profile: Profile, overrides: dict | None = None, device=None, resume: bool = False,

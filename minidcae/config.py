@@ -130,6 +130,7 @@ class TrainConfig:
     seed: int = 0
     recon_loss: str = "l1"       # l1 or l2 on the normalised log-mel
     mr_weight: float = 1.0       # multi-resolution mel loss weight
+    sc_weight: float = 0.5       # spectral convergence of the linear mel (punishes loud overshoots)
     adv_steps: int = 0           # phase two: encoder frozen, decoder trained with PatchGAN losses added
     adv_lr: float = 2e-4         # phase two's learning rate: a gentle fine-tune of the decoder
     adv_weight: float = 0.1      # hinge generator loss weight in phase two

@@ -3,6 +3,8 @@
     l1 / l2                   on the normalised log-mel
     multi_resolution_mel_loss L1 between the two mels seen at several resolutions (average-pooled),
                               so coarse shape (loudness envelopes, formants) counts, not only pixels
+    mel_spectral_convergence  || M_hat - M ||_F / || M ||_F on the linear magnitude mel: a loud bin
+                              overshot by a little in the log is a big error in the sound
     PatchGAN                  a small conv net that scores overlapping mel patches real or fake
     hinge losses              D: relu(1 - D(real)) + relu(1 + D(fake));  G: -D(fake)
     feature matching          L1 between the discriminator's features of real and fake mels
@@ -14,6 +16,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils import spectral_norm
+
+from .audio import log_mel_to_mel
+from .config import DEFAULT_MEL, MelConfig
 
 
 def reconstruction_loss(x_hat: torch.Tensor, x: torch.Tensor, kind: str = "l1") -> torch.Tensor:
@@ -32,6 +37,15 @@ def multi_resolution_mel_loss(x_hat: torch.Tensor, x: torch.Tensor, scales=(1, 2
         b = F.avg_pool2d(x, s, ceil_mode=True) if s > 1 else x
         total = total + (a - b).abs().mean()
     return total / len(scales)
+
+
+def mel_spectral_convergence(x_hat: torch.Tensor, x: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:
+    """Spectral convergence of the magnitude mels behind two normalised log-mels (B, C, F, T)."""
+    # M = exp(log_mel); the clamp keeps an untrained decoder's wild outputs from overflowing
+    m_hat = log_mel_to_mel(x_hat.clamp(max=2.0), cfg)
+    m = log_mel_to_mel(x, cfg)
+    # SC = || M_hat - M ||_F / || M ||_F, per example, averaged over the batch
+    return ((m_hat - m).flatten(1).norm(dim=1) / m.flatten(1).norm(dim=1).clamp(min=1e-8)).mean()
 
 
 class PatchGAN(nn.Module):

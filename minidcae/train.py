@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from .checkpoint import load_training_state, save_training_state, write_json
 from .config import TrainConfig, pick_device
 from .losses import (discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss,
-                     multi_resolution_mel_loss, reconstruction_loss)
+                     mel_spectral_convergence, multi_resolution_mel_loss, reconstruction_loss)
 
 STATE_FILE = "state.safetensors"
 
@@ -154,8 +154,10 @@ def autoencoder_losses(cfg: TrainConfig):
         x_hat, aux = m["autoencoder"](x)
         rec = reconstruction_loss(x_hat.float(), x, cfg.recon_loss)
         mr = multi_resolution_mel_loss(x_hat.float(), x)
-        loss = rec + cfg.mr_weight * mr + aux.get("loss", 0.0)
-        out = {"rec": rec.detach(), "mr": mr.detach(), **{k: v for k, v in aux.items() if k != "loss"}}
+        sc = mel_spectral_convergence(x_hat.float(), x)
+        loss = rec + cfg.mr_weight * mr + cfg.sc_weight * sc + aux.get("loss", 0.0)
+        out = {"rec": rec.detach(), "mr": mr.detach(), "sc": sc.detach(),
+               **{k: v for k, v in aux.items() if k != "loss"}}
         if "disc" in m:
             real_features, real_logits = m["disc"](x)
             fake_features, fake_logits = m["disc"](x_hat)

@@ -59,3 +59,16 @@ def test_losses_on_hand_worked_cases():
     # real scored +2 (beyond the margin), fake scored -1 (at the margin): no loss left
     assert float(discriminator_hinge_loss(torch.full((4,), 2.0), torch.full((4,), -1.0))) == 0.0
     assert float(discriminator_hinge_loss(torch.zeros(4), torch.zeros(4))) == 2.0
+
+
+def test_mel_spectral_convergence_on_a_hand_worked_case():
+    import math
+
+    from minidcae.audio import normalize_log_mel
+    from minidcae.losses import mel_spectral_convergence
+
+    m = torch.rand(2, 1, 8, 8) + 0.1
+    x = normalize_log_mel(torch.log(m))
+    x_double = normalize_log_mel(torch.log(2 * m))  # every bin twice as loud: SC = ||2M - M|| / ||M|| = 1
+    assert math.isclose(float(mel_spectral_convergence(x_double, x)), 1.0, rel_tol=1e-4)
+    assert float(mel_spectral_convergence(x, x)) == 0.0
