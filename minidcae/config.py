@@ -163,14 +163,14 @@ PROFILES = {
                                        checkpoint_every=20, n_clips=32, clip_seconds=3.0),
                   demo_ae_steps=30),
     # cpu: a laptop hears a real reconstruction after about a quarter of an hour
-    "cpu": Profile("cpu", n_clips=64, clip_seconds=4.0, griffin_lim_iters=64,
+    "cpu": Profile("cpu", n_clips=6, clip_seconds=4.0, griffin_lim_iters=64,
                    article_train=TrainConfig(steps=600, batch_size=16, crop_frames=64, lr=2e-3, log_every=20,
                                              n_clips=256, clip_seconds=3.0),
                    ae_train=TrainConfig(steps=1500, batch_size=16, crop_frames=128, lr=2e-3, log_every=20,
                                         checkpoint_every=100, ema_decay=0.999, n_clips=512, clip_seconds=4.0,
                                         adv_steps=300)),
     # gpu: real training on one GPU
-    "gpu": Profile("gpu", n_clips=1024, clip_seconds=6.0, griffin_lim_iters=64,
+    "gpu": Profile("gpu", n_clips=12, clip_seconds=6.0, griffin_lim_iters=64,
                    article_train=TrainConfig(steps=3000, batch_size=64, crop_frames=64, lr=2e-3, log_every=50,
                                              n_clips=2048, clip_seconds=4.0),
                    ae_train=TrainConfig(steps=20000, batch_size=64, crop_frames=256, lr=1e-3, log_every=100,

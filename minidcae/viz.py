@@ -6,6 +6,7 @@ import base64
 import html
 import io
 
+import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import soundfile as sf
@@ -98,3 +99,109 @@ def plot_history(runs, keys=("loss",), ax=None, title: str = "", logy: bool = Fa
     ax.set(xlabel="step", ylabel=", ".join(keys), title=title, yscale="log" if logy else "linear")
     ax.legend()
     return ax
+
+
+# ----------------------------------------------------------------------------- the latent space (notebook 04)
+
+
+
+def plot_latent(z, x=None, cfg: MelConfig = DEFAULT_MEL, title: str = "", limit: float = 3.0, cols: int = 4):
+    """A latent (C, F', T') as one small image per channel, under its log-mel x (n_mels, frames)
+    if given. Colours run from -limit (blue) to +limit (red): set for normalised latents."""
+    lat = _numpy(z)
+    lat = lat.reshape(-1, *lat.shape[-3:])[0]  # first item: (C, F', T')
+    rows = -(-lat.shape[0] // cols)
+    fig = plt.figure(figsize=(10, 1.7 * rows + (2.8 if x is not None else 0)), layout="constrained")
+    grid = fig.add_gridspec(rows + (2 if x is not None else 0), cols)
+    if x is not None:
+        plot_mel(x, cfg, ax=fig.add_subplot(grid[:2, :]), title=title)
+    seconds = cfg.seconds_for(_numpy(x).shape[-1]) if x is not None else lat.shape[-1]
+    for c in range(lat.shape[0]):
+        row = c // cols + (2 if x is not None else 0)
+        ax = fig.add_subplot(grid[row, c % cols])
+        im = ax.imshow(lat[c], origin="lower", aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
+                       extent=(0, seconds, 0, lat.shape[1]))
+        ax.set_title(f"channel {c}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        if c >= lat.shape[0] - cols:
+            ax.set_xlabel("seconds" if x is not None else "latent frame", fontsize=8)
+    fig.colorbar(im, ax=fig.axes[-cols:], pad=0.01, label="normalised latent")
+    return fig
+
+
+def plot_projection(points, labels: dict, title: str = ""):
+    """2D points (N, 2), one panel per label: {name: N values}. Text labels get a colour each and a
+    legend; numbers (a tempo) a colour scale."""
+    p = _numpy(points)
+    fig, axes = plt.subplots(1, len(labels), figsize=(4.2 * len(labels), 3.8), squeeze=False)
+    for ax, (name, values) in zip(axes[0], labels.items()):
+        values = list(values)
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            sc = ax.scatter(p[:, 0], p[:, 1], c=values, cmap="viridis", s=22)
+            fig.colorbar(sc, ax=ax, pad=0.01)
+        else:
+            for i, value in enumerate(sorted(set(values), key=str)):
+                keep = [v == value for v in values]
+                ax.scatter(p[keep, 0], p[keep, 1], s=22, color=plt.cm.tab10(i % 10), label=str(value))
+            ax.legend(fontsize=7, loc="best")
+        ax.set(title=f"coloured by {name}", xlabel="PC 1", ylabel="PC 2")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_mel_row(mels: dict, cfg: MelConfig = DEFAULT_MEL, vmin=-1.0, vmax=1.0):
+    """Several log-mels side by side, one column each, titled by their dict keys, one colour scale."""
+    fig, axes = plt.subplots(1, len(mels), figsize=(2.6 * len(mels), 2.6), sharey=True, squeeze=False)
+    for ax, (name, m) in zip(axes[0], mels.items()):
+        m = _numpy(m)
+        m = m.reshape(-1, *m.shape[-2:])[0]  # (n_mels, frames)
+        im = ax.imshow(m, origin="lower", aspect="auto", cmap="magma", vmin=vmin, vmax=vmax,
+                       extent=(0, cfg.seconds_for(m.shape[-1]), 0, m.shape[0]))
+        ax.set(title=name, xlabel="seconds")
+    axes[0, 0].set_ylabel("mel band")
+    fig.colorbar(im, ax=list(axes[0]), pad=0.01)
+    return fig
+
+
+class InterpolationWidget(widgets.VBox):
+    """A slider for t in [0, 1], the log-mel at t as an image, and an audio player of it.
+
+    `render(t)` returns (log-mel (n_mels, frames), waveform) for a point t of the path; each t
+    is rendered once and kept. The text form of the widget names only the slider's range, so a
+    saved notebook shows the same text wherever it runs (no audio bytes, no model ids).
+    """
+
+    def __init__(self, render, cfg: MelConfig = DEFAULT_MEL, steps: int = 20,
+                 ends: tuple[str, str] = ("t = 0", "t = 1")):
+        self.render, self.cfg, self.steps, self.ends = render, cfg, steps, ends
+        self._cache = {}
+        self.slider = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1 / steps, description="t",
+                                          continuous_update=False, readout_format=".2f")
+        self.caption = widgets.Label()
+        self.image = widgets.Image(format="png")
+        self.audio = widgets.Audio(format="ogg", autoplay=False, loop=False)
+        super().__init__([widgets.HBox([self.slider, self.caption]), self.image, self.audio])
+        self.slider.observe(lambda change: self.show(change["new"]), names="value")
+        self.show(0.0)
+
+    def _frame(self, t: float) -> tuple[bytes, bytes]:
+        key = round(t, 6)
+        if key not in self._cache:
+            x, wav = self.render(t)
+            fig, ax = plt.subplots(figsize=(8, 2.8))
+            plot_mel(x, self.cfg, ax=ax, title=f"t = {t:.2f}")
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+            plt.close(fig)  # drawn into the widget, never shown by the notebook itself
+            self._cache[key] = (buf.getvalue(), audio_bytes(wav, self.cfg.sample_rate))
+        return self._cache[key]
+
+    def show(self, t: float) -> None:
+        """Render the point t of the path into the image and the player."""
+        self.image.value, self.audio.value = self._frame(t)
+        self.caption.value = f"{100 * (1 - t):.0f}% {self.ends[0]}, {100 * t:.0f}% {self.ends[1]}"
+
+    def __repr__(self) -> str:
+        return f"InterpolationWidget({self.ends[0]!r} -> {self.ends[1]!r}, {self.steps} steps)"
