@@ -1,8 +1,9 @@
 """The `minidcae` command: parses arguments, calls the library, prints. Nothing else lives here.
 
     minidcae synth --out DIR --n N --seconds S --seed K
-    minidcae reconstruct IN OUT [--checkpoint CKPT] [--iters N]
+    minidcae reconstruct IN OUT [--checkpoint CKPT] [--iters N] [--vocoder griffin-lim|neural --vocoder-checkpoint V]
     minidcae train-ae --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
+    minidcae train-vocoder --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
@@ -49,6 +50,8 @@ def cmd_reconstruct(args) -> None:
     _check_audio_out(args.output)
     profile = get_profile(args.profile)
     iters = args.iters or profile.griffin_lim_iters
+    if args.vocoder == "neural" or args.vocoder_checkpoint:
+        return _reconstruct_neural(args, profile)
     if args.checkpoint:
         from .autoencoder import load_autoencoder, mel_config_of, reconstruct
 
@@ -69,6 +72,32 @@ def cmd_reconstruct(args) -> None:
         print(f"  {key:22s} {value:8.3f}")
 
 
+def _reconstruct_neural(args, profile) -> None:
+    from .audio import load_audio, save_audio
+    from .metrics import reconstruction_report
+    from .vocoder import load_vocoder, resynthesize
+
+    if args.vocoder != "neural":
+        raise MinidcaeError("--vocoder-checkpoint is only used with --vocoder neural")
+    if not args.vocoder_checkpoint:
+        raise MinidcaeError("--vocoder neural needs --vocoder-checkpoint PATH "
+                            "(a vocoder.safetensors written by `minidcae train-vocoder`)")
+    vocoder, _ = load_vocoder(args.vocoder_checkpoint)
+    cfg, autoencoder, what = vocoder.cfg.mel, None, "oracle round trip: log-mel"
+    if args.checkpoint:
+        from .autoencoder import load_autoencoder, mel_config_of
+
+        autoencoder, meta = load_autoencoder(args.checkpoint)
+        cfg, what = mel_config_of(meta), f"DCAE {Path(args.checkpoint).name}"
+    wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
+    recon = resynthesize(vocoder, wav, cfg, autoencoder, args.input)  # (channels, frames * hop)
+    save_audio(args.output, recon, cfg.sample_rate)
+    print(f"{what} -> neural vocoder {Path(args.vocoder_checkpoint).name}: "
+          f"{wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}")
+    for key, value in reconstruction_report(wav, recon, cfg).items():
+        print(f"  {key:22s} {value:8.3f}")
+
+
 def cmd_train_ae(args) -> None:
     from .autoencoder import train_ae
 
@@ -78,6 +107,27 @@ def cmd_train_ae(args) -> None:
                     evaluate=not args.skip_eval)
     print(f"wrote {path}")
     _print_heldout(path)
+
+
+def cmd_train_vocoder(args) -> None:
+    import json
+
+    from .vocoder import train_vocoder
+
+    overrides = dict(_key_value(kv) for kv in args.settings)
+    command = "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
+    path = train_vocoder(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
+                         evaluate=not args.skip_eval)
+    print(f"wrote {path}")
+    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
+    print(f"trained {info['train_seconds']} s on {info['hardware']}; held out, vocoder vs Griffin-Lim "
+          f"({info['griffin_lim_iters']} iterations) from the true log-mel:")
+    for name, m in info["heldout"].items():
+        line = f"  {name:16s} MR-STFT {m['mr_stft_vocoder']:.3f} vs {m['mr_stft_griffin_lim']:.3f}"
+        for key in ("stoi", "pesq"):
+            if f"{key}_vocoder" in m:
+                line += f"   {key.upper()} {m[f'{key}_vocoder']:.3f} vs {m[f'{key}_griffin_lim']:.3f}"
+        print(line + f"   s/clip {m['seconds_vocoder']:.3f} vs {m['seconds_griffin_lim']:.3f}")
 
 
 def _print_heldout(path) -> None:
@@ -163,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", help="where to write the reconstruction")
     p.add_argument("--checkpoint", help="a DCAE checkpoint (.safetensors); without it, the oracle round trip")
     p.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the profile's)")
+    p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim",
+                   help="how the log-mel becomes sound (default griffin-lim)")
+    p.add_argument("--vocoder-checkpoint", help="a vocoder checkpoint (.safetensors) for --vocoder neural")
     p.add_argument("--profile", choices=PROFILE_NAMES)
 
     p = add("train-ae", cmd_train_ae, "train a DCAE (phase one, then optional adversarial phase two)")
@@ -172,6 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
     p.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
     p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or DCAEConfig, e.g. steps=500")
+
+    p = add("train-vocoder", cmd_train_vocoder, "train a neural vocoder (log-mel -> waveform) and measure it against Griffin-Lim")
+    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
+    p.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
+    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or the vocoder's sizes "
+                                               "(dim, blocks, kernel, expansion), e.g. steps=500")
 
     p = add("encode", cmd_encode, "audio file -> latent (.safetensors)")
     p.add_argument("input")

@@ -154,6 +154,59 @@ class Profile:
     mel: MelConfig = DEFAULT_MEL
 
 
+@dataclass(frozen=True)
+class VocoderConfig:
+    """A Vocos-style neural vocoder (minidcae.vocoder): normalised log-mel -> waveform.
+
+    ConvNeXt blocks over the frames predict each frame's log-magnitude (a correction to the mel
+    spread back over the linear bins) and phase; an inverse STFT with the mel's own frames gives
+    the samples. The mel fields say which front end it inverts; build it with for_mel.
+    """
+
+    dim: int = 192               # channels of the ConvNeXt stack
+    blocks: int = 8
+    kernel: int = 7              # depthwise kernel, in frames
+    expansion: int = 3           # hidden width of each block's MLP = expansion * dim
+    sample_rate: int = 22050
+    n_fft: int = 1024
+    hop_length: int = 256
+    n_mels: int = 64
+    f_min: float = 0.0
+    f_max: float = 11025.0
+    log_floor: float = 1e-5
+    norm_offset: float = 11.0
+    norm_scale: float = 14.0
+
+    @classmethod
+    def for_mel(cls, mel: MelConfig, **sizes) -> "VocoderConfig":
+        if mel.win_length != mel.n_fft:
+            raise ValueError(f"the vocoder needs win_length == n_fft, got {mel.win_length} and {mel.n_fft}")
+        return cls(sample_rate=mel.sample_rate, n_fft=mel.n_fft, hop_length=mel.hop_length, n_mels=mel.n_mels,
+                   f_min=mel.f_min, f_max=mel.f_max, log_floor=mel.log_floor, norm_offset=mel.norm_offset,
+                   norm_scale=mel.norm_scale, **sizes)
+
+    @property
+    def mel(self) -> MelConfig:
+        """The (mono) front end whose log-mels this vocoder turns into waveforms."""
+        return MelConfig(sample_rate=self.sample_rate, n_fft=self.n_fft, win_length=self.n_fft,
+                         hop_length=self.hop_length, n_mels=self.n_mels, f_min=self.f_min, f_max=self.f_max,
+                         log_floor=self.log_floor, norm_offset=self.norm_offset, norm_scale=self.norm_scale)
+
+
+# `minidcae train-vocoder` sizes per profile (a crop of 64 frames is 16,384 samples, 0.74 s).
+# Loss: mel L1 + mr_weight * multi-resolution STFT; adv_steps > 0 adds a phase with a discriminator.
+VOCODER_TRAIN = {
+    "ci": TrainConfig(steps=30, batch_size=4, crop_frames=32, lr=2e-3, log_every=5, checkpoint_every=15,
+                      n_clips=16, clip_seconds=2.0),
+    # about 0.13 s a step on one CPU thread: 6,000 steps in a quarter of an hour
+    "cpu": TrainConfig(steps=6000, batch_size=8, crop_frames=64, lr=1e-3, log_every=20, checkpoint_every=200,
+                       ema_decay=0.999, n_clips=256, clip_seconds=4.0, adv_weight=0.1, fm_weight=0.2),
+    "gpu": TrainConfig(steps=100000, batch_size=32, crop_frames=64, lr=5e-4, log_every=100, checkpoint_every=2000,
+                       ema_decay=0.999, n_clips=8192, clip_seconds=6.0, adv_steps=100000, adv_lr=2e-4,
+                       adv_weight=0.1, fm_weight=0.2),  # not yet run on a GPU
+}
+
+
 PROFILES = {
     # ci: seconds per training run on 2 CPU cores (about 10 GFLOP/s), so the course fits in minutes
     "ci": Profile("ci", n_clips=6, clip_seconds=3.0, griffin_lim_iters=32,

@@ -1,0 +1,64 @@
+"""The shipped DCAE still meets the figures on its model card, and the card's figures meet the bar.
+
+The card (data_samples/checkpoints/README.md) quotes the means in dcae_t8.json; the per-clip
+figures behind them are in dcae_t8_heldout.json. Here we recompute a few clips from scratch.
+"""
+
+import json
+
+import pytest
+
+from minidcae.autoencoder import evaluate_autoencoder, heldout_clips, load_autoencoder, mel_config_of
+from minidcae.config import SHIPPED_DCAE, SHIPPED_DCAE_PHASE1
+
+QUALITY_BAR_DB = 2.0       # mean absolute log-mel error, power mel in dB, 80 dB floor
+QUALITY_BAR_EXCESS = 0.15  # Griffin-Lim from the reconstruction within 15% of the oracle on MR-STFT
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    model, meta = load_autoencoder(SHIPPED_DCAE)
+    per_clip = json.loads(SHIPPED_DCAE.with_name("dcae_t8_heldout.json").read_text())
+    return model, meta, per_clip
+
+
+def test_card_verdicts_follow_from_its_figures(shipped):
+    _, meta, _ = shipped
+    card = SHIPPED_DCAE.with_name("README.md").read_text()
+    assert meta["config"]["time_factor"] == 8
+    for name, m in meta["info"]["heldout"].items():
+        meets = m["mel_l1_db"] <= QUALITY_BAR_DB and m["mr_stft_excess"] <= QUALITY_BAR_EXCESS
+        assert f"{name}: {'meets' if meets else 'MISSES'} the bar" in card
+
+
+def test_synthetic_heldout_meets_the_quality_bar(shipped):
+    _, meta, _ = shipped
+    m = meta["info"]["heldout"]["synthetic held-out"]
+    assert m["mel_l1_db"] <= QUALITY_BAR_DB and m["mr_stft_excess"] <= QUALITY_BAR_EXCESS
+
+
+def test_card_means_are_the_means_of_the_per_clip_figures(shipped):
+    _, meta, per_clip = shipped
+    for name, report in per_clip.items():
+        clips = report["clips"].values()
+        for key, value in meta["info"]["heldout"][name].items():
+            assert abs(sum(c[key] for c in clips) / len(clips) - value) < 1e-6
+
+
+def test_recomputed_figures_match_the_card(shipped):
+    model, meta, per_clip = shipped
+    mel = mel_config_of(meta)
+    sets = heldout_clips(mel)
+    pick = {"synthetic held-out": list(sets["synthetic held-out"])[:2], "real held-out": list(sets["real held-out"])[:3]}
+    subset = {name: {clip: sets[name][clip] for clip in clips} for name, clips in pick.items()}
+    fresh = evaluate_autoencoder(model, mel, subset, meta["info"]["griffin_lim_iters"])
+    for name, clips in pick.items():
+        for clip in clips:
+            card, now = per_clip[name]["clips"][clip], fresh[name]["clips"][clip]
+            assert now["mel_l1_db"] == pytest.approx(card["mel_l1_db"], abs=0.05), clip
+            assert now["mr_stft_dcae"] == pytest.approx(card["mr_stft_dcae"], rel=0.02), clip
+
+
+def test_phase_one_checkpoint_is_shipped_beside_it():
+    model, meta = load_autoencoder(SHIPPED_DCAE_PHASE1)
+    assert meta["info"]["phases"] == ["phase1"] and model.cfg.time_factor == 8
