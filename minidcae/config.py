@@ -21,8 +21,8 @@ PROFILE_NAMES = ("ci", "cpu", "gpu")
 
 # The bundled real clips and checkpoints (present in a clone of the repository).
 DATA_SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
-SHIPPED_DCAE = DATA_SAMPLES / "checkpoints" / "dcae_t8.safetensors"                 # phase one + two
-SHIPPED_DCAE_PHASE1 = DATA_SAMPLES / "checkpoints" / "dcae_t8_phase1.safetensors"   # phase one only
+SHIPPED_DCAE = DATA_SAMPLES / "checkpoints" / "dcae_t8.safetensors"                 # phase one (the better)
+SHIPPED_DCAE_PHASE2 = DATA_SAMPLES / "checkpoints" / "dcae_t8_phase2.safetensors"   # phase one + two
 
 
 @dataclass(frozen=True)
