@@ -102,7 +102,7 @@ def cmd_train_ae(args) -> None:
     from .autoencoder import train_ae
 
     overrides = dict(_key_value(kv) for kv in args.settings)
-    command = "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
+    command = _command_line()
     path = train_ae(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
                     evaluate=not args.skip_eval)
     print(f"wrote {path}")
@@ -115,7 +115,7 @@ def cmd_train_vocoder(args) -> None:
     from .vocoder import train_vocoder
 
     overrides = dict(_key_value(kv) for kv in args.settings)
-    command = "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
+    command = _command_line()
     path = train_vocoder(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
                          evaluate=not args.skip_eval)
     print(f"wrote {path}")
@@ -139,6 +139,11 @@ def _print_heldout(path) -> None:
     for name, m in info["heldout"].items():
         print(f"  {name:20s} mel L1 {m['mel_l1_db']:.2f} dB   MR-STFT DCAE {m['mr_stft_dcae']:.3f} "
               f"vs oracle {m['mr_stft_oracle']:.3f} ({100 * m['mr_stft_excess']:+.1f}%)")
+
+
+def _command_line() -> str | None:
+    """The command as typed, for a model card; None when called from Python rather than the shell."""
+    return "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
 
 
 def _key_value(text: str) -> tuple[str, str]:
