@@ -19,7 +19,7 @@ from torch.utils.data import ConcatDataset
 
 from .audio import griffin_lim, load_audio, log_mel
 from .checkpoint import CheckpointError, load_model, load_tensors, save_model, save_tensors
-from .config import DATA_SAMPLES, DCAEConfig, MelConfig, Profile, TrainConfig, pick_device
+from .config import DATA_SAMPLES, DCAEConfig, MelConfig, Profile, TrainConfig, parse_setting, pick_device
 from .data import FolderMelDataset, SynthMelDataset, bundled_clips
 from .dcae import DCAE, compute_latent_stats, count_parameters
 from .losses import PatchGAN
@@ -44,21 +44,8 @@ def split_overrides(overrides: dict) -> tuple[dict, dict]:
         else:
             raise ValueError(f"unknown setting {key!r}; settings are TrainConfig fields "
                              f"({', '.join(train_fields)}) or DCAEConfig fields ({', '.join(model_fields)})")
-        target[key] = _parse_like(key, text, default)
+        target[key] = parse_setting(key, text, default)
     return train, model
-
-
-def _parse_like(key: str, text: str, default):
-    try:
-        if isinstance(default, bool):
-            if text.lower() not in ("true", "false", "1", "0"):
-                raise ValueError
-            return text.lower() in ("true", "1")
-        if isinstance(default, tuple):
-            return tuple(int(v) for v in text.split(","))
-        return type(default)(text)
-    except ValueError:
-        raise ValueError(f"{key}={text!r}: expected a {type(default).__name__} like {default!r}") from None
 
 
 def training_data(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES):

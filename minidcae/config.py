@@ -246,6 +246,20 @@ def get_profile(name: str | None = None, **overrides) -> Profile:
     return replace(PROFILES[profile_name(name)], **overrides)
 
 
+def parse_setting(key: str, text: str, default):
+    """A `key=value` setting from the command line, typed like the field's default value."""
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return text.lower() in ("true", "1")
+        if isinstance(default, tuple):
+            return tuple(int(v) for v in text.split(","))
+        return type(default)(text)
+    except ValueError:
+        raise ValueError(f"{key}={text!r}: expected a {type(default).__name__} like {default!r}") from None
+
+
 def pick_device(name: str | None = None) -> torch.device:
     """`name` if given, else the best device here: cuda, then mps, then cpu."""
     if name:

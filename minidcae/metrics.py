@@ -42,33 +42,46 @@ def _crop(ref: torch.Tensor, est: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     return ref[..., :n].float(), est[..., :n].float()
 
 
-def stft_magnitude(wav: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
-    """(..., samples) -> (..., n_fft / 2 + 1, frames) magnitude with a Hann window."""
+def stft_magnitude(wav: torch.Tensor, n_fft: int, hop: int, eps: float = 0.0) -> torch.Tensor:
+    """(..., samples) -> (..., n_fft / 2 + 1, frames) magnitude with a Hann window.
+
+    eps > 0 gives sqrt(|S|^2 + eps): the same magnitude, with a gradient that stays finite at a
+    zero bin (for training losses)."""
     flat = wav.reshape(-1, wav.shape[-1])  # (N, L)
     spec = torch.stft(flat, n_fft, hop, window=torch.hann_window(n_fft, device=wav.device),
                       return_complex=True)  # (N, F, T)
-    return spec.abs().reshape(*wav.shape[:-1], *spec.shape[-2:])
+    magnitude = spec.abs() if eps == 0 else (spec.real.square() + spec.imag.square() + eps).sqrt()
+    return magnitude.reshape(*wav.shape[:-1], *spec.shape[-2:])
+
+
+def stft_distances(ref: torch.Tensor, est: torch.Tensor, n_fft: int, hop: int, eps: float = 0.0):
+    """(spectral convergence, log-magnitude distance) of one STFT resolution, as tensors."""
+    s, s_hat = stft_magnitude(ref, n_fft, hop, eps), stft_magnitude(est, n_fft, hop, eps)
+    # SC = || |S| - |S_hat| ||_F / || |S| ||_F
+    sc = torch.linalg.norm(s - s_hat) / (torch.linalg.norm(s) + EPS)
+    # mean | log|S| - log|S_hat| |, magnitudes floored at 1e-5
+    log_distance = (torch.log(s.clamp(min=1e-5)) - torch.log(s_hat.clamp(min=1e-5))).abs().mean()
+    return sc, log_distance
 
 
 def spectral_convergence(ref: torch.Tensor, est: torch.Tensor, n_fft: int = 1024, hop: int = 256) -> float:
-    ref, est = _crop(ref, est)
-    s, s_hat = stft_magnitude(ref, n_fft, hop), stft_magnitude(est, n_fft, hop)
-    # SC = || |S| - |S_hat| ||_F / || |S| ||_F
-    return float(torch.linalg.norm(s - s_hat) / (torch.linalg.norm(s) + EPS))
+    return float(stft_distances(*_crop(ref, est), n_fft, hop)[0])
 
 
 def log_stft_distance(ref: torch.Tensor, est: torch.Tensor, n_fft: int = 1024, hop: int = 256) -> float:
-    ref, est = _crop(ref, est)
-    s, s_hat = stft_magnitude(ref, n_fft, hop), stft_magnitude(est, n_fft, hop)
-    # mean | log|S| - log|S_hat| |, magnitudes floored at 1e-5
-    return float((torch.log(s.clamp(min=1e-5)) - torch.log(s_hat.clamp(min=1e-5))).abs().mean())
+    return float(stft_distances(*_crop(ref, est), n_fft, hop)[1])
+
+
+def multi_resolution_stft_loss(ref: torch.Tensor, est: torch.Tensor, resolutions=STFT_RESOLUTIONS,
+                               eps: float = 0.0) -> torch.Tensor:
+    """Mean over resolutions of spectral convergence + log-magnitude distance, as a tensor (a loss)."""
+    return sum(sum(stft_distances(ref, est, n, h, eps)) for n, h in resolutions) / len(resolutions)
 
 
 def multi_resolution_stft_distance(ref: torch.Tensor, est: torch.Tensor,
                                    resolutions=STFT_RESOLUTIONS) -> float:
     """Mean over resolutions of spectral convergence + log-magnitude distance. 0 is perfect."""
-    terms = [spectral_convergence(ref, est, n, h) + log_stft_distance(ref, est, n, h) for n, h in resolutions]
-    return sum(terms) / len(terms)
+    return float(multi_resolution_stft_loss(*_crop(ref, est), resolutions))
 
 
 def si_sdr(ref: torch.Tensor, est: torch.Tensor) -> float:

@@ -30,12 +30,14 @@ from torch.utils.data import Dataset
 
 from .audio import denormalize_log_mel, griffin_lim, load_audio, log_mel, mel_filterbank
 from .checkpoint import load_model, save_model
-from .config import DATA_SAMPLES, VOCODER_TRAIN, MelConfig, Profile, TrainConfig, VocoderConfig, pick_device
+from .config import (DATA_SAMPLES, VOCODER_TRAIN, MelConfig, Profile, TrainConfig, VocoderConfig, parse_setting,
+                     pick_device)
 from .data import bundled_clips, find_audio_files
 from .dcae import count_parameters
 from .errors import MinidcaeError
 from .losses import discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss
-from .metrics import STFT_RESOLUTIONS, multi_resolution_stft_distance, pesq_available, pesq_score, stoi
+from .metrics import (STFT_RESOLUTIONS, multi_resolution_stft_distance, multi_resolution_stft_loss, pesq_available,
+                      pesq_score, stft_magnitude, stoi)
 from .synth import HELDOUT_SEED_BASE, synth_clip
 from .train import Trainer, infinite_batches
 
@@ -196,28 +198,6 @@ def training_waves(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES) -
 
 # ----------------------------------------------------------------------------- losses
 
-def stft_magnitude(wav: torch.Tensor, n_fft: int, hop: int) -> torch.Tensor:
-    """(..., samples) -> (..., n_fft / 2 + 1, frames), as metrics.stft_magnitude but with a gradient
-    that stays finite at a zero bin: |S| = sqrt(re^2 + im^2 + 1e-12)."""
-    flat = wav.reshape(-1, wav.shape[-1])  # (N, L)
-    spec = torch.stft(flat, n_fft, hop, window=torch.hann_window(n_fft, device=wav.device), return_complex=True)
-    magnitude = (spec.real.square() + spec.imag.square() + 1e-12).sqrt()  # (N, F, T)
-    return magnitude.reshape(*wav.shape[:-1], *magnitude.shape[-2:])
-
-
-def multi_resolution_stft_loss(wav_hat: torch.Tensor, wav: torch.Tensor, resolutions=STFT_RESOLUTIONS) -> torch.Tensor:
-    """metrics.multi_resolution_stft_distance as a loss: mean over resolutions of
-    spectral convergence || |S| - |S_hat| ||_F / || |S| ||_F (over the batch)
-    + mean | log|S| - log|S_hat| | (magnitudes floored at 1e-5)."""
-    total = 0.0
-    for n_fft, hop in resolutions:
-        s, s_hat = stft_magnitude(wav, n_fft, hop), stft_magnitude(wav_hat, n_fft, hop)  # (B, C, F, T)
-        sc = (s - s_hat).norm() / s.norm().clamp(min=1e-5)
-        log_distance = (torch.log(s.clamp(min=1e-5)) - torch.log(s_hat.clamp(min=1e-5))).abs().mean()
-        total = total + sc + log_distance
-    return total / len(resolutions)
-
-
 class SpectrogramDiscriminator(nn.Module):
     """Scores the log-magnitude STFT of a waveform at one resolution, as a (B, 1, freqs, frames)
     image: strided convolutions along frequency; returns (features, logits map)."""
@@ -233,7 +213,7 @@ class SpectrogramDiscriminator(nn.Module):
         self.logits = spectral_norm(nn.Conv2d(c, 1, 3, padding=1))
 
     def forward(self, wav: torch.Tensor):
-        s = torch.log(stft_magnitude(wav, self.n_fft, self.hop).clamp(min=1e-5))  # (B, C, F, T)
+        s = torch.log(stft_magnitude(wav, self.n_fft, self.hop, eps=1e-12).clamp(min=1e-5))  # (B, C, F, T)
         h = rearrange(s, "b c f t -> (b c) 1 f t")  # (B C, 1, F, T)
         features = []
         for conv in self.convs:
@@ -262,7 +242,7 @@ def vocoder_losses(cfg: TrainConfig, mel: MelConfig):
         x, wav = batch["mel"], batch["wav"]  # (B, 1, n_mels, T), (B, 1, T * hop)
         wav_hat = m["vocoder"](x)  # (B, 1, T * hop)
         mel_l1 = (log_mel(wav_hat, mel) - x).abs().mean()
-        mr = multi_resolution_stft_loss(wav_hat, wav)
+        mr = multi_resolution_stft_loss(wav, wav_hat, eps=1e-12)  # the metric itself, as a loss
         loss = mel_l1 + cfg.mr_weight * mr
         out = {"mel_l1": mel_l1.detach(), "mr_stft": mr.detach()}
         if "disc" in m:
@@ -372,16 +352,14 @@ def evaluate_vocoder(model: Vocoder, mel: MelConfig, sets: dict, gl_iters: int =
 
 def split_overrides(overrides: dict) -> tuple[dict, dict]:
     """key=value pairs -> (TrainConfig fields, VocoderConfig size fields), typed like the defaults."""
-    from .autoencoder import _parse_like
-
     sizes = ("dim", "blocks", "kernel", "expansion")
     train_fields = {f.name for f in fields(TrainConfig)}
     train, model = {}, {}
     for key, text in overrides.items():
         if key in train_fields:
-            train[key] = _parse_like(key, text, getattr(TrainConfig(), key))
+            train[key] = parse_setting(key, text, getattr(TrainConfig(), key))
         elif key in sizes:
-            model[key] = _parse_like(key, text, getattr(VocoderConfig(), key))
+            model[key] = parse_setting(key, text, getattr(VocoderConfig(), key))
         else:
             raise ValueError(f"unknown setting {key!r}; settings are TrainConfig fields ({', '.join(sorted(train_fields))}) "
                              f"or vocoder sizes ({', '.join(sizes)})")
