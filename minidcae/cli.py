@@ -4,6 +4,7 @@
     minidcae reconstruct IN OUT [--checkpoint CKPT] [--iters N] [--vocoder griffin-lim|neural --vocoder-checkpoint V]
     minidcae train-ae --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
     minidcae train-vocoder --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
+    minidcae sweep --profile ci|cpu|gpu --out DIR [--points t8c4,t16c4]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
@@ -130,6 +131,20 @@ def cmd_train_vocoder(args) -> None:
         print(line + f"   s/clip {m['seconds_vocoder']:.3f} vs {m['seconds_griffin_lim']:.3f}")
 
 
+def cmd_sweep(args) -> None:
+    from .sweep import heldout_rhythm_clips, load_sweep, sweep_table, train_sweep, write_table
+
+    profile = get_profile(args.profile)
+    train_sweep(args.out, profile, args.points, args.device, command=_command_line())
+    models = {name: m for name, m in load_sweep(args.out).items()}
+    rows = sweep_table(models, profile.mel, heldout_rhythm_clips(profile.mel))
+    path = write_table(rows, Path(args.out) / "sweep.json")
+    print(f"{'point':8s} {'compression':>11s} {'mel L1 dB':>9s} {'onset F1':>8s}")
+    for r in rows:
+        print(f"{r['point']:8s} {r['compression']:11.2f} {r['mel_l1_db']:9.2f} {r['onset_f1']:8.3f}")
+    print(f"wrote {path}")
+
+
 def _print_heldout(path) -> None:
     import json
 
@@ -239,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
     p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or the vocoder's sizes "
                                                "(dim, blocks, kernel, expansion), e.g. steps=500")
+
+    p = add("sweep", cmd_sweep, "train the compression sweep (time factor x channels, one budget) and measure it")
+    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p.add_argument("--out", required=True, help="folder: one sub-folder per point, and sweep.json")
+    p.add_argument("--points", default=None, help="comma-separated points like t8c4,t16c16 (default: all)")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
 
     p = add("encode", cmd_encode, "audio file -> latent (.safetensors)")
     p.add_argument("input")

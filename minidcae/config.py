@@ -23,6 +23,8 @@ PROFILE_NAMES = ("ci", "cpu", "gpu")
 DATA_SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
 SHIPPED_DCAE = DATA_SAMPLES / "checkpoints" / "dcae_t8.safetensors"                 # phase one (the better)
 SHIPPED_DCAE_PHASE2 = DATA_SAMPLES / "checkpoints" / "dcae_t8_phase2.safetensors"   # phase one + two
+SHIPPED_VOCODER = DATA_SAMPLES / "checkpoints" / "vocoder.safetensors"
+SHIPPED_SWEEP = DATA_SAMPLES / "checkpoints" / "sweep"   # t2c4.safetensors ... t16c16.safetensors
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,22 @@ VOCODER_TRAIN = {
     "gpu": TrainConfig(steps=100000, batch_size=32, crop_frames=64, lr=5e-4, log_every=100, checkpoint_every=2000,
                        ema_decay=0.999, n_clips=8192, clip_seconds=6.0, adv_steps=100000, adv_lr=2e-4,
                        adv_weight=0.1, fm_weight=0.2),  # not yet run on a GPU
+}
+
+
+# The compression sweep (minidcae.sweep, notebook 05): one small DCAE per (time factor, channels),
+# every point trained with the same steps on the same data. Five widths allow a time factor of 16.
+SWEEP_TIME_FACTORS = (2, 4, 8, 16)
+SWEEP_CHANNELS = (4, 16)
+SWEEP_DCAE = DCAEConfig(widths=(8, 16, 32, 32, 32))
+SWEEP_TRAIN = {
+    "ci": TrainConfig(steps=20, batch_size=4, crop_frames=64, lr=2e-3, log_every=5, checkpoint_every=10,
+                      n_clips=8, clip_seconds=2.0),
+    # about 0.2 s a step on one CPU thread: the eight points in about half an hour
+    "cpu": TrainConfig(steps=1000, batch_size=8, crop_frames=128, lr=2e-3, log_every=20, checkpoint_every=250,
+                       ema_decay=0.999, n_clips=256, clip_seconds=4.0),
+    "gpu": TrainConfig(steps=10000, batch_size=32, crop_frames=256, lr=1e-3, log_every=100, checkpoint_every=1000,
+                       ema_decay=0.999, n_clips=4096, clip_seconds=6.0),  # not yet run on a GPU
 }
 
 

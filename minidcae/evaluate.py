@@ -95,3 +95,43 @@ def print_report(report: dict) -> None:
         line(f"mean ({len(report['clips'])} clips)" if i == 0 else "", system, report["mean"][system])
     if not report["pesq"].startswith("wideband"):
         print(f"PESQ: {report['pesq']}")
+
+
+# ----------------------------------------------------------------------------- four pipelines side by side
+
+PIPELINES = ("oracle + griffin-lim", "oracle + neural", "dcae + griffin-lim", "dcae + neural")
+
+
+@torch.no_grad()
+def compare_pipelines(model, vocoder, mel, sets: dict, gl_iters: int = 32) -> dict:
+    """{set: {pipeline: mean measures}} for the mel (oracle) or the DCAE's reconstruction of it,
+    each made audible by Griffin-Lim or by the neural vocoder; sets is {set: {clip: waveform (C, L)}}.
+
+    The two oracle rows separate what the vocoder loses from what the autoencoder loses."""
+    from .vocoder import vocode
+
+    model.eval()
+    table = {}
+    for set_name, clips in sets.items():
+        rows = {p: [] for p in PIPELINES}
+        for wav in clips.values():
+            x = log_mel(wav, mel)  # (C, n_mels, T)
+            device = next(model.parameters()).device
+            x_hat = model.decode(model.encode(x[None].to(device)), x.shape[-2:])[0].float().cpu()  # (C, n_mels, T)
+            for source, mel_in in (("oracle", x), ("dcae", x_hat)):
+                for name, audio in (("griffin-lim", griffin_lim(mel_in, mel, gl_iters)),
+                                    ("neural", vocode(vocoder, mel_in, mel))):
+                    rows[f"{source} + {name}"].append(clip_measures(wav, audio, mel.sample_rate, mel))
+        table[set_name] = {p: _mean(r) for p, r in rows.items()}
+    return table
+
+
+def print_pipelines(table: dict, columns=COLUMNS) -> None:
+    """One block per clip set, one line per pipeline."""
+    width = max(len(p) for p in PIPELINES)
+    print(f"{'pipeline':{width}s}" + "".join(f" {head:>{CELL - 1}s}" for _, head, _ in columns))
+    for set_name, rows in table.items():
+        print(f"-- {set_name}")
+        for pipeline, row in rows.items():
+            print(f"{pipeline:{width}s}" + "".join(f"{'-':>{CELL}s}" if row[k] is None else f" {row[k]:{CELL - 1}.{d}f}"
+                                                  for k, _, d in columns))
