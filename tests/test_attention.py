@@ -1,0 +1,72 @@
+"""Attention: linear attention against its formula evaluated term by term, causal against prefixes."""
+
+import torch
+import torch.nn.functional as F
+
+from minidcae.attention import (LinearAttentionState, causal_linear_attention, linear_attention,
+                                softmax_attention)
+
+
+def qkv(b=2, h=3, n=7, d=4, e=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(b, h, n, d, generator=g), torch.randn(b, h, n, d, generator=g), torch.randn(b, h, n, e, generator=g)
+
+
+def test_linear_attention_equals_its_formula_term_by_term():
+    q, k, v = qkv()
+    out = linear_attention(q, k, v, eps=1e-6)
+    phi_q, phi_k = q.relu(), k.relu()
+    expected = torch.zeros_like(out)
+    for b in range(q.shape[0]):
+        for h in range(q.shape[1]):
+            for i in range(q.shape[2]):
+                weights = [float(phi_q[b, h, i] @ phi_k[b, h, j]) for j in range(k.shape[2])]  # phi(q_i) . phi(k_j)
+                numerator = sum(w * v[b, h, j] for j, w in enumerate(weights))
+                expected[b, h, i] = numerator / (sum(weights) + 1e-6)
+    assert torch.allclose(out, expected, atol=1e-5)
+    # a query with no positive entry has phi(q) = 0: it sees nothing and returns 0, not NaN
+    dead = (q <= 0).all(dim=-1)
+    assert dead.any() and (out[dead] == 0).all()
+
+
+def test_a_padded_key_changes_nothing():
+    q, k, v = qkv(n=6)
+    mask = torch.tensor([[True] * 4 + [False] * 2, [True] * 6])
+    masked = linear_attention(q, k, v, key_padding_mask=mask)
+    assert torch.allclose(masked[0], linear_attention(q[:1], k[:1, :, :4], v[:1, :, :4])[0], atol=1e-6)
+    assert torch.allclose(masked[1], linear_attention(q[1:], k[1:], v[1:])[0], atol=1e-6)
+    soft = softmax_attention(q, k, v, key_padding_mask=mask)
+    assert torch.allclose(soft[0], softmax_attention(q[:1], k[:1, :, :4], v[:1, :, :4])[0], atol=1e-6)
+
+
+def test_softmax_attention_matches_torch():
+    q, k, v = qkv(e=4)
+    assert torch.allclose(softmax_attention(q, k, v), F.scaled_dot_product_attention(q, k, v), atol=1e-5)
+
+
+def test_causal_output_i_is_the_full_output_of_the_prefix_up_to_i():
+    q, k, v = qkv(n=9)
+    causal = causal_linear_attention(q, k, v)
+    for i in range(9):
+        prefix = linear_attention(q[:, :, : i + 1], k[:, :, : i + 1], v[:, :, : i + 1])
+        assert torch.allclose(causal[:, :, i], prefix[:, :, i], atol=1e-5)
+    # and the future never leaks back: changing the last token leaves every earlier output alone
+    k2 = k.clone()
+    k2[:, :, -1] += 10
+    assert torch.equal(causal_linear_attention(q, k2, v)[:, :, :-1], causal[:, :, :-1])
+
+
+def test_streaming_state_gives_the_causal_outputs_one_token_at_a_time():
+    q, k, v = qkv(n=8)
+    state = LinearAttentionState()
+    steps = torch.stack([state.step(q[:, :, t], k[:, :, t], v[:, :, t]) for t in range(8)], dim=2)
+    assert torch.allclose(steps, causal_linear_attention(q, k, v), atol=1e-5)
+    assert state.state.shape == (2, 3, 4, 6)  # d x (e + 1) per head, whatever the number of tokens
+
+
+def test_low_precision_input_is_summed_in_float32():
+    q, k, v = qkv(n=64)
+    out = linear_attention(q.bfloat16(), k.bfloat16(), v.bfloat16())
+    assert out.dtype == torch.bfloat16
+    reference = linear_attention(q.bfloat16().float(), k.bfloat16().float(), v.bfloat16().float())
+    assert torch.allclose(out.float(), reference, atol=2e-2)

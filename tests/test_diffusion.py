@@ -1,0 +1,91 @@
+"""Flow matching, checked where the answer is known in closed form: Gaussian noise to Gaussian data.
+
+Noise x0 ~ N(0, 1), data x1 ~ N(mu, sigma^2). Along x_t = (1 - t) x0 + t x1 the marginal is
+N(t mu, s(t)^2) with s(t)^2 = (1 - t)^2 + t^2 sigma^2, and the flow that keeps those marginals is
+the affine map x_t = t mu + s(t) x0, whose velocity is
+
+    v(x, t) = mu + (t sigma^2 - (1 - t)) / s(t)^2 (x - t mu),
+
+and which ends at x_1 = mu + sigma x0: each noise sample has one exact destination.
+"""
+
+import pytest
+import torch
+
+from minidcae.diffusion import (euler_sample, flow_matching_loss, guided, heun_sample, interpolate, sample_t,
+                                shift_time, time_grid)
+
+MU, SIGMA = 2.0, 0.5
+
+
+def exact_velocity(x, t):
+    t = torch.as_tensor(t, dtype=x.dtype).reshape(-1, *([1] * (x.dim() - 1))) if torch.is_tensor(t) else t
+    s2 = (1 - t) ** 2 + t ** 2 * SIGMA ** 2
+    return MU + (t * SIGMA ** 2 - (1 - t)) / s2 * (x - t * MU)
+
+
+def noise(n=256):
+    return torch.randn(n, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+
+def error(sampler, steps, shift=1.0):
+    x0 = noise()
+    return (sampler(exact_velocity, x0, steps, shift) - (MU + SIGMA * x0)).abs().max().item()
+
+
+def test_both_samplers_carry_noise_to_the_exact_destination():
+    assert error(euler_sample, 400) < 1e-2
+    assert error(heun_sample, 50) < 5e-4
+    x1 = heun_sample(exact_velocity, noise(4096), 50)
+    assert abs(x1.mean().item() - MU) < 0.05 and abs(x1.std().item() - SIGMA) < 0.05
+
+
+def test_euler_is_first_order_and_heun_second_order():
+    # doubling the steps halves Euler's error and quarters Heun's
+    euler = error(euler_sample, 20) / error(euler_sample, 40)
+    heun = error(heun_sample, 20) / error(heun_sample, 40)
+    assert 1.7 < euler < 2.3
+    assert 3.4 < heun < 4.6
+    assert error(heun_sample, 10) < error(euler_sample, 20)  # the same 20 network calls
+
+
+def test_a_shifted_grid_still_reaches_the_data():
+    grid = time_grid(10, shift=3.0)
+    assert grid[0] == 0 and grid[-1] == 1 and all(a < b for a, b in zip(grid, grid[1:]))
+    assert grid[1] - grid[0] < grid[-1] - grid[-2]  # small steps near the noise
+    assert error(heun_sample, 50, shift=3.0) < 1e-3
+
+
+def test_the_exact_velocity_has_the_lowest_loss():
+    x1 = MU + SIGMA * torch.randn(20000, 1, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    best = flow_matching_loss(exact_velocity, x1, generator=torch.Generator().manual_seed(2))
+    for wrong in (lambda x, t: exact_velocity(x, t) + 0.2, lambda x, t: 1.1 * exact_velocity(x, t)):
+        assert flow_matching_loss(wrong, x1, generator=torch.Generator().manual_seed(2)) > best
+
+
+def test_interpolation_runs_from_noise_to_data():
+    x0, x1 = torch.zeros(3, 2), torch.ones(3, 2)
+    assert torch.equal(interpolate(x0, x1, torch.tensor([0.0, 0.25, 1.0]))[:, 0], torch.tensor([0.0, 0.25, 1.0]))
+
+
+def test_training_times_are_logit_normal_and_the_shift_moves_them_to_the_noise():
+    g = torch.Generator().manual_seed(0)
+    t = sample_t(50000, generator=g)
+    assert 0 < t.min() and t.max() < 1 and abs(t.median().item() - 0.5) < 0.01
+    shifted = sample_t(50000, shift=3.0, generator=torch.Generator().manual_seed(0))
+    # the median noise level 0.5 becomes 3 * 0.5 / (1 + 2 * 0.5) = 0.75, so t = 0.25
+    assert abs(shifted.median().item() - 0.25) < 0.01
+    assert shift_time(torch.tensor(0.0), 3.0) == 0 and shift_time(torch.tensor(1.0), 3.0) == 1
+
+
+def test_guidance_scale_one_is_the_conditional_model_and_zero_the_unconditional():
+    cond, uncond = (lambda x, t: x + 1), (lambda x, t: x - 1)
+    x = torch.zeros(2)
+    assert torch.equal(guided(cond, uncond, 1.0)(x, 0.5), cond(x, 0.5))
+    assert torch.equal(guided(cond, uncond, 0.0)(x, 0.5), uncond(x, 0.5))
+    assert torch.equal(guided(cond, uncond, 3.0)(x, 0.5), torch.full((2,), 5.0))  # -1 + 3 (1 - (-1))
+
+
+def test_zero_steps_is_refused():
+    with pytest.raises(ValueError, match="steps"):
+        euler_sample(exact_velocity, noise(2), 0)
