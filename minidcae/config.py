@@ -209,6 +209,29 @@ VOCODER_TRAIN = {
 }
 
 
+@dataclass(frozen=True)
+class DiTConfig:
+    """The latent transformer (minidcae.transformer): one token per latent frame.
+
+    A latent (channels, rows, frames) becomes frames tokens of channels * rows numbers each, as
+    ACE-Step's (16, 1) patches fold the whole frequency axis into one token.
+    """
+
+    latent_channels: int = 8
+    latent_rows: int = 16        # mel bands / the autoencoder's frequency factor
+    dim: int = 128
+    depth: int = 4
+    heads: int = 4
+    ff_mult: int = 2             # the gated feed-forward's hidden width = ff_mult * dim
+    conv_kernel: int = 3         # its depthwise convolution over neighbouring tokens (ACE-Step: 3)
+    attention: str = "linear"    # self-attention: linear (ReLU, O(N)) or softmax (O(N^2))
+    rope_base: float = 10000.0   # rotary position embedding: wavelengths up to 2 pi base tokens
+
+    @property
+    def token_size(self) -> int:
+        return self.latent_channels * self.latent_rows
+
+
 # The compression sweep (minidcae.sweep, notebook 05): one small DCAE per (time factor, channels),
 # every point trained with the same steps on the same data. Five widths allow a time factor of 16.
 SWEEP_TIME_FACTORS = (2, 4, 8, 16)

@@ -1,0 +1,159 @@
+"""The latent transformer: predicts the flow-matching velocity of a latent, given t and a prompt.
+
+    rotate               rotary position embedding (RoPE) on queries and keys
+    TimestepEmbedding    t -> sinusoids -> MLP -> six modulation vectors shared by all blocks (adaLN-single)
+    SelfAttention        linear (ReLU) or softmax attention over the latent frames, with RoPE
+    CrossAttention       softmax attention from the latent frames to the prompt tokens
+    GatedFeedForward     up -> depthwise conv over neighbouring frames -> GLU gate -> down
+    Block                norm, modulate, self-attend, cross-attend, norm, modulate, feed forward
+    LatentTransformer    latent (B, C, F, T) -> tokens (B, T, C F) -> blocks -> velocity (B, C, F, T)
+
+The block is ACE-Step's, in small: RMSNorm, adaLN-single, ReLU linear self-attention with RoPE,
+softmax cross-attention to the condition, and a gated feed-forward with a depthwise 1D convolution.
+Nothing depends on the number of frames, so one model handles any length.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import rearrange
+
+from .attention import linear_attention, softmax_attention
+from .config import DiTConfig
+from .text import TextEncoder
+
+
+def rotate(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """RoPE on (B, H, N, d): rotate each pair (x_2i, x_2i+1) of token n by the angle n theta_i,
+    theta_i = base^(-2i/d). Then q_n . k_m depends on n - m only: positions become relative."""
+    n, d = x.shape[-2], x.shape[-1]
+    theta = base ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (d/2,)
+    angle = torch.arange(n, device=x.device, dtype=torch.float32)[:, None] * theta  # (N, d/2)
+    cos, sin = angle.cos(), angle.sin()  # (N, d/2)
+    even, odd = x.float()[..., 0::2], x.float()[..., 1::2]  # (B, H, N, d/2)
+    # [x_2i, x_2i+1] -> [x_2i cos - x_2i+1 sin, x_2i sin + x_2i+1 cos]
+    out = torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1)  # (B, H, N, d/2, 2)
+    return out.flatten(-2).to(x.dtype)  # (B, H, N, d)
+
+
+def sinusoids(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """(B,) times in [0, 1] -> (B, dim): cos and sin of 1000 t at frequencies from 1 to 1/10000."""
+    freqs = torch.exp(-math.log(10000) * torch.arange(dim // 2, device=t.device) / (dim // 2))  # (dim/2,)
+    angle = 1000 * t.float()[:, None] * freqs  # (B, dim/2)
+    return torch.cat((angle.cos(), angle.sin()), dim=-1)  # (B, dim)
+
+
+class TimestepEmbedding(nn.Module):
+    """t -> (embedding (B, dim), modulation (B, 6, dim)). adaLN-single (PixArt-alpha): one MLP
+    makes the shift, scale and gate of both sub-layers for all blocks; each block adds its own
+    learned offset. Far fewer parameters than an MLP per block, as ACE-Step does."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.to_modulation = nn.Sequential(nn.SiLU(), nn.Linear(dim, 6 * dim))
+
+    def forward(self, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        e = self.mlp(sinusoids(t, self.mlp[0].in_features))  # (B, dim)
+        return e, rearrange(self.to_modulation(e), "b (six d) -> b six d", six=6)  # (B, dim), (B, 6, dim)
+
+
+class SelfAttention(nn.Module):
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.heads, self.kind, self.base = cfg.heads, cfg.attention, cfg.rope_base
+        if cfg.attention not in ("linear", "softmax"):
+            raise ValueError(f"attention must be 'linear' or 'softmax', got {cfg.attention!r}")
+        self.qkv = nn.Linear(cfg.dim, 3 * cfg.dim)
+        self.out = nn.Linear(cfg.dim, cfg.dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)  # each (B, H, N, d)
+        q, k = rotate(q, self.base), rotate(k, self.base)  # positions enter through the rotation
+        attend = linear_attention if self.kind == "linear" else softmax_attention
+        o = attend(q, k, v, key_padding_mask=mask)  # (B, H, N, d)
+        return self.out(rearrange(o, "b h n d -> b n (h d)"))  # (B, N, dim)
+
+
+class CrossAttention(nn.Module):
+    """Each latent frame asks the prompt tokens what to be: softmax attention (the prompt is short)."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.heads = cfg.heads
+        self.q, self.kv, self.out = nn.Linear(cfg.dim, cfg.dim), nn.Linear(cfg.dim, 2 * cfg.dim), nn.Linear(cfg.dim, cfg.dim)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, cond_mask: torch.Tensor) -> torch.Tensor:
+        q = rearrange(self.q(x), "b n (h d) -> b h n d", h=self.heads)  # (B, H, N, d)
+        k, v = rearrange(self.kv(cond), "b l (two h d) -> two b h l d", two=2, h=self.heads)  # (B, H, L, d) each
+        o = softmax_attention(q, k, v, key_padding_mask=cond_mask)  # (B, H, N, d)
+        return self.out(rearrange(o, "b h n d -> b n (h d)"))  # (B, N, dim)
+
+
+class GatedFeedForward(nn.Module):
+    """x -> W_up x = [a | g] -> depthwise conv over tokens -> a * SiLU(g) -> W_down. The convolution
+    lets each frame see its neighbours, which attention over a whole clip does only coarsely."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        hidden = cfg.ff_mult * cfg.dim
+        self.up = nn.Linear(cfg.dim, 2 * hidden)
+        self.conv = nn.Conv1d(2 * hidden, 2 * hidden, cfg.conv_kernel, padding=cfg.conv_kernel // 2, groups=2 * hidden)
+        self.down = nn.Linear(hidden, cfg.dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = rearrange(self.conv(rearrange(self.up(x), "b n c -> b c n")), "b c n -> b n c")  # (B, N, 2 hidden)
+        a, g = h.chunk(2, dim=-1)  # (B, N, hidden) each
+        return self.down(a * F.silu(g))  # (B, N, dim)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.norm1, self.norm_cross, self.norm2 = nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim)
+        self.attn, self.cross, self.ff = SelfAttention(cfg), CrossAttention(cfg), GatedFeedForward(cfg)
+        self.modulation = nn.Parameter(torch.zeros(6, cfg.dim))  # this block's offset to the shared modulation
+
+    def forward(self, x, modulation, cond, cond_mask, mask=None):
+        shift1, scale1, gate1, shift2, scale2, gate2 = (modulation + self.modulation).unbind(dim=1)  # (B, dim) each
+        # h = RMSNorm(x) (1 + scale) + shift: the timestep sets each channel's level and offset
+        h = self.norm1(x) * (1 + scale1[:, None]) + shift1[:, None]  # (B, N, dim)
+        x = x + gate1[:, None] * self.attn(h, mask)  # (B, N, dim)
+        x = x + self.cross(self.norm_cross(x), cond, cond_mask)  # (B, N, dim)
+        h = self.norm2(x) * (1 + scale2[:, None]) + shift2[:, None]  # (B, N, dim)
+        return x + gate2[:, None] * self.ff(h)  # (B, N, dim)
+
+
+class LatentTransformer(nn.Module):
+    """velocity = model(x_t (B, C, F, T), t (B,) or a float, prompt ids (B, L), prompt mask (B, L))."""
+
+    def __init__(self, cfg: DiTConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.text = TextEncoder(cfg.dim)
+        self.time = TimestepEmbedding(cfg.dim)
+        self.proj_in = nn.Linear(cfg.token_size, cfg.dim)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
+        self.norm_out = nn.RMSNorm(cfg.dim)
+        self.final_modulation = nn.Linear(cfg.dim, 2 * cfg.dim)  # shift and scale before the output layer
+        self.proj_out = nn.Linear(cfg.dim, cfg.token_size)
+        for layer in (self.proj_out, self.final_modulation, self.time.to_modulation[1]):
+            nn.init.zeros_(layer.weight)  # start as "predict 0, every block an identity": a calm start
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: torch.Tensor, t, ids: torch.Tensor, ids_mask: torch.Tensor,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        b, c, f, n = x.shape
+        t = torch.as_tensor(t, dtype=torch.float32, device=x.device).expand(b)  # (B,): a float for all, or one each
+        tokens = self.proj_in(rearrange(x, "b c f n -> b n (c f)"))  # (B, N, dim): one token per latent frame
+        cond = self.text(ids)  # (B, L, dim)
+        emb, modulation = self.time(t)  # (B, dim), (B, 6, dim)
+        for block in self.blocks:
+            tokens = block(tokens, modulation, cond, ids_mask, mask)  # (B, N, dim)
+        shift, scale = self.final_modulation(F.silu(emb)).chunk(2, dim=-1)  # (B, dim) each
+        tokens = self.norm_out(tokens) * (1 + scale[:, None]) + shift[:, None]  # (B, N, dim)
+        return rearrange(self.proj_out(tokens), "b n (c f) -> b c f n", c=c, f=f)  # (B, C, F, N)
