@@ -5,6 +5,10 @@
     minidcae train-ae --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
     minidcae train-vocoder --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
     minidcae sweep --profile ci|cpu|gpu --out DIR [--points t8c4,t16c4]
+    minidcae train-classifier --profile ci|cpu|gpu --out DIR [key=value ...]
+    minidcae train-dit --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
+    minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
+                      [--checkpoint DIT --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
@@ -22,7 +26,8 @@ import os
 import sys
 from pathlib import Path
 
-from .config import PROFILE_NAMES, get_profile, pick_device, profile_name
+from .config import (PROFILE_NAMES, SHIPPED_DCAE, SHIPPED_DIT, SHIPPED_VOCODER, get_profile, pick_device,
+                     profile_name)
 from .errors import MinidcaeError
 
 
@@ -145,6 +150,75 @@ def cmd_sweep(args) -> None:
     print(f"wrote {path}")
 
 
+def cmd_train_classifier(args) -> None:
+    import json
+
+    from .classifier import train_classifier
+
+    path = train_classifier(args.out, get_profile(args.profile), dict(_key_value(kv) for kv in args.settings),
+                            args.device, command=_command_line())
+    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
+    acc, chance = info["heldout_accuracy"], info["chance"]
+    print(f"wrote {path}\ntrained {info['train_seconds']} s on {info['hardware']}; held-out accuracy on "
+          f"{info['heldout_clips']} clips: instrument {acc['instrument']:.3f} (chance {chance['instrument']:.3f}), "
+          f"mode {acc['mode']:.3f} (chance {chance['mode']:.3f})")
+
+
+def cmd_train_dit(args) -> None:
+    import json
+
+    from .generation import train_dit
+
+    path = train_dit(args.out, get_profile(args.profile), args.autoencoder, dict(_key_value(kv) for kv in args.settings),
+                     args.device, command=_command_line(), classifier_path=args.classifier)
+    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
+    print(f"wrote {path}\ntrained {info['train_seconds']} s on {info['hardware']} ({info['parameters'] / 1e6:.2f} M parameters)")
+    if "obedience" in info:
+        o = info["obedience"]
+        print(f"conditional accuracy over {o['clips']} generated clips: instrument {o['instrument_accuracy']:.3f} "
+              f"(chance {o['chance']['instrument']:.3f}), mode {o['mode_accuracy']:.3f} (chance {o['chance']['mode']:.3f}); "
+              f"Frechet distance to real clips {o['frechet_generated_vs_real']:.2f} "
+              f"(reconstructions {o['reference']['frechet_reconstruction_vs_real']:.2f}, "
+              f"real half vs half {o['reference']['frechet_real_half_vs_half']:.2f})")
+
+
+def cmd_generate(args) -> None:
+    import time
+
+    from .audio import griffin_lim, save_audio
+    from .autoencoder import load_autoencoder, mel_config_of
+    from .generation import latents_to_mels, load_dit, sample_latents
+
+    _check_audio_out(args.output)
+    if args.seconds <= 0:
+        raise MinidcaeError(f"--seconds must be positive, got {args.seconds}")
+    device = pick_device(args.device)
+    dit, _ = load_dit(args.checkpoint, device)
+    autoencoder, ae_meta = load_autoencoder(args.autoencoder, device)
+    mel = mel_config_of(ae_meta)
+    if (dit.cfg.latent_channels, dit.cfg.latent_rows) != (autoencoder.cfg.latent_channels, mel.n_mels // autoencoder.cfg.freq_factor):
+        raise MinidcaeError(f"{args.checkpoint} generates latents of {dit.cfg.latent_channels} x {dit.cfg.latent_rows}, "
+                            f"but {args.autoencoder} decodes {autoencoder.cfg.latent_channels} x "
+                            f"{mel.n_mels // autoencoder.cfg.freq_factor}: pass the autoencoder it was trained with")
+    start = time.perf_counter()
+    frames = max(1, round(args.seconds * mel.frame_rate / autoencoder.cfg.time_factor))
+    z = sample_latents(dit, [args.prompt], frames, args.steps, args.cfg, args.sampler, seed=args.seed)
+    x = latents_to_mels(autoencoder, z)[0]  # (C, n_mels, T)
+    if args.vocoder == "neural":
+        from .vocoder import load_vocoder, vocode
+
+        vocoder, _ = load_vocoder(args.vocoder_checkpoint or SHIPPED_VOCODER)
+        wav = vocode(vocoder, x, mel)
+    else:
+        wav = griffin_lim(x, mel, args.iters)
+    seconds = time.perf_counter() - start
+    save_audio(args.output, wav, mel.sample_rate)
+    audio_seconds = wav.shape[-1] / mel.sample_rate
+    print(f"{args.prompt!r}: {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
+          f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, cfg {args.cfg:g}, "
+          f"{args.vocoder}) -> {args.output}")
+
+
 def _print_heldout(path) -> None:
     import json
 
@@ -260,6 +334,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder: one sub-folder per point, and sweep.json")
     p.add_argument("--points", default=None, help="comma-separated points like t8c4,t16c16 (default: all)")
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+
+    p = add("train-classifier", cmd_train_classifier, "train the label classifier that judges generated clips")
+    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p.add_argument("--out", required=True, help="folder for logs and label_classifier.safetensors")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig, e.g. steps=500")
+
+    p = add("train-dit", cmd_train_dit, "train the latent transformer (flow matching, text prompts) on an autoencoder's latents")
+    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE checkpoint whose latents it learns (default: the shipped one)")
+    p.add_argument("--out", required=True, help="folder for logs and dit.safetensors")
+    p.add_argument("--classifier", default=None, help="a label classifier; with it, conditional accuracy and Frechet distance go on the card")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig, GenerationConfig or DiTConfig")
+
+    p = add("generate", cmd_generate, "generate a clip from a text prompt")
+    p.add_argument("prompt", help='e.g. "happy piano, 120 bpm, drums" or "sad violin, slow"; "" for no prompt')
+    p.add_argument("output", help="where to write the audio (WAV, FLAC or OGG)")
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--cfg", type=float, default=3.0, help="classifier-free guidance scale (1 = none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sampler", choices=("euler", "heun"), default="euler")
+    p.add_argument("--checkpoint", default=str(SHIPPED_DIT), help="the latent transformer (default: the shipped one)")
+    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE it was trained with (default: the shipped one)")
+    p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim")
+    p.add_argument("--vocoder-checkpoint", default=None, help="for --vocoder neural (default: the shipped vocoder)")
+    p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations")
+    p.add_argument("--device", default=None)
 
     p = add("encode", cmd_encode, "audio file -> latent (.safetensors)")
     p.add_argument("input")

@@ -25,6 +25,8 @@ SHIPPED_DCAE = DATA_SAMPLES / "checkpoints" / "dcae_t8.safetensors"             
 SHIPPED_DCAE_PHASE2 = DATA_SAMPLES / "checkpoints" / "dcae_t8_phase2.safetensors"   # phase one + two
 SHIPPED_VOCODER = DATA_SAMPLES / "checkpoints" / "vocoder.safetensors"
 SHIPPED_SWEEP = DATA_SAMPLES / "checkpoints" / "sweep"   # t2c4.safetensors ... t16c16.safetensors
+SHIPPED_CLASSIFIER = DATA_SAMPLES / "checkpoints" / "label_classifier.safetensors"
+SHIPPED_DIT = DATA_SAMPLES / "checkpoints" / "dit.safetensors"
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,29 @@ class DiTConfig:
         return self.latent_channels * self.latent_rows
 
 
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """The label classifier (minidcae.classifier): log-mel -> instrument and mode, and an embedding
+    for the Frechet distance. Trained on real mels only, never on generated ones."""
+
+    widths: tuple[int, ...] = (16, 32, 64, 96)  # each level halves frequency and time
+    embed_dim: int = 64
+    n_mels: int = 64
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """How the latent transformer is trained (beyond TrainConfig) and how it samples by default."""
+
+    clip_seconds: float = 3.0    # every training clip is this long (one latent sequence each)
+    n_clips: int = 2048          # synthetic training clips, encoded once by the autoencoder
+    drop_prompt: float = 0.1     # share of training prompts replaced by "" (for guidance)
+    time_shift: float = 3.0      # logit-normal t, shifted towards the noise (ACE-Step: 3)
+    steps: int = 30              # sampling steps
+    cfg_scale: float = 3.0       # classifier-free guidance scale
+    sampler: str = "euler"       # euler or heun
+
+
 # The compression sweep (minidcae.sweep, notebook 05): one small DCAE per (time factor, channels),
 # every point trained with the same steps on the same data. Five widths allow a time factor of 16.
 SWEEP_TIME_FACTORS = (2, 4, 8, 16)
@@ -247,6 +272,32 @@ SWEEP_TRAIN = {
                        ema_decay=0.999, n_clips=4096, clip_seconds=6.0),  # not yet run on a GPU
 }
 
+
+# The label classifier and the latent transformer, by profile (minidcae.classifier, minidcae.generation)
+CLASSIFIER_TRAIN = {
+    "ci": TrainConfig(steps=20, batch_size=8, crop_frames=128, lr=2e-3, log_every=5, checkpoint_every=10,
+                      n_clips=24, clip_seconds=3.0),
+    "cpu": TrainConfig(steps=3000, batch_size=32, crop_frames=258, lr=2e-3, log_every=20, checkpoint_every=500,
+                       ema_decay=0.999, n_clips=4096, clip_seconds=3.0),
+    "gpu": TrainConfig(steps=20000, batch_size=128, crop_frames=258, lr=1e-3, log_every=100, checkpoint_every=2000,
+                       ema_decay=0.999, n_clips=16384, clip_seconds=3.0),  # not yet run on a GPU
+}
+DIT_TRAIN = {
+    "ci": TrainConfig(steps=30, batch_size=8, lr=2e-3, log_every=5, checkpoint_every=15),
+    "cpu": TrainConfig(steps=8000, batch_size=32, lr=1e-3, log_every=20, checkpoint_every=500, ema_decay=0.999),
+    "gpu": TrainConfig(steps=50000, batch_size=128, lr=5e-4, log_every=100, checkpoint_every=2000,
+                       ema_decay=0.9995),  # not yet run on a GPU
+}
+DIT_GENERATION = {
+    "ci": GenerationConfig(n_clips=32, clip_seconds=2.0),
+    "cpu": GenerationConfig(n_clips=4096, clip_seconds=3.0),
+    "gpu": GenerationConfig(n_clips=16384, clip_seconds=6.0),
+}
+DIT_MODEL = {
+    "ci": DiTConfig(dim=64, depth=2, heads=4),
+    "cpu": DiTConfig(dim=192, depth=6, heads=6),
+    "gpu": DiTConfig(dim=512, depth=12, heads=8),
+}
 
 PROFILES = {
     # ci: seconds per training run on 2 CPU cores (about 10 GFLOP/s), so the course fits in minutes

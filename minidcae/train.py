@@ -122,7 +122,8 @@ class Trainer:
             logs = self.train_step(batch, self.learning_rate(step))
             seconds = time.perf_counter() - start
             self.step = step + 1
-            audio_rate = self.seconds_per_item * len(batch["mel"]) / seconds
+            items = len(next(v for v in batch.values() if torch.is_tensor(v)))  # the batch size
+            audio_rate = self.seconds_per_item * items / seconds
             bar.set_postfix(loss=f"{logs[next(iter(self.optimizers))]:.4f}", audio_s_per_s=f"{audio_rate:.1f}")
             if step % self.cfg.log_every == 0 or self.step == total:
                 self.history.append({"step": self.step, **logs, "lr": self.learning_rate(step),
