@@ -284,7 +284,7 @@ CLASSIFIER_TRAIN = {
 }
 DIT_TRAIN = {
     "ci": TrainConfig(steps=30, batch_size=8, lr=2e-3, log_every=5, checkpoint_every=15),
-    "cpu": TrainConfig(steps=8000, batch_size=32, lr=1e-3, log_every=20, checkpoint_every=500, ema_decay=0.999),
+    "cpu": TrainConfig(steps=6000, batch_size=32, lr=1e-3, log_every=20, checkpoint_every=500, ema_decay=0.999),
     "gpu": TrainConfig(steps=50000, batch_size=128, lr=5e-4, log_every=100, checkpoint_every=2000,
                        ema_decay=0.9995),  # not yet run on a GPU
 }
@@ -295,7 +295,7 @@ DIT_GENERATION = {
 }
 DIT_MODEL = {
     "ci": DiTConfig(dim=64, depth=2, heads=4),
-    "cpu": DiTConfig(dim=192, depth=6, heads=6),
+    "cpu": DiTConfig(dim=128, depth=4, heads=4),
     "gpu": DiTConfig(dim=512, depth=12, heads=8),
 }
 

@@ -1,0 +1,138 @@
+"""Measuring speed honestly: ours against the reference way, side by side, in one run.
+
+    machine             what the figures were measured on (CPU model and threads, or the GPU)
+    time_call           the median wall time of a call, after warm-up (CUDA synchronised)
+    attention_memory    bytes the largest intermediate tensors of each attention need
+    attention_scaling   naive softmax vs torch's scaled_dot_product_attention vs linear attention, by tokens
+    crossover           the first token count from which linear attention is faster than both others
+    denoiser_cost       seconds per generated second of audio for the same transformer on latent tokens
+                        and on raw-sample tokens (benchmarks/latent_vs_waveform.py)
+
+The scripts in benchmarks/ call these and print tables; notebook 06 calls them with small sizes.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .attention import linear_attention, softmax_attention
+
+KINDS = ("naive softmax", "torch sdpa", "linear")
+
+
+def machine(device: torch.device | str = "cpu") -> str:
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {torch.get_num_threads()} thread(s) of {os.cpu_count()} cores"
+
+
+def _sync(device) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_call(fn, device="cpu", repeat: int = 5, warmup: int = 1, budget_s: float = 30.0) -> float:
+    """Median seconds of fn() over `repeat` runs after `warmup` runs; fewer runs if they are slow."""
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+        if sum(times) > budget_s:
+            break
+    return statistics.median(times)
+
+
+def attention_memory(kind: str, b: int, h: int, n: int, d: int, bytes_per: int = 4) -> int:
+    """Bytes of the largest intermediates: naive softmax keeps the N x N scores and their softmax;
+    SDPA (fused, flash or memory-efficient) keeps O(N d); linear keeps phi(K)^T [V | 1] (d x (d + 1))
+    plus its output with the extra column."""
+    if kind == "naive softmax":
+        return 2 * b * h * n * n * bytes_per
+    if kind == "torch sdpa":
+        return 4 * b * h * n * d * bytes_per  # q, k, v and the output, no N x N table when fused
+    return (b * h * d * (d + 1) + b * h * n * (d + 1)) * bytes_per
+
+
+@torch.no_grad()
+def attention_scaling(tokens: list[int], heads: int = 4, head_dim: int = 32, batch: int = 1, device="cpu",
+                      memory_budget_gb: float = 4.0, repeat: int = 3) -> list[dict]:
+    """One row per token count: seconds and bytes for each kind. Bytes are attention_memory's
+    estimate on a CPU and the measured peak above q, k, v on CUDA. A kind whose intermediates would
+    exceed memory_budget_gb is skipped (seconds None) instead of exhausting the machine; on CUDA an
+    out-of-memory error is caught and reported the same way."""
+    rows = []
+    for n in tokens:
+        g = torch.Generator(device=device).manual_seed(0)
+        q, k, v = (torch.randn(batch, heads, n, head_dim, generator=g, device=device) for _ in range(3))
+        calls = {"naive softmax": lambda: softmax_attention(q, k, v),
+                 "torch sdpa": lambda: F.scaled_dot_product_attention(q, k, v),
+                 "linear": lambda: linear_attention(q, k, v)}
+        row = {"tokens": n}
+        for kind in KINDS:
+            need = attention_memory(kind, batch, heads, n, head_dim)
+            row[f"{kind} bytes"] = need
+            seconds = None
+            if need <= memory_budget_gb * 2 ** 30:
+                cuda = torch.device(device).type == "cuda"
+                if cuda:
+                    torch.cuda.reset_peak_memory_stats(device)
+                try:
+                    seconds = time_call(calls[kind], device, repeat)
+                    if cuda:  # on a GPU the peak is measured, not estimated
+                        row[f"{kind} bytes"] = torch.cuda.max_memory_allocated(device) - 3 * q.numel() * 4
+                except torch.OutOfMemoryError:
+                    torch.cuda.empty_cache()
+            row[f"{kind} s"] = seconds
+        rows.append(row)
+    return rows
+
+
+def crossover(rows: list[dict]) -> int | None:
+    """The smallest token count from which linear attention beats every kind that still ran."""
+    for i, row in enumerate(rows):
+        if all(_linear_wins(r) for r in rows[i:]):
+            return row["tokens"]
+    return None
+
+
+def _linear_wins(row: dict) -> bool:
+    others = [row[f"{k} s"] for k in KINDS[:2] if row[f"{k} s"] is not None]
+    return row["linear s"] is not None and all(row["linear s"] < s for s in others)
+
+
+@torch.no_grad()
+def denoiser_cost(model, token_size: int, tokens_per_second: float, seconds: float, steps: int, device="cpu",
+                  repeat: int = 3) -> float:
+    """Wall seconds for `steps` velocity calls (guidance doubles the batch) on a clip of `seconds`,
+    with tokens of token_size numbers at tokens_per_second. model: a LatentTransformer whose
+    latent_channels * latent_rows == token_size, so only the number of tokens differs."""
+    from .text import tokenize
+
+    n = max(1, round(seconds * tokens_per_second))
+    cfg = model.cfg
+    x = torch.randn(2, cfg.latent_channels, cfg.latent_rows, n, device=device)  # (2, C, F, N): cond + uncond
+    ids, mask = (t.to(device) for t in tokenize(["happy piano", ""]))
+
+    def run():
+        for i in range(steps):
+            model(x, i / steps, ids, mask)
+
+    return time_call(run, device, repeat, warmup=1)
