@@ -181,6 +181,27 @@ def prompt_for(instrument: str, mode: str) -> str:
     return f"{'happy' if mode == 'major' else 'sad'} {instrument}"
 
 
+def prompt_grid(per_label: int) -> tuple[list[str], torch.Tensor, torch.Tensor]:
+    """per_label copies of each "mood instrument" prompt (12 of them), with the instrument and mode
+    indices each one asks for: (prompts, instruments (N,), modes (N,))."""
+    prompts, instruments, modes = [], [], []
+    for instrument in INSTRUMENTS:
+        for mode in MODES:
+            prompts += [prompt_for(instrument, mode)] * per_label
+            instruments += [INSTRUMENTS.index(instrument)] * per_label
+            modes += [MODES.index(mode)] * per_label
+    return prompts, torch.tensor(instruments), torch.tensor(modes)
+
+
+def generate_mels(model, autoencoder, prompts: list[str], frames: int, steps: int = 30, cfg_scale: float = 3.0,
+                  sampler: str = "euler", shift: float = 3.0, seed: int = 0, chunk: int = 48) -> torch.Tensor:
+    """Prompts -> log-mels (N, in_channels, n_mels, frames * time_factor), sampled `chunk` at a time
+    (chunk k uses seed + k, so the result does not depend on how many prompts come after)."""
+    z = torch.cat([sample_latents(model, prompts[i:i + chunk], frames, steps, cfg_scale, sampler, shift, seed + i)
+                   for i in range(0, len(prompts), chunk)])
+    return latents_to_mels(autoencoder, z)
+
+
 @torch.no_grad()
 def obedience(model, autoencoder, classifier, mel: MelConfig, gen: GenerationConfig, per_label: int = 16,
               steps: int | None = None, cfg_scale: float | None = None, seed: int = 0) -> dict:
@@ -190,18 +211,11 @@ def obedience(model, autoencoder, classifier, mel: MelConfig, gen: GenerationCon
     reconstructions of the held-out clips, and the distance between two halves of the real set."""
     from .classifier import frechet_distance, predict
 
-    prompts, want_i, want_m = [], [], []
-    for instrument in INSTRUMENTS:
-        for mode in MODES:
-            prompts += [prompt_for(instrument, mode)] * per_label
-            want_i += [INSTRUMENTS.index(instrument)] * per_label
-            want_m += [MODES.index(mode)] * per_label
+    prompts, want_i, want_m = prompt_grid(per_label)
     frames = round(gen.clip_seconds * mel.frame_rate / autoencoder.cfg.time_factor)
-    z = torch.cat([sample_latents(model, prompts[i:i + 48], frames, steps or gen.steps, cfg_scale or gen.cfg_scale,
-                                  gen.sampler, gen.time_shift, seed + i) for i in range(0, len(prompts), 48)])
-    generated = latents_to_mels(autoencoder, z)[:, :1]  # (N, 1, n_mels, T)
+    generated = generate_mels(model, autoencoder, prompts, frames, steps or gen.steps, cfg_scale or gen.cfg_scale,
+                              gen.sampler, gen.time_shift, seed)[:, :1]  # (N, 1, n_mels, T)
     e_gen, pi, pm = predict(classifier, generated)
-    want_i, want_m = torch.tensor(want_i), torch.tensor(want_m)
     real_z, real_labels = encode_training_set(autoencoder, mel, len(prompts), gen.clip_seconds, heldout=True)
     real = torch.stack([log_mel(torch.from_numpy(synth_clip(l.seed, gen.clip_seconds, mel.sample_rate)[0])[None], mel)
                         for l in real_labels])  # (N, 1, n_mels, T)
