@@ -40,7 +40,7 @@ def main() -> None:
         "",
         "Load with `minidcae.autoencoder.load_autoencoder(path)`; safetensors and JSON only, never pickle.",
         "",
-        "## How it was made",
+        "### How it was made",
         "",
         "```bash",
         info["command"],
@@ -67,7 +67,7 @@ def main() -> None:
         f"measurements); phase one took {info['train_seconds'] / 60:.1f} min; "
         f"{info['audio_seconds_per_second']:.0f} s of audio per second of training on average",
         "",
-        "## Held-out quality",
+        "### Held-out quality",
         "",
         "Measured by the training command on clips no training run reads: 8 synthetic clips of 4 s "
         "(seeds 1,000,000 to 1,000,007) and the 10 real clips of `data_samples/audio/heldout/` "
