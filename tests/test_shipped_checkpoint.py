@@ -66,3 +66,30 @@ def test_the_same_runs_phase_two_checkpoint_is_shipped_beside_it():
     _, first = load_autoencoder(SHIPPED_DCAE)
     assert meta["info"]["phases"] == ["phase1", "phase2"] and first["info"]["phases"] == ["phase1"]
     assert meta["info"]["command"] == first["info"]["command"] and model.cfg.time_factor == 8
+
+
+def test_the_shipped_sweep_still_measures_what_its_table_says():
+    from minidcae.config import DEFAULT_MEL, SHIPPED_SWEEP
+    from minidcae.sweep import evaluate_point, heldout_rhythm_clips, load_sweep
+
+    table = {r["point"]: r for r in json.loads((SHIPPED_SWEEP / "sweep.json").read_text())}
+    models = load_sweep(SHIPPED_SWEEP)
+    assert set(models) | {"oracle"} == set(table)
+    clips = heldout_rhythm_clips(DEFAULT_MEL)  # the 8 clips the table was measured on
+    for point in ("t2c4", "t16c4"):
+        now = evaluate_point(models[point][0], DEFAULT_MEL, clips)
+        assert now["mel_l1_db"] == pytest.approx(table[point]["mel_l1_db"], abs=0.05), point
+        assert now["onset_f1"] == pytest.approx(table[point]["onset_f1"], abs=0.03), point
+
+
+def test_the_shipped_classifier_and_vocoder_load_and_their_cards_quote_their_json():
+    from minidcae.classifier import load_classifier
+    from minidcae.config import SHIPPED_CLASSIFIER, SHIPPED_VOCODER
+    from minidcae.vocoder import load_vocoder
+
+    card = SHIPPED_DCAE.with_name("README.md").read_text()
+    _, meta = load_classifier(SHIPPED_CLASSIFIER)
+    assert f"instrument {meta['info']['heldout_accuracy']['instrument']:.3f}" in card
+    _, meta = load_vocoder(SHIPPED_VOCODER)
+    speech = meta["info"]["heldout"]["speech"]
+    assert f"PESQ {speech['pesq_vocoder']:.2f} vs {speech['pesq_griffin_lim']:.2f}" in card
