@@ -24,6 +24,7 @@ from .data import FolderMelDataset, SynthMelDataset, bundled_clips
 from .dcae import DCAE, compute_latent_stats, count_parameters
 from .losses import PatchGAN
 from .metrics import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
+from .streaming import decode_long, encode_long, griffin_lim_long
 from .synth import HELDOUT_SEED_BASE, synth_clip
 from .train import autoencoder_trainer, infinite_batches
 
@@ -75,11 +76,13 @@ def heldout_clips(mel: MelConfig, n_synth: int = 8, seconds: float = 4.0, sample
 
 @torch.no_grad()
 def reconstruct(model: DCAE, wav: torch.Tensor, mel: MelConfig, gl_iters: int = 32):
-    """waveform (C, samples) -> (reconstructed waveform, original log-mel, reconstructed log-mel)."""
-    device = next(model.parameters()).device
-    x = log_mel(wav.to(device), mel)[None]  # (1, C, n_mels, frames)
-    x_hat = model.decode(model.encode(x), x.shape[-2:])  # (1, C, n_mels, frames)
-    return griffin_lim(x_hat[0].float().cpu(), mel, gl_iters), x[0].cpu(), x_hat[0].float().cpu()
+    """waveform (C, samples) -> (reconstructed waveform, original log-mel, reconstructed log-mel).
+
+    Clips longer than one window (1024 frames, about 12 s) go window by window (minidcae.streaming),
+    so memory stays bounded; shorter ones are done whole, with identical results."""
+    x = log_mel(wav, mel)  # (C, n_mels, frames)
+    x_hat = decode_long(model, encode_long(model, x), x.shape[-2], x.shape[-1])  # (C, n_mels, frames)
+    return griffin_lim_long(x_hat, mel, gl_iters), x, x_hat
 
 
 @torch.no_grad()
@@ -183,7 +186,7 @@ def encode_audio(model: DCAE, meta: dict, audio_path, out_path) -> Path:
     mel = mel_config_of(meta)
     wav = load_audio(audio_path, mel.sample_rate, mel.channels)  # (C, samples)
     x = log_mel(wav, mel, str(audio_path))[None]  # (1, C, n_mels, frames)
-    z = model.encode(x)  # (1, latent_channels, F', T')
+    z = encode_long(model, x[0])[None]  # (1, latent_channels, F', T'): window by window for a long file
     info = {"frames": x.shape[-1], "n_mels": x.shape[-2], "latent_channels": z.shape[1],
             "sample_rate": mel.sample_rate, "source": Path(audio_path).name}
     return save_tensors(out_path, {"latent": z}, info)
@@ -201,5 +204,5 @@ def decode_latent(model: DCAE, meta: dict, latent_path, gl_iters: int = 32) -> t
                               f"({model.cfg.latent_channels} latent channels); use the checkpoint that encoded it")
     mel = mel_config_of(meta)
     shape = (info.get("n_mels", mel.n_mels), info.get("frames", z.shape[-1] * model.cfg.time_factor))
-    x_hat = model.decode(z, shape)  # (1, C, n_mels, frames)
-    return griffin_lim(x_hat[0], mel, gl_iters), mel.sample_rate
+    x_hat = decode_long(model, z[0], shape[0], shape[1])  # (C, n_mels, frames)
+    return griffin_lim_long(x_hat, mel, gl_iters), mel.sample_rate

@@ -50,8 +50,9 @@ def _check_audio_out(path) -> None:
 
 
 def cmd_reconstruct(args) -> None:
-    from .audio import griffin_lim, load_audio, log_mel, save_audio
+    from .audio import load_audio, log_mel, save_audio
     from .metrics import reconstruction_report
+    from .streaming import griffin_lim_long
 
     _check_audio_out(args.output)
     profile = get_profile(args.profile)
@@ -70,7 +71,7 @@ def cmd_reconstruct(args) -> None:
     else:
         cfg = profile.mel
         wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
-        recon = griffin_lim(log_mel(wav, cfg, args.input), cfg, iters)  # (channels, frames * hop)
+        recon = griffin_lim_long(log_mel(wav, cfg, args.input), cfg, iters)  # (channels, frames * hop)
         what = f"oracle round trip: log-mel -> Griffin-Lim, {iters} iterations"
     save_audio(args.output, recon, cfg.sample_rate)
     print(f"{what}: {wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}")
@@ -185,9 +186,10 @@ def cmd_train_dit(args) -> None:
 def cmd_generate(args) -> None:
     import time
 
-    from .audio import griffin_lim, save_audio
+    from .audio import save_audio
     from .autoencoder import load_autoencoder, mel_config_of
     from .generation import latents_to_mels, load_dit, sample_latents
+    from .streaming import griffin_lim_long
 
     _check_audio_out(args.output)
     if args.seconds <= 0:
@@ -210,7 +212,7 @@ def cmd_generate(args) -> None:
         vocoder, _ = load_vocoder(args.vocoder_checkpoint or SHIPPED_VOCODER)
         wav = vocode(vocoder, x, mel)
     else:
-        wav = griffin_lim(x, mel, args.iters)
+        wav = griffin_lim_long(x, mel, args.iters)
     seconds = time.perf_counter() - start
     save_audio(args.output, wav, mel.sample_rate)
     audio_seconds = wav.shape[-1] / mel.sample_rate

@@ -26,6 +26,7 @@ from .checkpoint import load_model, save_model
 from .config import (DIT_GENERATION, DIT_MODEL, DIT_TRAIN, DiTConfig, GenerationConfig, MelConfig, Profile,
                      TrainConfig, parse_setting, pick_device)
 from .diffusion import euler_sample, flow_matching_loss, heun_sample
+from .streaming import decode_long
 from .synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, ClipLabels, synth_clip
 from .text import tokenize, training_prompt, unknown_words
 from .train import Trainer
@@ -170,11 +171,10 @@ def sample_latents(model, prompts: list[str], frames: int, steps: int = 30, cfg_
 @torch.no_grad()
 def latents_to_mels(autoencoder, z: torch.Tensor, mel_frames: int | None = None) -> torch.Tensor:
     """Normalised latents (B, C, F, T) -> log-mels (B, in_channels, n_mels, T * time_factor or mel_frames)."""
-    device = next(autoencoder.parameters()).device
-    z = autoencoder.denormalize_latent(z.to(device))
+    z = autoencoder.denormalize_latent(z.to(next(autoencoder.parameters()).device)).cpu()
     t = mel_frames or z.shape[-1] * autoencoder.cfg.time_factor
     n_mels = z.shape[-2] * autoencoder.cfg.freq_factor
-    return autoencoder.decode(z, (n_mels, t)).float().cpu()
+    return torch.stack([decode_long(autoencoder, one, n_mels, t) for one in z])  # window by window when long
 
 
 def prompt_for(instrument: str, mode: str) -> str:

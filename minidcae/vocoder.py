@@ -290,8 +290,9 @@ def resynthesize(vocoder: Vocoder, wav: torch.Tensor, mel: MelConfig, autoencode
     """Waveform (C, samples) -> log-mel -> (through the DCAE, if given) -> vocoder -> (C, frames * hop)."""
     x = log_mel(wav, mel, name)  # (C, n_mels, T)
     if autoencoder is not None:
-        device = next(autoencoder.parameters()).device
-        x = autoencoder.decode(autoencoder.encode(x[None].to(device)), x.shape[-2:])[0].float().cpu()  # (C, n_mels, T)
+        from .streaming import decode_long, encode_long
+
+        x = decode_long(autoencoder, encode_long(autoencoder, x), x.shape[-2], x.shape[-1])  # (C, n_mels, T), windowed
     return vocode(vocoder, x, mel)
 
 
