@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import ConcatDataset
 
+from . import distributed
 from .audio import griffin_lim, load_audio, log_mel
 from .checkpoint import CheckpointError, load_model, load_tensors, save_model, save_tensors
 from .config import DATA_SAMPLES, DCAEConfig, MelConfig, Profile, TrainConfig, parse_setting, pick_device
@@ -121,8 +122,11 @@ def train_ae(out_dir, profile: Profile, overrides: dict | None = None, device=No
     """
     train_over, model_over = split_overrides(overrides or {})
     cfg, ae_cfg, mel = replace(profile.ae_train, **train_over), replace(profile.ae, **model_over), profile.mel
+    if distributed.world() > 1 and cfg.adv_steps > 0:
+        raise ValueError(f"adv_steps={cfg.adv_steps}: the adversarial phase does not run under torchrun; "
+                         "add adv_steps=0 (and run phase two on one process if you want it)")
     out = Path(out_dir)
-    device = pick_device(device)
+    device = pick_device(distributed.device_for_rank(device))
     torch.manual_seed(cfg.seed)
     model = DCAE(ae_cfg)
     data = training_data(cfg, mel)
@@ -140,7 +144,8 @@ def train_ae(out_dir, profile: Profile, overrides: dict | None = None, device=No
         info = {"command": command or "minidcae train-ae", "profile": profile.name, "train": asdict(cfg),
                 "griffin_lim_iters": profile.griffin_lim_iters,
                 "phases": list(history), "mel": asdict(mel), "parameters": count_parameters(model),
-                "hardware": hardware(), "device": str(device), "train_seconds": round(seconds, 1),
+                "hardware": hardware(), "device": str(device), "world_size": distributed.world(),
+                "replicas_identical": agree, "train_seconds": round(seconds, 1),
                 "audio_seconds_per_second": round(sum(rates) / max(1, len(rates)), 2),
                 "heldout": {k: v["mean"] for k, v in report.items()}}
         (out / f"{name}_heldout.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -154,6 +159,9 @@ def train_ae(out_dir, profile: Profile, overrides: dict | None = None, device=No
     phase1.fit(batches, cfg.steps)
     if phase1.emas:
         model.load_state_dict(phase1.emas["autoencoder"].state_dict())
+    agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 measures and writes
+    if not distributed.is_main():
+        return None
     history = {"phase1": phase1.history}
     path = finish("autoencoder_phase1" if cfg.adv_steps > 0 else "autoencoder", history,
                   time.perf_counter() - start)

@@ -106,12 +106,16 @@ def _reconstruct_neural(args, profile) -> None:
 
 
 def cmd_train_ae(args) -> None:
+    from . import distributed
     from .autoencoder import train_ae
 
     overrides = dict(_key_value(kv) for kv in args.settings)
     command = _command_line()
+    distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
     path = train_ae(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
                     evaluate=not args.skip_eval)
+    if path is None:  # not rank 0: rank 0 reports
+        return
     print(f"wrote {path}")
     _print_heldout(path)
 
@@ -168,10 +172,14 @@ def cmd_train_classifier(args) -> None:
 def cmd_train_dit(args) -> None:
     import json
 
+    from . import distributed
     from .generation import train_dit
 
+    distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
     path = train_dit(args.out, get_profile(args.profile), args.autoencoder, dict(_key_value(kv) for kv in args.settings),
                      args.device, command=_command_line(), classifier_path=args.classifier)
+    if path is None:  # not rank 0: rank 0 reports
+        return
     info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
     print(f"wrote {path}\ntrained {info['train_seconds']} s on {info['hardware']} ({info['parameters'] / 1e6:.2f} M parameters)")
     if "obedience" in info:
@@ -234,6 +242,9 @@ def _print_heldout(path) -> None:
 
 def _command_line() -> str | None:
     """The command as typed, for a model card; None when called from Python rather than the shell."""
+    if os.environ.get("WORLD_SIZE") and sys.argv[0].endswith("__main__.py"):  # torchrun ... -m minidcae
+        return f"torchrun --nproc_per_node {os.environ.get('LOCAL_WORLD_SIZE', os.environ['WORLD_SIZE'])} -m minidcae " \
+            + " ".join(sys.argv[1:])
     return "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
 
 

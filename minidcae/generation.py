@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import distributed
 from .audio import log_mel
 from .checkpoint import load_model, save_model
 from .config import (DIT_GENERATION, DIT_MODEL, DIT_TRAIN, DiTConfig, GenerationConfig, MelConfig, Profile,
@@ -55,10 +56,15 @@ def encode_training_set(autoencoder, mel: MelConfig, n: int, seconds: float, see
 
 
 def dit_batches(latents: torch.Tensor, labels: list[ClipLabels], cfg: TrainConfig, gen: GenerationConfig):
-    """step -> {"latent": (B, C, F, T), "prompt": B strings}, drawn from (seed, step): a run repeats."""
+    """step -> {"latent": (B, C, F, T), "prompt": B strings}, drawn from (seed, step): a run repeats.
+    Under torchrun each rank draws batch_size / ranks items from (seed, step, rank)."""
+    ranks, me = distributed.world(), distributed.rank()
+    if cfg.batch_size % ranks:
+        raise ValueError(f"batch_size={cfg.batch_size} does not split evenly between {ranks} ranks")
+
     def next_batch(step: int) -> dict:
-        rng = np.random.default_rng([cfg.seed, step])
-        idx = rng.integers(0, len(latents), cfg.batch_size)
+        rng = np.random.default_rng([cfg.seed, step] + ([me] if ranks > 1 else []))
+        idx = rng.integers(0, len(latents), cfg.batch_size // ranks)
         prompts = ["" if rng.random() < gen.drop_prompt else training_prompt(labels[i], rng) for i in idx]
         return {"latent": latents[idx], "prompt": prompts}
     return next_batch
@@ -102,7 +108,7 @@ def train_dit(out_dir, profile: Profile, autoencoder_path, overrides: dict | Non
     train_over, gen_over, model_over = split_overrides(overrides or {})
     cfg = replace(DIT_TRAIN[profile.name], **train_over)
     gen = replace(DIT_GENERATION[profile.name], **gen_over)
-    out, device = Path(out_dir), pick_device(device)
+    out, device = Path(out_dir), pick_device(distributed.device_for_rank(device))
     autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
     mel = mel_config_of(ae_meta)
     ae = autoencoder.cfg
@@ -119,10 +125,14 @@ def train_dit(out_dir, profile: Profile, autoencoder_path, overrides: dict | Non
     if trainer.emas:
         model.load_state_dict(trainer.emas["dit"].state_dict())
     model.eval()
+    agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 goes on
+    if not distributed.is_main():
+        return None
     info = {"command": command or "minidcae train-dit", "profile": profile.name, "train": asdict(cfg),
             "generation": asdict(gen), "autoencoder": Path(autoencoder_path).name,
             "latent_shape": list(latents.shape[1:]), "parameters": sum(p.numel() for p in model.parameters()),
-            "hardware": hardware(), "device": str(device), "encode_seconds": round(encode_seconds, 1),
+            "hardware": hardware(), "device": str(device), "world_size": distributed.world(),
+            "replicas_identical": agree, "encode_seconds": round(encode_seconds, 1),
             "train_seconds": round(time.perf_counter() - start - encode_seconds, 1)}
     if evaluate and classifier_path is not None:
         from .classifier import load_classifier

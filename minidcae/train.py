@@ -24,8 +24,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 from torch.utils.data import default_collate
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from . import distributed
 from .checkpoint import load_training_state, save_training_state, write_json
 from .config import TrainConfig, pick_device
 from .losses import (discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss,
@@ -38,17 +40,26 @@ def infinite_batches(dataset, batch_size: int, seed: int = 0):
     """A function step -> batch: epoch e visits the dataset in a permutation drawn from (seed, e).
 
     Works on a ConcatDataset of several datasets too; a batch keeps the keys all its items share.
+    Under torchrun, batch_size is the global batch: each rank takes batch_size / ranks items from
+    its own share of the epoch (DistributedSampler), so together the ranks see the whole batch.
     """
-    per_epoch = max(1, len(dataset) // batch_size)
+    ranks = distributed.world()
+    if batch_size % ranks:
+        raise ValueError(f"batch_size={batch_size} does not split evenly between {ranks} ranks")
+    batch_size //= ranks
+    per_epoch = max(1, len(dataset) // ranks // batch_size)
     parts = getattr(dataset, "datasets", [dataset])
 
     def next_batch(step: int) -> dict:
         epoch, k = divmod(step, per_epoch)
-        order = np.random.default_rng([seed, epoch]).permutation(len(dataset))
+        if ranks > 1:
+            order = distributed.rank_indices(len(dataset), epoch, seed)
+        else:
+            order = np.random.default_rng([seed, epoch]).permutation(len(dataset))
         for part in parts:
             if hasattr(part, "set_epoch"):
                 part.set_epoch(epoch)
-        items = [dataset[int(order[(k * batch_size + j) % len(dataset)])] for j in range(batch_size)]
+        items = [dataset[int(order[(k * batch_size + j) % len(order)])] for j in range(batch_size)]
         shared = set.intersection(*(set(item) for item in items))
         return default_collate([{key: item[key] for key in item if key in shared} for item in items])
 
@@ -65,8 +76,18 @@ class Trainer:
                  horizon: int | None = None):
         self.cfg, self.loss_fn, self.quiet = cfg, loss_fn, quiet
         self.horizon = horizon or cfg.steps  # the learning rate decays over this many steps
-        self.device = pick_device(device)
+        self.device = pick_device(distributed.device_for_rank(device))
         self.modules = {name: m.to(self.device) for name, m in modules.items()}
+        # the modules the loss calls: under torchrun, a trained one is wrapped in DDP, which averages
+        # its gradients over the ranks during backward (the raw module is what checkpoints hold)
+        self.calls = dict(self.modules)
+        if distributed.world() > 1:
+            if len(optimize) > 1:
+                raise ValueError("training with several losses (the adversarial phase) is not supported under torchrun; "
+                                 "run it with adv_steps=0, or on one process")
+            for name, m in self.modules.items():
+                if any(m is o for o in optimize.values()) and any(p.requires_grad for p in m.parameters()):
+                    self.calls[name] = DistributedDataParallel(m)
         self.optimize = optimize
         self.optimizers = {key: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr,
                                                   weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
@@ -75,10 +96,12 @@ class Trainer:
                      if cfg.ema_decay > 0 else {})
         self.out_dir = Path(out_dir) if out_dir else None
         self.seconds_per_item, self.step, self.history = seconds_per_item, 0, []
-        if resume and self.out_dir and (self.out_dir / STATE_FILE).exists():
+        if resume and self.out_dir and (self.out_dir / STATE_FILE).exists():  # every rank resumes
             self.step, extra = load_training_state(self.out_dir / STATE_FILE, self.modules, self.optimizers,
                                                    self.emas, self.device)
             self.history = extra.get("history", [])
+        if not distributed.is_main():
+            self.out_dir, self.quiet = None, True  # only rank 0 logs and writes
 
     def autocast(self):
         on = self.cfg.bf16 and self.device.type == "cuda"
@@ -96,7 +119,7 @@ class Trainer:
             for group in opt.param_groups:
                 group["lr"] = lr if lr is not None else self.cfg.lr
         with self.autocast():
-            losses = self.loss_fn(self.modules, batch)
+            losses = self.loss_fn(self.calls, batch)
         for key, opt in self.optimizers.items():  # in order: e.g. generator, then discriminator
             opt.zero_grad(set_to_none=True)
             losses[key].float().backward()
