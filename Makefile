@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: demo test lab notebooks venv clean-runs
+.PHONY: demo test lab notebooks student venv clean-runs
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ lab: $(STAMP)
 # Re-execute every notebook in place, top to bottom, under the ci profile (what nbval checks).
 notebooks: $(STAMP)
 	$(CI_ENV) $(PY) tools/execute_notebooks.py $(NOTEBOOKS)
+
+# Student copies of the notebooks (solutions replaced by a placeholder) into student/.
+student: $(STAMP)
+	$(PY) tools/make_student.py
 
 clean-runs:
 	rm -rf runs
