@@ -1,0 +1,194 @@
+"""A corpus of bad and awkward input, built here, run through every command that reads a file.
+
+Each case must end in one of two ways: handled correctly (exit 0, a sensible output), or one line
+on stderr starting "minidcae: error:" and exit status 2. Never a traceback, never exit 1 (which
+the command keeps for its own bugs), never a half-written output file.
+"""
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from minidcae.checkpoint import load_tensors, save_model, save_tensors
+from minidcae.cli import main
+from minidcae.config import SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_DIT, SHIPPED_VOCODER, DCAEConfig
+from minidcae.dcae import DCAE
+
+SR = 22050
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corpus")
+    t = np.arange(2 * SR) / SR
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    sf.write(d / "good.wav", tone, SR)
+    data = (d / "good.wav").read_bytes()
+    (d / "truncated.wav").write_bytes(data[: len(data) // 3 - 7])  # header promises more than is there
+    (d / "text.wav").write_text("this is not audio\n" * 20)
+    (d / "empty.wav").write_bytes(b"")
+    nan = tone.copy()
+    nan[1000:1100] = np.nan
+    sf.write(d / "nan.wav", nan, SR, subtype="FLOAT")  # 16-bit PCM cannot hold a NaN; float WAV can
+    sf.write(d / "ten_ms.wav", tone[: SR // 100], SR)
+    t8 = np.arange(3 * 8000) / 8000
+    sf.write(d / "8k_stereo.wav", np.stack([np.sin(2 * np.pi * 300 * t8), np.sin(2 * np.pi * 500 * t8)], 1) * 0.3, 8000)
+    t96 = np.arange(2 * 96000) / 96000
+    sf.write(d / "96k_24bit.wav", 0.3 * np.sin(2 * np.pi * 440 * t96), 96000, subtype="PCM_24")
+    t10 = np.arange(600 * SR) / SR
+    sf.write(d / "ten_minutes.wav", (0.2 * np.sin(2 * np.pi * 220 * t10)).astype(np.float32), SR)
+    # checkpoints: weights that do not fit the config beside them, a valid DCAE of another config,
+    # a corrupted file, and a pickle in disguise
+    tensors, meta = load_tensors(SHIPPED_DCAE)
+    save_tensors(d / "mismatched.safetensors", tensors, {**meta, "config": {**meta["config"], "widths": [8, 16, 32, 64]}})
+    cfg = DCAEConfig(widths=(8, 8, 8, 8), latent_channels=4, time_factor=4)
+    save_model(d / "other_config", DCAE(cfg), "dcae", cfg)
+    raw = SHIPPED_DCAE.read_bytes()
+    (d / "corrupt.safetensors").write_bytes(raw[: len(raw) // 2])
+    (d / "pickled.safetensors").write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    return d
+
+
+AUDIO = ["text.wav", "empty.wav", "nan.wav", "ten_ms.wav"]
+HANDLED = ["8k_stereo.wav", "96k_24bit.wav"]
+CHECKPOINTS = ["mismatched.safetensors", "corrupt.safetensors", "pickled.safetensors"]
+
+
+def run(args, capsys):
+    code = main(args)
+    err = capsys.readouterr().err.strip()
+    assert code in (0, 2), f"{args}: exit {code}: {err}"
+    if code == 2:
+        assert err.startswith("minidcae: error: ") and "\n" not in err, err
+    return code, err
+
+
+def commands_on_audio(path, out):
+    ckpt = str(SHIPPED_DCAE)
+    return [["reconstruct", str(path), str(out / "r.wav"), "--iters", "2"],
+            ["reconstruct", str(path), str(out / "r.wav"), "--checkpoint", ckpt, "--iters", "2"],
+            ["reconstruct", str(path), str(out / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", str(SHIPPED_VOCODER)],
+            ["encode", str(path), str(out / "z.safetensors"), "--checkpoint", ckpt]]
+
+
+@pytest.mark.parametrize("name", AUDIO)
+def test_bad_audio_fails_in_one_line_naming_the_file_and_writes_nothing(corpus, name, tmp_path, capsys):
+    for args in commands_on_audio(corpus / name, tmp_path):
+        code, err = run(args, capsys)
+        assert code == 2 and name in err, (args, err)
+    assert list(tmp_path.iterdir()) == []
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / name).write_bytes((corpus / name).read_bytes())
+    code, err = run(["evaluate", "--checkpoint", str(SHIPPED_DCAE), "--data", str(folder), "--out", str(tmp_path / "e.json")], capsys)
+    assert code == 2 and name in err and not (tmp_path / "e.json").exists()
+
+
+@pytest.mark.parametrize("name", HANDLED)
+def test_other_rates_channels_and_depths_are_converted(corpus, name, tmp_path, capsys):
+    seconds = sf.info(corpus / name).duration
+    for args in commands_on_audio(corpus / name, tmp_path):
+        assert run(args, capsys)[0] == 0, args
+    out, rate = sf.read(tmp_path / "r.wav")
+    assert rate == SR and out.ndim == 1 and abs(len(out) / SR - seconds) < 0.02
+    assert run(["decode", str(tmp_path / "z.safetensors"), str(tmp_path / "d.wav"), "--checkpoint", str(SHIPPED_DCAE),
+                "--iters", "2"], capsys)[0] == 0
+
+
+def test_a_truncated_wav_is_read_as_far_as_it_goes(corpus, tmp_path, capsys):
+    # the header promises 2 s; libsndfile returns the whole frames that are there, and so do we
+    for args in commands_on_audio(corpus / "truncated.wav", tmp_path):
+        assert run(args, capsys)[0] == 0, args
+    assert 0.5 < sf.info(tmp_path / "r.wav").duration < 1.0
+
+
+def test_a_ten_minute_file_goes_through_in_bounded_windows(corpus, tmp_path, capsys):
+    path = corpus / "ten_minutes.wav"
+    assert run(["encode", str(path), str(tmp_path / "z.safetensors"), "--checkpoint", str(SHIPPED_DCAE)], capsys)[0] == 0
+    assert run(["decode", str(tmp_path / "z.safetensors"), str(tmp_path / "d.wav"), "--checkpoint", str(SHIPPED_DCAE),
+                "--iters", "1"], capsys)[0] == 0
+    assert abs(sf.info(tmp_path / "d.wav").duration - 600) < 0.1
+
+
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, capsys):
+    ckpt, audio = str(corpus / name), str(corpus / "good.wav")
+    cases = [["reconstruct", audio, str(tmp_path / "r.wav"), "--checkpoint", ckpt],
+             ["reconstruct", audio, str(tmp_path / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", ckpt],
+             ["encode", audio, str(tmp_path / "z.safetensors"), "--checkpoint", ckpt],
+             ["decode", ckpt, str(tmp_path / "d.wav"), "--checkpoint", str(SHIPPED_DCAE)],
+             ["evaluate", "--checkpoint", ckpt, "--data", str(corpus), "--out", str(tmp_path / "e.json")],
+             ["generate", "happy piano", str(tmp_path / "g.wav"), "--checkpoint", ckpt],
+             ["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", ckpt],
+             ["train-dit", "--profile", "ci", "--out", str(tmp_path / "dit"), "--autoencoder", ckpt]]
+    for args in cases:
+        code, err = run(args, capsys)
+        assert code == 2 and name in err, (args, err)
+    assert not any(p.suffix in (".wav", ".json", ".safetensors") for p in tmp_path.rglob("*"))
+
+
+def test_a_valid_checkpoint_of_another_config_is_refused_where_it_does_not_fit(corpus, tmp_path, capsys):
+    other, audio = str(corpus / "other_config.safetensors"), str(corpus / "good.wav")
+    assert run(["encode", audio, str(tmp_path / "z.safetensors"), "--checkpoint", str(SHIPPED_DCAE)], capsys)[0] == 0
+    for args, says in ((["decode", str(tmp_path / "z.safetensors"), str(tmp_path / "d.wav"), "--checkpoint", other], "latent"),
+                       (["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", other], "autoencoder"),
+                       (["reconstruct", audio, str(tmp_path / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", other], "dcae")):
+        code, err = run(args, capsys)
+        assert code == 2 and says in err, (args, err)
+    assert run(["reconstruct", audio, str(tmp_path / "r.wav"), "--checkpoint", other, "--iters", "2"], capsys)[0] == 0  # it fits here
+
+
+def test_a_checkpoint_of_the_wrong_kind_says_what_it_holds(tmp_path, capsys):
+    code, err = run(["reconstruct", str(SHIPPED_DIT.with_name("vocoder.safetensors")), str(tmp_path / "r.wav")], capsys)
+    assert code == 2  # a checkpoint is not audio
+    code, err = run(["generate", "sad violin", str(tmp_path / "g.wav"), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys)
+    assert code == 2 and "label_classifier" in err
+
+
+def test_loading_never_unpickles(monkeypatch):
+    from minidcae.autoencoder import load_autoencoder
+    from minidcae.generation import load_dit
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("something tried to unpickle")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    load_autoencoder(SHIPPED_DCAE)
+    load_dit(SHIPPED_DIT)
+
+
+def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_path):
+    out = tmp_path / "ae"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    cmd = [sys.executable, "-m", "minidcae", "train-ae", "--profile", "ci", "--out", str(out), "steps=400",
+           "checkpoint_every=10", "adv_steps=0", "--skip-eval"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "phase1" / "state.safetensors"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (state.exists() and json.loads((out / "phase1" / "log.json").read_text() or "[]")[-1:]
+                                           and json.loads((out / "phase1" / "log.json").read_text())[-1]["step"] >= 30):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    from minidcae.checkpoint import load_tensors
+
+    # every file left behind loads: no half-written checkpoint (writes go to a temp file, then rename)
+    _, meta = load_tensors(state)
+    saved = meta["step"]
+    assert saved % 10 == 0 and saved >= 30
+    resumed = subprocess.run(cmd[:-4] + ["steps=" + str(saved + 20), "checkpoint_every=10", "adv_steps=0",
+                                         "--skip-eval", "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-1500:]
+    log = json.loads((out / "phase1" / "log.json").read_text())
+    assert log[-1]["step"] == saved + 20  # it went on from the last checkpoint: at most one interval lost
