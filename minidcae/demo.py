@@ -1,8 +1,10 @@
 """`make demo`: the course's pipeline so far, end to end, on synthetic and bundled real clips.
 
 For each clip, three stages, each played back through Griffin-Lim and measured against the original:
-the oracle (the true log-mel), a tiny DCAE trained right here, and the shipped DCAE checkpoint.
-Writes WAVs, a PNG figure and metrics.json under the output folder and prints a table.
+the oracle (the true log-mel), a tiny DCAE trained right here, and the shipped DCAE checkpoint; then
+the shipped DCAE's mel through the neural vocoder, and a clip generated from a prompt by the shipped
+latent transformer. Writes WAVs, a PNG figure, metrics.json and report.html (a page with every
+player) under the output folder, and prints a table.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import torch  # noqa: E402
 from .audio import griffin_lim, load_audio, log_mel, save_audio  # noqa: E402
 from .autoencoder import load_autoencoder, training_data  # noqa: E402
 from .checkpoint import write_json  # noqa: E402
-from .config import DATA_SAMPLES, SHIPPED_DCAE, Profile  # noqa: E402
+from .config import DATA_SAMPLES, SHIPPED_DCAE, SHIPPED_DIT, SHIPPED_VOCODER, Profile  # noqa: E402
 from .data import bundled_clips  # noqa: E402
 from .dcae import DCAE  # noqa: E402
 from .metrics import reconstruction_report  # noqa: E402
+from .report import write_report  # noqa: E402
 from .synth import synth_clip  # noqa: E402
 from .train import autoencoder_trainer, infinite_batches  # noqa: E402
 from .viz import plot_mels  # noqa: E402
@@ -70,18 +73,30 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
     cfg, start = profile.mel, time.perf_counter()
     with torch.enable_grad():
         stages = {"oracle mel": lambda x: x, **demo_models(profile, out, device)}
-    results, mels = {}, {}
+    vocoder = None
+    if SHIPPED_VOCODER.exists() and "shipped DCAE" in stages:
+        from .vocoder import load_vocoder, vocode
+
+        vocoder = load_vocoder(SHIPPED_VOCODER)[0]
+    results, mels, players = {}, {}, {}
     for name, wav in demo_clips(profile):
         x = log_mel(wav, cfg, name)  # (1, n_mels, frames)
         save_audio(out / "audio" / f"{name}_original.wav", wav, cfg.sample_rate)
-        results[name] = {}
+        results[name], players[name] = {}, {"original": f"audio/{name}_original.wav"}
         for stage, to_mel in stages.items():
             x_hat = to_mel(x)  # (1, n_mels, frames)
             recon = griffin_lim(x_hat, cfg, profile.griffin_lim_iters)  # (1, frames * hop)
-            save_audio(out / "audio" / f"{name}_{stage.split(' (')[0].replace(' ', '-')}.wav", recon, cfg.sample_rate)
-            results[name][stage] = reconstruction_report(wav, recon, cfg)
+            file = f"audio/{name}_{stage.split(' (')[0].replace(' ', '-')}.wav"
+            save_audio(out / file, recon, cfg.sample_rate)
+            results[name][stage], players[name][stage] = reconstruction_report(wav, recon, cfg), file
             if len(mels) < 2 * len(stages):
                 mels[f"{name}: {stage}"] = x_hat
+            if vocoder is not None and stage == "shipped DCAE":
+                stage = "shipped DCAE + neural vocoder"
+                file = f"audio/{name}_shipped-DCAE-neural-vocoder.wav"
+                save_audio(out / file, vocode(vocoder, x_hat, cfg), cfg.sample_rate)
+                players[name][stage] = file
+    generated = demo_generation(out, profile)
     seconds = time.perf_counter() - start
 
     fig = plot_mels(mels, cfg)
@@ -91,10 +106,35 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
     report = {"profile": profile.name, "griffin_lim_iters": profile.griffin_lim_iters,
               "seconds": round(seconds, 2), "clips": results, "mean": mean}
     write_json(out / "metrics.json", report)
+    write_report(out, report, players, generated, COLUMNS)
     print_table(results, mean, list(stages))
-    n_wavs = len(results) * (1 + len(stages))
-    print(f"wrote {n_wavs} WAVs, mels.png and metrics.json to {out} in {seconds:.1f} s")
+    n_wavs = sum(len(p) for p in players.values()) + len(generated)
+    print(f"wrote {n_wavs} WAVs, mels.png, metrics.json and report.html to {out} in {seconds:.1f} s")
     return report
+
+
+PROMPTS = ("happy piano, 120 bpm, drums", "sad violin, slow")
+
+
+def demo_generation(out: Path, profile: Profile) -> list[dict]:
+    """A clip per prompt from the shipped latent transformer (none if it is missing)."""
+    if not SHIPPED_DIT.exists():
+        return []
+    from .autoencoder import mel_config_of
+    from .generation import latents_to_mels, load_dit, sample_latents
+
+    dit, _ = load_dit(SHIPPED_DIT)
+    ae, meta = load_autoencoder(SHIPPED_DCAE)
+    mel = mel_config_of(meta)
+    frames = round(profile.clip_seconds * mel.frame_rate / ae.cfg.time_factor)
+    rows = []
+    for i, prompt in enumerate(PROMPTS):
+        x = latents_to_mels(ae, sample_latents(dit, [prompt], frames, steps=30, cfg_scale=3.0, seed=i))[0]
+        wav = griffin_lim(x, mel, profile.griffin_lim_iters)
+        file = f"audio/generated_{i}.wav"
+        save_audio(out / file, wav, mel.sample_rate)
+        rows.append({"prompt": prompt, "path": file, "seconds": wav.shape[-1] / mel.sample_rate})
+    return rows
 
 
 def print_table(results: dict, mean: dict, stages: list) -> None:
