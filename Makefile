@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: demo test lab notebooks student venv clean-runs
+.PHONY: demo test lab notebooks student benchmarks venv clean-runs
 
 venv: $(STAMP)
 
@@ -39,6 +39,10 @@ notebooks: $(STAMP)
 # Student copies of the notebooks (solutions replaced by a placeholder) into student/.
 student: $(STAMP)
 	$(PY) tools/make_student.py
+
+# Every benchmark in benchmarks/, then the summary table in README.md (one thread, as measured).
+benchmarks: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) benchmarks/run_all.py
 
 clean-runs:
 	rm -rf runs

@@ -1,5 +1,6 @@
 """pytest settings shared by the unit tests and nbval (see [tool.pytest.ini_options] in pyproject.toml)."""
 
+import json
 import os
 from collections import defaultdict
 
@@ -13,6 +14,11 @@ NOTEBOOK_BUDGET_S = 180  # each notebook under nbval on the 2-core CI machine
 COURSE_BUDGET_S = 900    # the whole course
 
 _notebook_seconds = defaultdict(float)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--durations-json", default=None,
+                     help="write each notebook's nbval duration (seconds) to this JSON file (benchmarks/course_time.py)")
 
 
 def pytest_collectstart(collector):
@@ -37,3 +43,9 @@ def pytest_terminal_summary(terminalreporter):
         write(f"{path:48s} {seconds:7.1f} s{flag}")
     total = sum(_notebook_seconds.values())
     write(f"{'all notebooks':48s} {total:7.1f} s (budget {COURSE_BUDGET_S} s)")
+    target = terminalreporter.config.getoption("--durations-json")
+    if target:
+        from pathlib import Path
+
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(json.dumps({p: round(s, 1) for p, s in sorted(_notebook_seconds.items())}, indent=2))

@@ -1,0 +1,72 @@
+"""Run every benchmark and write their summary into README.md (between the benchmark markers).
+
+    python benchmarks/run_all.py          (what `make benchmarks` runs)
+
+Each figure in the table names the machine it was measured on. GPU rows come from
+benchmarks/results/*_gpu.json when a GPU run left one; otherwise they say "not measured".
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+SCRIPTS = ("attention_scaling.py", "latent_vs_waveform.py", "vocoder_speed.py", "course_time.py")
+
+
+def load(name):
+    path = HERE / "results" / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def table() -> str:
+    rows = ["| benchmark | result | machine | date |", "|---|---|---|---|"]
+    att = load("attention_scaling")
+    if att:
+        big = att["rows"][-1]
+        def ms(kind):
+            s = big[f"{kind} s"]
+            return "skipped (memory)" if s is None else f"{1000 * s:.1f} ms"
+        rows.append(f"| attention at {big['tokens']:,} tokens (4 heads x 32) | naive softmax {ms('naive softmax')}, "
+                    f"torch SDPA {ms('torch sdpa')}, linear {ms('linear')}; linear is fastest from {att['crossover']} tokens | "
+                    f"{att['machine']} | {att['date']} |")
+    lw = load("latent_vs_waveform")
+    if lw:
+        saved = ", ".join(f"{k.replace('saved_', '').replace('_', ' + ')} {100 * v:.1f}%" for k, v in lw.items() if k.startswith("saved_"))
+        rows.append(f"| latent vs waveform diffusion, {lw['seconds']:g} s at {lw['steps']} steps | latency saved by the latent path: "
+                    f"{saved} | {lw['machine']} | {lw['date']} |")
+    vs = load("vocoder_speed")
+    if vs:
+        r = vs["rows"]
+        rows.append(f"| latent to audio, {vs['seconds']:g} s | " + ", ".join(f"{k} {vs['seconds'] / v:.0f}x real time" for k, v in r.items())
+                    + f" | {vs['machine']} | {vs['date']} |")
+    ct = load("course_time")
+    if ct:
+        rows.append(f"| the course under strict nbval (`ci`) | {len(ct['notebooks'])} notebooks in {ct['total_seconds']:.0f} s "
+                    f"(slowest: {max(ct['notebooks'], key=ct['notebooks'].get).split('/')[-1]}, {max(ct['notebooks'].values()):.0f} s) | "
+                    f"{ct['machine']} | {ct['date']} |")
+    gpu = [load(p.stem) for p in sorted((HERE / "results").glob("*_gpu.json"))]
+    rows.append("| GPU training throughput | " + ("; ".join(g.get("summary", "") for g in gpu if g) or
+                                                 "not measured: no GPU was available") + " | - | - |")
+    return "\n".join(rows)
+
+
+def main(run: bool = True) -> None:
+    if run:
+        for script in SCRIPTS:
+            print(f"== {script}", flush=True)
+            subprocess.run([sys.executable, str(HERE / script)], check=True)
+    text = README.read_text()
+    if START not in text:
+        sys.exit(f"README.md has no {START} marker")
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    README.write_text(f"{head}{START}\n{table()}\n{END}{tail}")
+    print(f"wrote the benchmark table into {README}")
+
+
+if __name__ == "__main__":
+    main(run="--table-only" not in sys.argv)

@@ -1,0 +1,125 @@
+"""The widgets in a real browser: JupyterLab on 127.0.0.1 with a token, notebook 04 opened in headless
+Chromium (Debian's `chromium`, driven by Playwright), every cell run, the slider and the audio
+player rendered, and moving the slider changes the plot. A screenshot goes to runs/browser/.
+Then `make demo`'s report.html: every player must load its audio.
+
+Without Chromium the tests skip, unless MINIDCAE_REQUIRE_BROWSER=1 (set by .ci/run, which installs it).
+"""
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = ROOT / "runs" / "browser"
+
+if CHROMIUM is None or not shutil.which("jupyter", path=str(Path(sys.executable).parent)):
+    if os.environ.get("MINIDCAE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("MINIDCAE_REQUIRE_BROWSER=1 but chromium or jupyter is missing: apt-get install chromium")
+    pytest.skip("no chromium here (apt-get install chromium); .ci/run installs it", allow_module_level=True)
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab serving a copy of notebook 04 (runs would otherwise autosave into the repository)."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "notebooks" / "04_latent_space.ipynb", root)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "MINIDCAE_PROFILE": "ci", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
+           "--allow-root"]  # CI runs as root
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("JupyterLab did not start")
+            time.sleep(0.5)
+    yield url, token
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def test_notebook_04_widgets_render_and_the_slider_changes_the_plot(lab, browser):
+    url, token = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/tree/04_latent_space.ipynb?token={token}")
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    # the kernel must be up before "Run All Cells" does anything: wait for its indicator to say idle
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    for attempt in range(3):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()  # the Run menu
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:  # the run has started once the kernel is busy
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='busy']", timeout=20_000)
+            break
+        except playwright.TimeoutError:
+            assert attempt < 2, "Run All Cells never started the kernel"
+    slider = page.wait_for_selector(".widget-slider .noUi-handle", timeout=300_000)  # the interpolation slider
+    image = page.locator(".jupyter-widgets img").first
+    image.wait_for(timeout=60_000)
+    assert page.locator(".jupyter-widgets audio").count() >= 1  # the widget's player
+    readout = page.locator(".widget-slider .widget-readout").first
+    before_src, before_readout = image.get_attribute("src"), readout.inner_text()
+    slider.scroll_into_view_if_needed()
+    slider.click()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("src => { const i = document.querySelector('.jupyter-widgets img'); return i && i.src !== src; }",
+                           arg=before_src, timeout=60_000)
+    assert readout.inner_text() != before_readout
+    # the caption and the plot catch up with the last key press: t = readout, caption "(1 - t)% ..."
+    t = float(readout.inner_text())
+    page.locator(".widget-label", has_text=f"{100 * (1 - t):.0f}% ").first.wait_for(timeout=120_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    image.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "04_latent_space.png"))
+    assert (SHOTS / "04_latent_space.png").stat().st_size > 10_000
+
+
+def test_every_player_of_the_demo_report_loads_its_audio(browser, tmp_path):
+    from minidcae.cli import main
+
+    assert main(["demo", "--out", str(tmp_path), "--profile", "ci"]) == 0
+    page = browser.new_page()
+    page.goto((tmp_path / "report.html").as_uri())
+    n = page.locator("audio").count()
+    assert n >= 20
+    # each player: metadata loaded (a duration), no error
+    page.wait_for_function("[...document.querySelectorAll('audio')].every(a => a.readyState >= 1 || a.error)", timeout=60_000)
+    states = page.evaluate("[...document.querySelectorAll('audio')].map(a => [a.getAttribute('src'), a.readyState, a.duration, !!a.error])")
+    bad = [s for s in states if s[3] or not s[2] > 0]
+    assert not bad, bad
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "demo_report.png"), full_page=True)
