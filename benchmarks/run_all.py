@@ -35,7 +35,9 @@ def table() -> str:
                     f"{att['machine']} | {att['date']} |")
     lw = load("latent_vs_waveform")
     if lw:
-        saved = ", ".join(f"{k.replace('saved_', '').replace('_', ' + ')} {100 * v:.1f}%" for k, v in lw.items() if k.startswith("saved_"))
+        names = {"griffin_lim": "Griffin-Lim", "vocoder": "neural vocoder"}
+        saved = ", ".join(f"{k.split('_')[1]} attention + {names[k.split('_', 2)[2]]} {100 * v:.1f}%"
+                          for k, v in lw.items() if k.startswith("saved_"))
         rows.append(f"| latent vs waveform diffusion, {lw['seconds']:g} s at {lw['steps']} steps | latency saved by the latent path: "
                     f"{saved} | {lw['machine']} | {lw['date']} |")
     vs = load("vocoder_speed")
