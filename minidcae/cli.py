@@ -86,9 +86,10 @@ def _reconstruct_neural(args, profile) -> None:
 
     if args.vocoder != "neural":
         raise MinidcaeError("--vocoder-checkpoint is only used with --vocoder neural")
-    if not args.vocoder_checkpoint:
+    if not args.vocoder_checkpoint and not SHIPPED_VOCODER.exists():
         raise MinidcaeError("--vocoder neural needs --vocoder-checkpoint PATH "
                             "(a vocoder.safetensors written by `minidcae train-vocoder`)")
+    args.vocoder_checkpoint = args.vocoder_checkpoint or str(SHIPPED_VOCODER)
     vocoder, _ = load_vocoder(args.vocoder_checkpoint)
     cfg, autoencoder, what = vocoder.cfg.mel, None, "oracle round trip: log-mel"
     if args.checkpoint:
@@ -322,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the profile's)")
     p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim",
                    help="how the log-mel becomes sound (default griffin-lim)")
-    p.add_argument("--vocoder-checkpoint", help="a vocoder checkpoint (.safetensors) for --vocoder neural")
+    p.add_argument("--vocoder-checkpoint", help="a vocoder checkpoint for --vocoder neural (default: the shipped one)")
     p.add_argument("--profile", choices=PROFILE_NAMES)
 
     p = add("train-ae", cmd_train_ae, "train a DCAE (phase one, then optional adversarial phase two)")
