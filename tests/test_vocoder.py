@@ -149,7 +149,10 @@ def test_reconstruct_with_the_neural_vocoder_and_its_errors(tmp_path, capsys):
     assert "neural vocoder" in capsys.readouterr().out
     data, rate = sf.read(tmp_path / "out.wav")
     assert rate == MEL.sample_rate and len(data) == (MEL.sample_rate // HOP) * HOP
-    for extra in (["--vocoder", "neural"], ["--vocoder-checkpoint", str(tmp_path / "v.safetensors")]):
-        assert main(args + extra) == 2
-        err = capsys.readouterr().err.strip()
-        assert err.startswith("minidcae: error: ") and "--vocoder" in err and "\n" not in err
+    # without --vocoder-checkpoint the shipped vocoder is used
+    assert main(args + ["--vocoder", "neural"]) == 0
+    assert "neural vocoder vocoder.safetensors" in capsys.readouterr().out
+    # a vocoder checkpoint without --vocoder neural is a mistake worth saying
+    assert main(args + ["--vocoder-checkpoint", str(tmp_path / "v.safetensors")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("minidcae: error: ") and "--vocoder" in err and "\n" not in err
