@@ -42,7 +42,9 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "notebooks" / "04_latent_space.ipynb", root)
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "MINIDCAE_PROFILE": "ci", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
+    # a clean workspace and settings folder, so nothing a previous session remembered changes the run
+    env = {**os.environ, "MINIDCAE_PROFILE": "ci", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1",
+           "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
     cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
            "--allow-root"]  # CI runs as root
@@ -71,21 +73,40 @@ def browser():
         b.close()
 
 
+def dismiss_dialogs(page) -> None:
+    """Accept any modal JupyterLab dialog (it would swallow the clicks), printing what it said."""
+    for _ in range(5):
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() == 0:
+            return
+        print("JupyterLab dialog:", dialog.first.inner_text().replace("\n", " | "))
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "dialog.png"))
+        page.locator(".jp-Dialog .jp-mod-accept").first.click()
+        page.wait_for_timeout(500)
+
+
 def test_notebook_04_widgets_render_and_the_slider_changes_the_plot(lab, browser):
     url, token = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/04_latent_space.ipynb?token={token}")
+    page.goto(f"{url}/lab/tree/04_latent_space.ipynb?reset&token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    # the kernel must be up before "Run All Cells" does anything: wait for its indicator to say idle
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-    for attempt in range(3):
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()  # the Run menu
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        try:  # the run has started once the kernel is busy
+    # JupyterLab may first ask which kernel to start (a modal dialog that swallows clicks), and the
+    # kernel must be up before "Run All Cells" does anything: dismiss, wait for idle, run, and
+    # retry until the kernel turns busy
+    started = False
+    for _ in range(4):
+        dismiss_dialogs(page)
+        try:
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(timeout=10_000)  # the Run menu
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click(timeout=10_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='busy']", timeout=20_000)
+            started = True
             break
         except playwright.TimeoutError:
-            assert attempt < 2, "Run All Cells never started the kernel"
+            page.keyboard.press("Escape")  # close a menu left open, then look again
+    assert started, "Run All Cells never started the kernel"
     slider = page.wait_for_selector(".widget-slider .noUi-handle", timeout=300_000)  # the interpolation slider
     image = page.locator(".jupyter-widgets img").first
     image.wait_for(timeout=60_000)
