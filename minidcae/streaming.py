@@ -48,7 +48,7 @@ def windowed(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, window:
         raise ValueError(f"fade must be between 0 and the window ({window}), got {fade}")
     hop = window - fade
     starts = list(range(0, n - fade, hop))  # each window starts hop frames after the last
-    out, total = None, None
+    out = None
     for i, start in enumerate(starts):
         end = min(start + window, n)
         lo, hi = max(0, start - context), min(n, end + context)

@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.classifier import frechet_distance, labelled_mels, load_classifier, train_classifier
+from minidcae.classifier import frechet_distance, labelled_mels, train_classifier
 from minidcae.cli import main
 from minidcae.config import DEFAULT_MEL, SHIPPED_DCAE, get_profile
 from minidcae.generation import encode_training_set, load_dit, sample_latents
