@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-from torch.utils.data import default_collate
 from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import default_collate
 from tqdm.auto import tqdm
 
 from . import distributed
