@@ -90,9 +90,11 @@ def _batches(mels, instruments, modes, cfg):
 
 @torch.no_grad()
 def predict(model: LabelClassifier, mels: torch.Tensor, batch: int = 64):
-    """(embeddings (N, E), instrument indices (N,), mode indices (N,)) for mels (N, 1, n_mels, T)."""
+    """(embeddings (N, E), instrument indices (N,), mode indices (N,)), on the CPU, for mels (N, 1, n_mels, T)
+    on any device (they are moved to the model's)."""
     model.eval()
-    out = [model(mels[i:i + batch].float()) for i in range(0, len(mels), batch)]
+    device = next(model.parameters()).device
+    out = [[t.cpu() for t in model(mels[i:i + batch].to(device).float())] for i in range(0, len(mels), batch)]
     e = torch.cat([o[0] for o in out])
     return e, torch.cat([o[1] for o in out]).argmax(-1), torch.cat([o[2] for o in out]).argmax(-1)
 

@@ -219,21 +219,19 @@ def obedience(model, autoencoder, classifier, mel: MelConfig, gen: GenerationCon
     instrument and mode accuracy against the prompt (chance 1/6 and 1/2), and the Frechet distance of
     their embeddings to held-out real clips. For scale: the same measures for the autoencoder's
     reconstructions of the held-out clips, and the distance between two halves of the real set."""
-    from .classifier import frechet_distance, predict
+    from .classifier import frechet_distance, labelled_mels, predict
 
     prompts, want_i, want_m = prompt_grid(per_label)
     frames = round(gen.clip_seconds * mel.frame_rate / autoencoder.cfg.time_factor)
     generated = generate_mels(model, autoencoder, prompts, frames, steps or gen.steps, cfg_scale or gen.cfg_scale,
                               gen.sampler, gen.time_shift, seed)[:, :1]  # (N, 1, n_mels, T)
     e_gen, pi, pm = predict(classifier, generated)
-    real_z, real_labels = encode_training_set(autoencoder, mel, len(prompts), gen.clip_seconds, heldout=True)
-    real = torch.stack([log_mel(torch.from_numpy(synth_clip(l.seed, gen.clip_seconds, mel.sample_rate)[0])[None], mel)
-                        for l in real_labels])  # (N, 1, n_mels, T)
-    recon = latents_to_mels(autoencoder, real_z, real.shape[-1])[:, :1]
+    real, real_i, real_m = labelled_mels(len(prompts), gen.clip_seconds, mel, heldout=True)  # (N, 1, n_mels, T)
+    device = next(autoencoder.parameters()).device
+    recon = torch.cat([autoencoder.decode(autoencoder.encode(x.to(device)), x.shape[-2:]).float().cpu()
+                       for x in real.split(48)])[:, :1]  # the autoencoder's reconstructions of the same clips
     e_real, ri, rm = predict(classifier, real)
     e_recon, ci_, cm = predict(classifier, recon)
-    real_i = torch.tensor([INSTRUMENTS.index(l.instrument) for l in real_labels])
-    real_m = torch.tensor([MODES.index(l.mode) for l in real_labels])
     half = len(e_real) // 2
     return {"clips": len(prompts), "steps": steps or gen.steps, "cfg_scale": cfg_scale or gen.cfg_scale,
             "instrument_accuracy": float((pi == want_i).float().mean()), "mode_accuracy": float((pm == want_m).float().mean()),
