@@ -44,8 +44,8 @@ def main():
                                         latent_rows=mel.n_mels // ae.cfg.freq_factor, attention=attention)).to(device).eval()
         wav = LatentTransformer(replace(base, latent_channels=1, latent_rows=token, attention=attention)).to(device).eval()
         assert sum(p.numel() for p in lat.parameters()) == sum(p.numel() for p in wav.parameters())
-        rows[f"latent, {attention}"] = denoiser_cost(lat, token, latent_rate, args.seconds, args.steps, device)
-        rows[f"waveform, {attention}"] = denoiser_cost(wav, token, wave_rate, args.seconds, args.steps, device)
+        rows[f"latent, {attention}"] = denoiser_cost(lat, latent_rate, args.seconds, args.steps, device)
+        rows[f"waveform, {attention}"] = denoiser_cost(wav, wave_rate, args.seconds, args.steps, device)
     frames = round(args.seconds * latent_rate)
     z = torch.randn(1, ae.cfg.latent_channels, mel.n_mels // ae.cfg.freq_factor, frames, device=device)
     with torch.no_grad():

@@ -119,11 +119,11 @@ def _linear_wins(row: dict) -> bool:
 
 
 @torch.no_grad()
-def denoiser_cost(model, token_size: int, tokens_per_second: float, seconds: float, steps: int, device="cpu",
+def denoiser_cost(model, tokens_per_second: float, seconds: float, steps: int, device="cpu",
                   repeat: int = 3) -> float:
     """Wall seconds for `steps` velocity calls (guidance doubles the batch) on a clip of `seconds`,
-    with tokens of token_size numbers at tokens_per_second. model: a LatentTransformer whose
-    latent_channels * latent_rows == token_size, so only the number of tokens differs."""
+    at tokens_per_second tokens (model: a LatentTransformer; give the latent and the waveform
+    denoiser the same token size, so only the number of tokens differs)."""
     from .text import tokenize
 
     n = max(1, round(seconds * tokens_per_second))
