@@ -48,6 +48,10 @@ def lab(tmp_path_factory):
     cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
            "--allow-root"]  # CI runs as root
+    # render every cell (no windowing), so the widget is in the page wherever the view has scrolled
+    tracker = root / ".settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}')
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -94,20 +98,21 @@ def test_notebook_04_widgets_render_and_the_slider_changes_the_plot(lab, browser
     # JupyterLab may first ask which kernel to start (a modal dialog that swallows clicks), and the
     # kernel must be up before "Run All Cells" does anything: dismiss, wait for idle, run, and
     # retry until the kernel turns busy
-    started = False
-    for _ in range(4):
+    slider = None
+    for _ in range(4):  # run all cells; if the widget has not appeared once the kernel is idle again, run again
         dismiss_dialogs(page)
         try:
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click(timeout=10_000)  # the Run menu
             page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click(timeout=10_000)
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='busy']", timeout=20_000)
-            started = True
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=300_000)
+            slider = page.wait_for_selector(".widget-slider .noUi-handle", timeout=20_000)  # the interpolation slider
             break
         except playwright.TimeoutError:
             page.keyboard.press("Escape")  # close a menu left open, then look again
-    assert started, "Run All Cells never started the kernel"
-    slider = page.wait_for_selector(".widget-slider .noUi-handle", timeout=300_000)  # the interpolation slider
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert slider is not None, f"the widget never appeared; errors: {errors.all_inner_texts()[:2]}"
     image = page.locator(".jupyter-widgets img").first
     image.wait_for(timeout=60_000)
     assert page.locator(".jupyter-widgets audio").count() >= 1  # the widget's player
