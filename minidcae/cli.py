@@ -3,7 +3,7 @@
     minidcae synth --out DIR --n N --seconds S --seed K
     minidcae reconstruct IN OUT [--checkpoint CKPT] [--iters N] [--vocoder griffin-lim|neural --vocoder-checkpoint V]
     minidcae train-ae --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
-    minidcae train-vocoder --profile ci|cpu|gpu --out DIR [key=value ...] [--resume]
+    minidcae train-vocoder --profile ci|cpu|gpu --out DIR [--extra-audio DIR ...] [key=value ...] [--resume]
     minidcae sweep --profile ci|cpu|gpu --out DIR [--points t8c4,t16c4]
     minidcae train-classifier --profile ci|cpu|gpu --out DIR [key=value ...]
     minidcae train-dit --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
@@ -129,7 +129,7 @@ def cmd_train_vocoder(args) -> None:
     overrides = dict(_key_value(kv) for kv in args.settings)
     command = _command_line()
     path = train_vocoder(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
-                         evaluate=not args.skip_eval)
+                         evaluate=not args.skip_eval, extra_audio=args.extra_audio)
     print(f"wrote {path}")
     info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
     print(f"trained {info['train_seconds']} s on {info['hardware']}; held out, vocoder vs Griffin-Lim "
@@ -340,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     p.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
     p.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
+    p.add_argument("--extra-audio", action="append", default=[], metavar="DIR",
+                   help="a folder of more training audio, cut into clips (repeatable); files a held-out clip "
+                        "came from are skipped")
     p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or the vocoder's sizes "
                                                "(dim, blocks, kernel, expansion), e.g. steps=500")
 

@@ -16,6 +16,7 @@ mel's own frame rate and let an inverse FFT make the samples; the network never 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import asdict, fields, replace
 from pathlib import Path
@@ -181,9 +182,37 @@ class WaveMelDataset(Dataset):
         return {"mel": log_mel(crop, self.cfg), "wav": crop, "index": index}  # (1, n_mels, crop), (1, n)
 
 
-def training_waves(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES) -> list[torch.Tensor]:
+def heldout_sources(samples_dir=DATA_SAMPLES) -> set[Path]:
+    """The original files the held-out clips were cut from (the absolute paths in metadata.csv's
+    source column). A held-out excerpt may be a few seconds of a longer file: the whole file
+    is kept out of training."""
+    try:
+        rows = bundled_clips("heldout", root=samples_dir)
+    except FileNotFoundError:
+        return set()
+    found = (re.search(r": (/[^;]+)", row["source"]) for row in rows)  # "Debian pkg: /usr/share/...; notes"
+    return {Path(m.group(1)).resolve() for m in found if m}
+
+
+def extra_waves(folders, mel: MelConfig, seconds: float, samples_dir=DATA_SAMPLES) -> list[torch.Tensor]:
+    """Every audio file under each folder, resampled, cut into pieces of `seconds` (silent pieces
+    dropped), so a long track counts as many clips. Files a held-out clip came from are skipped."""
+    skip, piece, waves = heldout_sources(samples_dir), int(seconds * mel.sample_rate), []
+    for folder in folders:
+        files = [p for p in find_audio_files(folder) if p.resolve() not in skip]
+        for path in files:
+            wav = load_audio(path, mel.sample_rate)  # (1, samples)
+            for start in range(0, wav.shape[-1], piece):
+                chunk = wav[:, start:start + piece]  # (1, <= piece)
+                if chunk.abs().max() > 1e-3 and chunk.shape[-1] >= piece // 4:
+                    waves.append(chunk)
+    return waves
+
+
+def training_waves(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES, extra=()) -> list[torch.Tensor]:
     """Synthetic clips (training seeds only) plus the bundled real train clips, repeated so they
-    make about REAL_SHARE of the list. Never reads data_samples/audio/heldout."""
+    make about REAL_SHARE of the list, plus the pieces of any `extra` folders (extra_waves).
+    Never reads data_samples/audio/heldout nor the files its clips were cut from."""
     if cfg.seed + cfg.n_clips > HELDOUT_SEED_BASE:
         raise ValueError(f"training seeds reach the held-out range (from {HELDOUT_SEED_BASE}); use smaller seeds")
     waves = [torch.from_numpy(synth_clip(cfg.seed + i, cfg.clip_seconds, mel.sample_rate)[0])[None]
@@ -193,7 +222,7 @@ def training_waves(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES) -
         real = [load_audio(p, mel.sample_rate) for p in find_audio_files(real_dir)]  # each (1, samples)
         repeats = max(1, round(REAL_SHARE * len(waves) / ((1 - REAL_SHARE) * len(real))))
         waves += real * repeats
-    return waves
+    return waves + extra_waves(extra, mel, cfg.clip_seconds, samples_dir)
 
 
 # ----------------------------------------------------------------------------- losses
@@ -369,12 +398,13 @@ def split_overrides(overrides: dict) -> tuple[dict, dict]:
 
 def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, device=None, resume: bool = False,
                   quiet: bool = False, command: str | None = None, evaluate: bool = True,
-                  gl_iters: int = 32) -> Path:
+                  gl_iters: int = 32, extra_audio=()) -> Path:
     """The whole recipe; returns out_dir/vocoder.safetensors (and vocoder_phase1.* when adv_steps > 0).
 
     Phase one: mel L1 + multi-resolution STFT. Phase two (adv_steps > 0): the same plus a
     multi-resolution STFT discriminator. Each finished phase is measured on held-out clips against
-    Griffin-Lim (gl_iters iterations) from the same true log-mel.
+    Griffin-Lim (gl_iters iterations) from the same true log-mel. extra_audio: folders of more
+    training audio (say the Debian packages data_samples/make_samples.py cuts its clips from).
     """
     from .autoencoder import hardware
 
@@ -387,7 +417,8 @@ def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, devi
     out, device = Path(out_dir), pick_device(device)
     torch.manual_seed(cfg.seed)
     model = Vocoder(voc_cfg)
-    batches = infinite_batches(WaveMelDataset(training_waves(cfg, mel), cfg.crop_frames, mel, cfg.seed),
+    waves = training_waves(cfg, mel, extra=extra_audio)
+    batches = infinite_batches(WaveMelDataset(waves, cfg.crop_frames, mel, cfg.seed),
                                cfg.batch_size, cfg.seed)
     crop_seconds = cfg.crop_frames * mel.hop_length / mel.sample_rate
     start = time.perf_counter()
@@ -403,6 +434,7 @@ def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, devi
                 "phases": {k: len(v) and v[-1]["step"] for k, v in history.items()}, "mel": asdict(mel),
                 "parameters": count_parameters(model), "hardware": hardware(), "device": str(device),
                 "train_seconds": round(seconds, 1), "griffin_lim_iters": gl_iters,
+                "extra_audio": [str(f) for f in extra_audio], "training_clips": len(waves),
                 "heldout": {k: v["mean"] for k, v in report.items()}}
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{name}_heldout.json").write_text(json.dumps(report, indent=2) + "\n")

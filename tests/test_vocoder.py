@@ -13,8 +13,8 @@ from minidcae.errors import MinidcaeError
 from minidcae.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
 from minidcae.synth import synth_clip
 from minidcae.train import Trainer, infinite_batches
-from minidcae.vocoder import (MultiResolutionDiscriminator, Vocoder, WaveMelDataset, inverse_stft, load_vocoder,
-                              spread_matrix, train_vocoder, vocode, vocoder_losses)
+from minidcae.vocoder import (MultiResolutionDiscriminator, Vocoder, WaveMelDataset, extra_waves, heldout_sources,
+                              inverse_stft, load_vocoder, spread_matrix, train_vocoder, vocode, vocoder_losses)
 
 MEL = DEFAULT_MEL
 TINY = VocoderConfig.for_mel(MEL, dim=32, blocks=2)
@@ -156,3 +156,22 @@ def test_reconstruct_with_the_neural_vocoder_and_its_errors(tmp_path, capsys):
     assert main(args + ["--vocoder-checkpoint", str(tmp_path / "v.safetensors")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("minidcae: error: ") and "--vocoder" in err and "\n" not in err
+
+
+def test_extra_audio_is_cut_into_clips_and_never_includes_a_held_out_source(tmp_path):
+    sr = MEL.sample_rate
+    music, samples = tmp_path / "music", tmp_path / "samples"
+    music.mkdir()
+    (samples / "audio").mkdir(parents=True)
+    tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(int(9.5 * sr)) / sr).astype(np.float32)  # 9.5 s
+    sf.write(music / "long.flac", tone, sr)
+    sf.write(music / "test-source.flac", tone[:sr], sr)
+    sf.write(music / "silence.flac", np.zeros(2 * sr, np.float32), sr)
+    (samples / "audio" / "metadata.csv").write_text(
+        "file,split,kind,source,licence\n"
+        f"heldout/x.flac,heldout,instrument,Debian pkg: {music / 'test-source.flac'}; first 1 s,CC0-1.0\n")
+    assert heldout_sources(samples) == {(music / "test-source.flac").resolve()}
+    pieces = extra_waves([music], MEL, 4.0, samples)
+    # long.flac: 4 s + 4 s + 1.5 s; the held-out source and the silent file are left out
+    assert [p.shape[-1] for p in pieces] == [4 * sr, 4 * sr, int(1.5 * sr)]
+    assert torch.allclose(torch.cat(pieces, dim=-1)[0], torch.from_numpy(tone), atol=1e-4)  # FLAC keeps 16 bits
