@@ -11,6 +11,7 @@ Unset, it is `gpu` when CUDA is available, else `cpu`.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -171,6 +172,8 @@ class VocoderConfig:
     blocks: int = 8
     kernel: int = 7              # depthwise kernel, in frames
     expansion: int = 3           # hidden width of each block's MLP = expansion * dim
+    frame_clock: bool = False    # add each bin's phase turn per frame, and tell the network where in that cycle it is
+    consistency_steps: int = 0   # Griffin-Lim steps built into the network: keep |S|, take the phase of STFT(iSTFT(S))
     sample_rate: int = 22050
     n_fft: int = 1024
     hop_length: int = 256
@@ -188,6 +191,11 @@ class VocoderConfig:
         return cls(sample_rate=mel.sample_rate, n_fft=mel.n_fft, hop_length=mel.hop_length, n_mels=mel.n_mels,
                    f_min=mel.f_min, f_max=mel.f_max, log_floor=mel.log_floor, norm_offset=mel.norm_offset,
                    norm_scale=mel.norm_scale, **sizes)
+
+    @property
+    def clock_period(self) -> int:
+        """Frames after which every bin's clock phase 2 pi f k hop / n_fft is back where it started."""
+        return self.n_fft // math.gcd(self.n_fft, self.hop_length) if self.frame_clock else 0
 
     @property
     def mel(self) -> MelConfig:

@@ -14,7 +14,8 @@ from minidcae.metrics import multi_resolution_stft_distance, multi_resolution_st
 from minidcae.synth import synth_clip
 from minidcae.train import Trainer, infinite_batches
 from minidcae.vocoder import (MultiResolutionDiscriminator, Vocoder, WaveMelDataset, extra_waves, heldout_sources,
-                              inverse_stft, load_vocoder, spread_matrix, train_vocoder, vocode, vocoder_losses)
+                              inverse_stft, load_vocoder, make_consistent, spread_matrix, train_vocoder, vocode,
+                              vocoder_losses)
 
 MEL = DEFAULT_MEL
 TINY = VocoderConfig.for_mel(MEL, dim=32, blocks=2)
@@ -175,3 +176,33 @@ def test_extra_audio_is_cut_into_clips_and_never_includes_a_held_out_source(tmp_
     # long.flac: 4 s + 4 s + 1.5 s; the held-out source and the silent file are left out
     assert [p.shape[-1] for p in pieces] == [4 * sr, 4 * sr, int(1.5 * sr)]
     assert torch.allclose(torch.cat(pieces, dim=-1)[0], torch.from_numpy(tone), atol=1e-4)  # FLAC keeps 16 bits
+
+
+def test_the_frame_clock_turns_each_bin_as_a_steady_sinusoid_at_its_centre_does():
+    cfg = VocoderConfig.for_mel(MEL, dim=16, blocks=1, frame_clock=True)
+    model = Vocoder(cfg)
+    with torch.no_grad():
+        model.head.bias.zero_()  # the network says nothing: the phase is the clock alone
+        spec = model.spectrum(torch.zeros(1, MEL.n_mels, 12))  # (1, F, 12)
+    n = torch.arange(40 * HOP, dtype=torch.float64)
+    for b in (1, 2, 3, 5, 37):
+        true = stft(torch.cos(2 * torch.pi * b * n / MEL.n_fft).float(), MEL)[b]  # (frames,)
+        # the turn from frame k to k+1, in the sinusoid's STFT and in the clock
+        turn_true = torch.angle(true[3:11] / true[2:10])
+        turn_clock = torch.angle(spec[0, b, 1:9] / spec[0, b, 0:8])
+        assert torch.allclose(torch.cos(turn_true - turn_clock), torch.ones(8), atol=1e-4), b
+    assert cfg.clock_period == 4 and model.embed.in_channels == MEL.n_mels + 4
+
+
+def test_a_consistency_step_leaves_a_real_stft_alone_and_brings_a_random_phase_closer():
+    spec = stft(clip(5, 1.0)[:, :40 * HOP], MEL)  # (1, F, 40): the STFT of a waveform is consistent already
+    assert torch.allclose(make_consistent(spec, MEL), spec, atol=1e-4 * spec.abs().max())
+    torch.manual_seed(0)
+    guess = spec.abs() * torch.exp(2j * torch.pi * torch.rand(spec.shape))  # the right magnitude, a random phase
+
+    def misfit(s):  # how far the waveform's own magnitude is from the one asked for (Griffin-Lim lowers it)
+        return float((stft(inverse_stft(s, MEL), MEL).abs() - spec.abs()).norm())
+
+    once = make_consistent(guess, MEL)
+    assert misfit(once) < 0.8 * misfit(guess) and misfit(make_consistent(once, MEL)) < misfit(once)
+    assert torch.allclose(once.abs(), spec.abs(), atol=1e-5 * spec.abs().max())  # the magnitude is kept
