@@ -2,6 +2,7 @@
 
     Vocoder            ConvNeXt blocks over the frames -> per-frame log-magnitude and phase -> inverse STFT
     inverse_stft       overlap-add with audio.stft's own frames (frame k centred on sample k hop + hop / 2)
+    make_consistent    one Griffin-Lim step: keep |S|, take the phase the overlapping frames agree on
     WaveMelDataset     aligned pairs: a waveform crop and the log-mel of exactly that crop
     vocoder_losses     mel L1 + multi-resolution STFT (spectral convergence + log magnitude), and in a
                        second phase hinge GAN + feature matching with a multi-resolution STFT discriminator
@@ -139,7 +140,9 @@ class Vocoder(nn.Module):
         # Start from the mel spread over the bins, each frame a pulse at its own centre: phase
         # phi_f = pi f delays bin f by n_fft / 2 samples (e^{-i 2 pi f (n_fft/2) / n_fft} = e^{-i pi f}, and
         # cos, sin do not mind the sign). Zero phase would put the pulse at the window's edge, where
-        # the Hann window is zero: silence. The network learns what differs from this start.
+        # the Hann window is zero: silence. (With the frame clock, frame k's pulse moves back by k hop
+        # samples, so every frame's pulse lands on the same sample: one pulse each n_fft samples.)
+        # The network learns what differs from this start.
         nn.init.zeros_(self.head.weight)
         with torch.no_grad():
             self.head.bias.zero_()

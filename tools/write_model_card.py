@@ -8,6 +8,7 @@ nothing is typed by hand. A section whose checkpoint is missing is left out.
 """
 
 import json
+import math
 from pathlib import Path
 
 from minidcae.autoencoder import REAL_SHARE
@@ -118,12 +119,22 @@ def vocoder_card() -> list[str]:
              "(log-magnitude and phase), an inverse STFT makes the samples. Load with "
              "`minidcae.vocoder.load_vocoder(path)`; use with `--vocoder neural`.", "", "```bash", info["command"], "```", "",
              f"- model: {cfg['blocks']} ConvNeXt blocks of width {cfg['dim']}, kernel {cfg['kernel']}; "
-             f"{info['parameters']:,} parameters (float16 on disk)",
-             f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s and the bundled real train clips; "
-             f"crops of {train['crop_frames']} frames at random gains",
+             f"{info['parameters']:,} parameters (float16 on disk)"
+             + ("; a frame clock (each bin's phase turn per frame is added, and the network is told k mod "
+                f"{cfg['n_fft'] // math.gcd(cfg['n_fft'], cfg['hop_length'])})" if cfg.get("frame_clock") else "")
+             + (f"; {cfg['consistency_steps']} Griffin-Lim steps built in and trained through"
+                if cfg.get("consistency_steps") else ""),
+             f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s and the bundled real train clips"
+             + (f", plus every file under {', '.join(f'`{d}`' for d in info['extra_audio'])} cut into "
+                f"{train['clip_seconds']} s clips, except the files a held-out clip was cut from "
+                f"({info['training_clips']:,} clips in all; the Debian packages are listed in `data_samples/make_samples.py`)"
+                if info.get("extra_audio") else "")
+             + f"; crops of {train['crop_frames']} frames at random gains",
              f"- phase one: {info['phases']['phase1']} steps of batch {train['batch_size']}, lr {train['lr']}, mel L1 + "
-             f"multi-resolution STFT; phase two: {info['phases'].get('phase2', 0)} steps adding a multi-resolution "
-             f"STFT discriminator (hinge {train['adv_weight']}, feature matching {train['fm_weight']}), lr {train['adv_lr']}",
+             f"multi-resolution STFT"
+             + (f"; phase two: {info['phases']['phase2']} steps adding a multi-resolution STFT discriminator "
+                f"(hinge {train['adv_weight']}, feature matching {train['fm_weight']}), lr {train['adv_lr']}"
+                if info["phases"].get("phase2") else "; no adversarial phase"),
              f"- hardware: {info['hardware']}; wall time {info['train_seconds'] / 60:.1f} min", "",
              f"Held out, from the true log-mel, against Griffin-Lim ({info['griffin_lim_iters']} iterations):", "",
              "| clip set | MR-STFT vocoder | MR-STFT Griffin-Lim | STOI vocoder | STOI Griffin-Lim | PESQ vocoder | PESQ Griffin-Lim | s per clip vocoder | s per clip Griffin-Lim |",
