@@ -344,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a folder of more training audio, cut into clips (repeatable); files a held-out clip "
                         "came from are skipped")
     p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or the vocoder's sizes "
-                                               "(dim, blocks, kernel, expansion), e.g. steps=500")
+                                               "(dim, blocks, kernel, expansion, frame_clock, consistency_steps), e.g. steps=500")
 
     p = add("sweep", cmd_sweep, "train the compression sweep (time factor x channels, one budget) and measure it")
     p.add_argument("--profile", choices=PROFILE_NAMES)

@@ -18,7 +18,7 @@ Two small additions help a CPU-sized network with the phase:
   convolution sees the same input at every frame of a steady note and so predicts the same phase.
   The clock adds that turn, and the network is told k mod P (P frames bring every bin back round).
 - consistency_steps: K Griffin-Lim steps inside the network, trained through, so the network learns
-  a phase that K steps finish (K = 2 costs about what 2 of Griffin-Lim's 32 iterations cost).
+  a phase that K steps finish (each step is one STFT and one inverse STFT, as a Griffin-Lim iteration).
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ nothing is typed by hand. A section whose checkpoint is missing is left out.
 """
 
 import json
-import math
 from pathlib import Path
 
 from minidcae.autoencoder import REAL_SHARE
+from minidcae.config import VocoderConfig
 
 BAR_DB, BAR_EXCESS = 2.0, 0.15  # the quality bar of issue 3
 
@@ -121,7 +121,7 @@ def vocoder_card() -> list[str]:
              f"- model: {cfg['blocks']} ConvNeXt blocks of width {cfg['dim']}, kernel {cfg['kernel']}; "
              f"{info['parameters']:,} parameters (float16 on disk)"
              + ("; a frame clock (each bin's phase turn per frame is added, and the network is told k mod "
-                f"{cfg['n_fft'] // math.gcd(cfg['n_fft'], cfg['hop_length'])})" if cfg.get("frame_clock") else "")
+                f"{VocoderConfig(**cfg).clock_period})" if cfg.get("frame_clock") else "")
              + (f"; {cfg['consistency_steps']} Griffin-Lim steps built in and trained through"
                 if cfg.get("consistency_steps") else ""),
              f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s and the bundled real train clips"
