@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import csv
 import math
+import os
 import time
 from pathlib import Path
 
@@ -64,6 +65,11 @@ def infinite_batches(dataset, batch_size: int, seed: int = 0):
         return default_collate([{key: item[key] for key in item if key in shared} for item in items])
 
     return next_batch
+
+
+def bars_disabled() -> bool:
+    """True when TQDM_DISABLE is set to anything but "" / "0" / "false" (CI sets it to 1)."""
+    return os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
 
 
 def _to(batch, device):
@@ -136,9 +142,11 @@ class Trainer:
 
     def fit(self, next_batch, steps: int | None = None) -> list[dict]:
         total = steps or self.cfg.steps
-        # TQDM_DISABLE=1 (set in CI) turns the bar off; quiet=True does so for one run
+        # TQDM_DISABLE=1 (set in CI) turns the bar off; quiet=True does so for one run. It is passed
+        # explicitly: tqdm.auto's notebook bar ignores the variable and would leave "0/40" frozen
+        # in a committed notebook.
         bar = tqdm(range(self.step, total), initial=self.step, total=total, desc="train", dynamic_ncols=True,
-                   **({"disable": True} if self.quiet else {}))
+                   disable=self.quiet or bars_disabled())
         for step in bar:
             batch = _to(next_batch(step), self.device)
             start = time.perf_counter()

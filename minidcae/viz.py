@@ -205,3 +205,33 @@ class InterpolationWidget(widgets.VBox):
 
     def __repr__(self) -> str:
         return f"InterpolationWidget({self.ends[0]!r} -> {self.ends[1]!r}, {self.steps} steps)"
+
+
+class Source:
+    """The library's own source of one or more objects, shown in a notebook as highlighted code.
+
+    Notebooks show what they teach from here rather than pasting it, so there is one source of
+    truth, and nbval (which compares the plain-text form) fails when code and lesson drift apart.
+    """
+
+    def __init__(self, *objs):
+        import inspect
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[1]
+        self.parts = []
+        for obj in objs:
+            path = Path(inspect.getsourcefile(obj)).resolve()
+            where = path.relative_to(root) if path.is_relative_to(root) else path.name
+            self.parts.append((f"{where}: {obj.__qualname__}", inspect.getsource(obj).rstrip()))
+
+    def __repr__(self) -> str:
+        return "\n\n".join(f"# {where}\n{code}" for where, code in self.parts)
+
+    def _repr_markdown_(self) -> str:
+        return "\n\n".join(f"`{where}`\n```python\n{code}\n```" for where, code in self.parts)
+
+
+def show_source(*objs) -> Source:
+    """`viz.show_source(dcae.space_to_channel)`: the objects' source, as the cell's output."""
+    return Source(*objs)
