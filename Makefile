@@ -39,6 +39,7 @@ lab-student: $(STAMP)
 # Strict nbval over the notebooks only, with the CPU's vector units limited as on a student's
 # machine: `make nbval CPU=avx2` (most laptops), `make nbval CPU=default` (no vector units),
 # `make nbval` (this machine as it is). CI runs all three; run one before committing a notebook.
+# NB=notebooks/02_deep_compression.ipynb checks one notebook.
 CPU ?= native
 CPU_ENV_native  :=
 CPU_ENV_avx2    := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
@@ -46,7 +47,7 @@ CPU_ENV_default := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 ON
 
 nbval: $(STAMP)
 	@echo "nbval with CPU=$(CPU): $(CPU_ENV_$(CPU))"
-	$(CI_ENV) $(CPU_ENV_$(CPU)) $(PY) -m pytest notebooks $(PYTEST_ARGS)
+	$(CI_ENV) $(CPU_ENV_$(CPU)) $(PY) -m pytest $(or $(NB),notebooks) $(PYTEST_ARGS)
 
 # Re-execute every notebook in place, top to bottom, under the ci profile (what nbval checks).
 notebooks: $(STAMP)
