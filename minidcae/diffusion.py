@@ -7,8 +7,10 @@
     interpolate            x_t from noise, data and t
     flow_matching_loss     mean || v_theta(x_t, t) - (x1 - x0) ||^2
     time_grid              the sampling times 0 = t_0 < ... < t_n = 1, with the same shift
-    euler_sample           x <- x + h v(x, t)                                   one network call a step
-    heun_sample            Euler's guess, then the average of the slopes at both ends   two calls a step
+    euler_step             x <- x + h v(x, t)                                   one network call a step
+    heun_step              Euler's guess, then the average of the slopes at both ends   two calls a step
+    euler_sample           euler_step from t = 0 to t = 1 along time_grid
+    heun_sample            heun_step from t = 0 to t = 1 along time_grid
     guided                 classifier-free guidance: v_uncond + scale (v_cond - v_uncond)
 
 A velocity is any callable velocity(x, t) -> tensor shaped like x, where t is a float or a
@@ -70,12 +72,29 @@ def time_grid(steps: int, shift: float = 1.0) -> list[float]:
     return shift_time(torch.linspace(0, 1, steps + 1, dtype=torch.float64), shift).tolist()
 
 
+def euler_step(velocity: Velocity, x: torch.Tensor, t: float, t_next: float) -> torch.Tensor:
+    """One Euler step of dx/dt = v(x, t) from t to t_next (x: any shape, returned the same shape).
+    It follows the slope at the start for the whole step: exact only if the path is straight."""
+    # x_{t + h} = x_t + h v(x_t, t),  h = t_next - t
+    return x + (t_next - t) * velocity(x, t)
+
+
+def heun_step(velocity: Velocity, x: torch.Tensor, t: float, t_next: float) -> torch.Tensor:
+    """One Heun step from t to t_next: an Euler step to guess the end, then the average of the
+    slopes at the start and at that guess (the trapezoid rule). Two velocity calls."""
+    h = t_next - t
+    d1 = velocity(x, t)  # the slope where we stand, shaped like x
+    d2 = velocity(x + h * d1, t_next)  # the slope at Euler's guess of the end
+    # x_{t + h} = x_t + h (d1 + d2) / 2
+    return x + h * (d1 + d2) / 2
+
+
 @torch.no_grad()
 def euler_sample(velocity: Velocity, x0: torch.Tensor, steps: int, shift: float = 1.0) -> torch.Tensor:
     """Integrate dx/dt = v(x, t) from t = 0 (x0, noise) to t = 1 with Euler steps: x <- x + h v(x, t)."""
     grid, x = time_grid(steps, shift), x0
     for t, t_next in zip(grid[:-1], grid[1:]):
-        x = x + (t_next - t) * velocity(x, t)
+        x = euler_step(velocity, x, t, t_next)
     return x
 
 
@@ -87,10 +106,7 @@ def heun_sample(velocity: Velocity, x0: torch.Tensor, steps: int, shift: float =
     steps double."""
     grid, x = time_grid(steps, shift), x0
     for t, t_next in zip(grid[:-1], grid[1:]):
-        h = t_next - t
-        d1 = velocity(x, t)
-        d2 = velocity(x + h * d1, t_next)
-        x = x + h * (d1 + d2) / 2
+        x = heun_step(velocity, x, t, t_next)
     return x
 
 

@@ -12,8 +12,8 @@ and which ends at x_1 = mu + sigma x0: each noise sample has one exact destinati
 import pytest
 import torch
 
-from minidcae.diffusion import (euler_sample, flow_matching_loss, guided, heun_sample, interpolate, sample_t,
-                                shift_time, time_grid)
+from minidcae.diffusion import (euler_sample, euler_step, flow_matching_loss, guided, heun_sample, heun_step,
+                                interpolate, sample_t, shift_time, time_grid)
 
 MU, SIGMA = 2.0, 0.5
 
@@ -47,6 +47,24 @@ def test_euler_is_first_order_and_heun_second_order():
     assert 1.7 < euler < 2.3
     assert 3.4 < heun < 4.6
     assert error(heun_sample, 10) < error(euler_sample, 20)  # the same 20 network calls
+
+
+def test_heun_step_is_exact_where_the_slope_changes_linearly_in_t_and_euler_is_not():
+    # dx/dt = 2t from x = 0: x(t) = t^2, so one step from 0.2 to 0.7 lands on 0.49 - 0.04 = 0.45
+    x = torch.zeros(3, dtype=torch.float64)
+    slope = lambda x, t: torch.full_like(x, 2 * t)
+    assert torch.allclose(heun_step(slope, x, 0.2, 0.7), torch.full_like(x, 0.45))  # the trapezoid rule is exact
+    assert torch.allclose(euler_step(slope, x, 0.2, 0.7), torch.full_like(x, 0.2))  # 0.5 * (2 * 0.2)
+    assert torch.equal(euler_step(lambda x, t: x, x + 1, 0.0, 0.5), torch.full_like(x, 1.5))  # x + h x
+
+
+def test_the_samplers_are_their_steps_repeated_along_the_grid():
+    x0, grid = noise(64), time_grid(7, shift=3.0)
+    e, h = x0, x0
+    for t, t_next in zip(grid[:-1], grid[1:]):
+        e, h = euler_step(exact_velocity, e, t, t_next), heun_step(exact_velocity, h, t, t_next)
+    assert torch.equal(euler_sample(exact_velocity, x0, 7, 3.0), e)
+    assert torch.equal(heun_sample(exact_velocity, x0, 7, 3.0), h)
 
 
 def test_a_shifted_grid_still_reaches_the_data():
