@@ -44,8 +44,9 @@ class CheckResult:
 
 def _name(fn) -> str:
     module = getattr(fn, "__module__", None) or ""
-    qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
-    return f"{module}.{qualname}" if module.startswith("minidcae") else qualname
+    if module.startswith("minidcae"):
+        return f"{module}.{fn.__qualname__}"
+    return getattr(fn, "__name__", None) or type(fn).__name__
 
 
 def describe(x) -> str:

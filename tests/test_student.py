@@ -44,3 +44,41 @@ def test_the_placeholder_replaces_exactly_the_marked_lines():
     nb.cells = [nbformat.v4.new_code_cell("x = 1\n### BEGIN SOLUTION\ny = secret()\n### END SOLUTION\nprint(x)")]
     out = make_student.student_copy(nb).cells[0].source
     assert "secret" not in out and out.startswith("x = 1\n# YOUR CODE HERE") and out.endswith("print(x)")
+
+
+def test_a_placeholder_inside_a_function_keeps_its_indentation_and_the_checker_goes_on(capsys):
+    from minidcae import check
+
+    source = ("def my_double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\n"
+              "check.compare(my_double, lambda x: x + x, [(3.0,)])\n"
+              "with check.exercise('plot it'):\n    ### BEGIN SOLUTION\n    print('a plot')\n    ### END SOLUTION\n"
+              "print('the notebook goes on')")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    student = make_student.student_copy(nb).cells[0].source
+    assert "return 2 * x" not in student and "    # YOUR CODE HERE\n    raise NotImplementedError" in student
+    exec(compile(student, "student", "exec"), {"check": check})
+    assert capsys.readouterr().out.splitlines() == [
+        "not implemented yet: my_double (write it where the cell says YOUR CODE HERE)",
+        "not implemented yet: plot it (write it where the cell says YOUR CODE HERE)",
+        "the notebook goes on",
+    ]
+
+
+def test_answers_to_questions_are_left_out_of_student_copies():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("1. Why?\n<!-- BEGIN ANSWER -->\nBecause.\n<!-- END ANSWER -->\n2. What if?")]
+    out = make_student.student_copy(nb).cells[0].source
+    assert out == "1. Why?\n*Your answer:*\n2. What if?"
+
+
+def test_every_notebook_asks_questions_and_has_a_build_exercise_checked_by_the_library():
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert "check.compare(" in code, f"{path.name}: no exercise checked with check.compare"
+        assert markdown.count("<!-- BEGIN ANSWER -->") >= 2, f"{path.name}: fewer than two questions with answers"
+        assert "show_source(" in code, f"{path.name}: shows none of the library's source"
+        last = next(c.source for c in reversed(nb.cells) if c.cell_type == "markdown")
+        assert "## Sources" in last and "arXiv" in last, f"{path.name}: does not end with its sources (arXiv ids)"
