@@ -72,6 +72,10 @@ def difference(got, want, atol: float, rtol: float, where: str = "output") -> st
             return f"{where} shape {tuple(got.shape)}, expected {tuple(want.shape)}"
         if want.dtype.is_floating_point != got.dtype.is_floating_point and want.dtype != torch.bool:
             return f"{where} dtype {got.dtype}, expected {want.dtype}".replace("torch.", "")
+        if want.is_complex() != got.is_complex():
+            return f"{where} dtype {got.dtype}, expected {want.dtype}".replace("torch.", "")
+        if want.is_complex():  # compare real and imaginary parts, (..., 2), not the real part alone
+            got, want = torch.view_as_real(got.detach().resolve_conj()), torch.view_as_real(want.detach().resolve_conj())
         g, w = got.detach().double(), want.detach().double()
         if torch.isnan(g).any() and not torch.isnan(w).any():
             return f"{where} holds NaN"

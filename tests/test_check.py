@@ -85,3 +85,12 @@ def test_show_source_is_the_library_source_with_its_path():
     shown = viz.show_source(dcae.space_to_channel)
     assert repr(shown) == "# minidcae/dcae.py: space_to_channel\n" + inspect.getsource(dcae.space_to_channel).rstrip()
     assert "```python" in shown._repr_markdown_()
+
+
+def test_complex_outputs_are_compared_in_both_parts():
+    z = lambda g: (torch.polar(torch.ones(3, 4), torch.rand(3, 4, generator=g) * 6.28),)
+    assert check.verdict(lambda x: x.clone(), lambda x: x, z)
+    conjugate = check.verdict(lambda x: x.conj(), lambda x: x, z)  # same real part, imaginary part flipped
+    assert not conjugate and "values differ" in conjugate.message
+    real = check.verdict(lambda x: x.real, lambda x: x, z)
+    assert not real and "expected complex64" in real.message
