@@ -6,7 +6,8 @@
     causal_linear_attention    the same with S and z summed over j <= i only: a running state, for streaming
     LinearAttentionState       that running state, one token at a time
 
-phi is ReLU, as in Sana's LiteLA and ACE-Step. Softmax attention builds an N x N table of scores;
+phi is ReLU, as in Sana's LiteLA and ACE-Step, and so are the details: the products in float32, the
+denominator's eps of 1e-15, and 0 at padded query positions. Softmax attention builds an N x N table of scores;
 linear attention replaces exp(q . k) by phi(q) . phi(k), and then the order of the products can
 change: (phi(Q) phi(K)^T) V = phi(Q) (phi(K)^T V). The bracket on the right is d x d, whatever N is.
 """
@@ -21,8 +22,10 @@ from einops import einsum
 
 
 def softmax_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                      key_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
-    """(B, H, N, d), (B, H, M, d), (B, H, M, e) -> (B, H, N, e). key_padding_mask: (B, M), True = a real key.
+                      key_padding_mask: torch.Tensor | None = None,
+                      query_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, H, N, d), (B, H, M, d), (B, H, M, e) -> (B, H, N, e). key_padding_mask: (B, M), True = a real key;
+    query_padding_mask: (B, N), True = a real query (a padded one outputs 0, as in linear_attention).
 
     Written out on purpose (torch's scaled_dot_product_attention does the same, fused): the N x M
     score table is what makes this quadratic in memory."""
@@ -31,7 +34,8 @@ def softmax_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     if key_padding_mask is not None:
         scores = scores.masked_fill(~key_padding_mask[:, None, None, :], float("-inf"))  # padded keys get no weight
     weights = scores.softmax(dim=-1)  # (B, H, N, M): each row sums to 1
-    return einsum(weights, v, "b h n m, b h m e -> b h n e")  # (B, H, N, e)
+    out = einsum(weights, v, "b h n m, b h m e -> b h n e")  # (B, H, N, e)
+    return out if query_padding_mask is None else out * query_padding_mask[:, None, :, None]
 
 
 def feature_map(x: torch.Tensor) -> torch.Tensor:
@@ -48,15 +52,22 @@ def _ones_column(v: torch.Tensor) -> torch.Tensor:
 
 
 def linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                     key_padding_mask: torch.Tensor | None = None, eps: float = 1e-6) -> torch.Tensor:
-    """(B, H, N, d), (B, H, M, d), (B, H, M, e) -> (B, H, N, e), in float32 whatever the input dtype.
+                     key_padding_mask: torch.Tensor | None = None, eps: float = 1e-15,
+                     query_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, H, N, d), (B, H, M, d), (B, H, M, e) -> (B, H, N, e), computed in float32, returned in q's dtype.
 
     O_i = phi(q_i) sum_j phi(k_j)^T v_j / (phi(q_i) . sum_j phi(k_j) + eps). A padded key
-    (key_padding_mask False) has phi(k_j) set to 0, so it adds nothing to either sum."""
+    (key_padding_mask (B, M) False) has phi(k_j) set to 0, so it adds nothing to either sum. A
+    padded query (query_padding_mask (B, N) False) has phi(q_i) set to 0, so its output is 0 / eps
+    = 0; in self-attention pass the same mask as both, as ACE-Step masks Q, K and V together.
+    eps = 1e-15, as in Sana and ACE-Step: it is there only to keep 0 / 0 away (a padded query, or
+    one that ReLU zeroes entirely, gives 0)."""
     dtype = q.dtype
     q, k, v = feature_map(q.float()), feature_map(k.float()), v.float()  # the sums need float32's range
     if key_padding_mask is not None:
         k = k * key_padding_mask[:, None, :, None]  # (B, H, M, d): padded keys -> 0
+    if query_padding_mask is not None:
+        q = q * query_padding_mask[:, None, :, None]  # (B, H, N, d): padded queries -> 0
     # S' = phi(K)^T [V | 1]: the d x (e + 1) state, the same for every query
     state = einsum(k, _ones_column(v), "b h m d, b h m e -> b h d e")  # (B, H, d, e + 1)
     out = einsum(q, state, "b h n d, b h d e -> b h n e")  # (B, H, N, e + 1)
@@ -64,7 +75,7 @@ def linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
     return (numerator / (denominator + eps)).to(dtype)
 
 
-def causal_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+def causal_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, eps: float = 1e-15) -> torch.Tensor:
     """(B, H, N, d) x3 -> (B, H, N, e): token i attends to tokens j <= i only.
 
     S_i = sum_{j<=i} phi(k_j)^T [v_j | 1] is a running (cumulative) sum: output i never depends
@@ -86,7 +97,7 @@ class LinearAttentionState:
             o_t = state.step(q[:, :, t], k[:, :, t], v[:, :, t])   # each (B, H, d) -> (B, H, e)
     """
 
-    def __init__(self, eps: float = 1e-6):
+    def __init__(self, eps: float = 1e-15):
         self.state, self.eps = None, eps
 
     def step(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

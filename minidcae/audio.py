@@ -4,7 +4,7 @@
     save_audio     (channels, samples) -> file, written to a temp name first, then renamed
     log_mel        waveform -> normalised log-mel, about [-1, 1], shape (..., n_mels, frames)
     griffin_lim    normalised log-mel -> waveform, with no phase to start from
-    stft, mel_filterbank, mel_to_linear, griffin_lim_magnitude: the steps in between
+    stft, mel_filterbank, mel_to_linear, griffin_lim_magnitude, griffin_lim_step: the steps in between
 """
 
 from __future__ import annotations
@@ -123,8 +123,13 @@ def mel_spectrogram(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, name: str =
                                    f"({cfg.n_fft} samples at {cfg.sample_rate} Hz); use a longer clip")
     if not torch.isfinite(wav).all():
         raise AudioFileError(name, "contains NaN or infinite samples")
-    x = pad_for_stft(wav.float(), cfg)  # (..., L')
-    return _mel_transform(cfg, str(x.device))(x)  # (..., n_mels, frames)
+    transform = _mel_transform(cfg, str(wav.device))
+    if cfg.magnitude_eps == 0:
+        return transform(pad_for_stft(wav.float(), cfg))  # (..., n_mels, frames): the mel of |STFT|
+    spec = torch.view_as_real(stft(wav, cfg))  # (..., n_freqs, frames, 2): real and imaginary parts
+    # |X| = sqrt(re^2 + im^2 + eps), as ACE-Step computes it: silence gets a floor of sqrt(eps), not 0
+    magnitude = torch.sqrt(spec.pow(2).sum(dim=-1) + cfg.magnitude_eps)  # (..., n_freqs, frames)
+    return transform.mel_scale(magnitude)  # (..., n_mels, frames)
 
 
 def normalize_log_mel(log_mel: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:
@@ -179,22 +184,50 @@ def mel_to_linear(mel: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, n_iter: int =
     return s
 
 
+def _istft_centred(spec: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
+    """(N, n_freqs, frames) complex -> (N, frames * hop - hop / 2): torch's centred inverse STFT."""
+    window = torch.hann_window(cfg.win_length, device=spec.device)
+    length = spec.shape[-1] * cfg.hop_length - cfg.hop_length // 2
+    return torch.istft(spec, cfg.n_fft, cfg.hop_length, cfg.win_length, window=window, length=length)
+
+
+def griffin_lim_step(phase: torch.Tensor, magnitude: torch.Tensor, cfg: MelConfig = DEFAULT_MEL,
+                     previous: torch.Tensor | None = None, momentum: float = 0.99):
+    """One Griffin-Lim iteration: (phase, magnitude) -> (better phase, rebuilt STFT).
+
+    phase: complex, |phase| = 1, (N, n_freqs, frames); magnitude: real, same shape.
+    previous: the rebuilt STFT of the last step, for the momentum of "fast Griffin-Lim"
+    (Perraudin et al. 2013); None gives the plain 1984 update.
+    """
+    # x = iSTFT(|S| e^{i phi}): the waveform closest to our magnitude with this phase
+    wav = _istft_centred(magnitude * phase, cfg)  # (N, frames * hop - hop / 2)
+    window = torch.hann_window(cfg.win_length, device=magnitude.device)
+    # S' = STFT(x): what that waveform really sounds like (a consistent spectrogram)
+    rebuilt = torch.stft(wav, cfg.n_fft, cfg.hop_length, cfg.win_length, window=window, center=True,
+                         pad_mode="reflect", return_complex=True)  # (N, n_freqs, frames)
+    # fast Griffin-Lim: c = S' - a / (1 + a) S'_prev, a step past S', away from the last one
+    c = rebuilt if previous is None else rebuilt - previous * (momentum / (1 + momentum))
+    # keep its phase, drop its magnitude: phi' = c / |c|
+    return c.div(c.abs().add(1e-16)), rebuilt  # (N, n_freqs, frames) each
+
+
 def griffin_lim_magnitude(magnitude: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, n_iter: int = 32) -> torch.Tensor:
     """Linear STFT magnitude (..., n_freqs, frames) -> waveform (..., frames * hop).
 
     Griffin-Lim guesses a phase that agrees with the magnitude: start from zero phase
     (deterministic), go to a waveform, take its STFT, keep that phase with our magnitude, repeat
-    (with momentum 0.99).
+    (with momentum 0.99). The same arithmetic as torchaudio.functional.griffinlim, one
+    `griffin_lim_step` at a time.
     """
-    frames = magnitude.shape[-1]
-    window = torch.hann_window(cfg.win_length, device=magnitude.device)
-    # torchaudio's Griffin-Lim centres frame k on sample k * hop; ours sit hop / 2 later.
-    wav = torchaudio.functional.griffinlim(
-        magnitude, window, cfg.n_fft, cfg.hop_length, cfg.win_length, power=1.0,
-        n_iter=n_iter, momentum=0.99, length=frames * cfg.hop_length - cfg.hop_length // 2,
-        rand_init=False,
-    )  # (..., frames * hop - hop / 2)
-    return F.pad(wav, (cfg.hop_length // 2, 0))  # (..., frames * hop)
+    mag = magnitude.reshape(-1, *magnitude.shape[-2:])  # (N, n_freqs, frames)
+    phase = torch.ones_like(mag, dtype=mag.dtype.to_complex())  # e^{i 0} = 1: zero phase
+    previous = None
+    for _ in range(n_iter):
+        phase, previous = griffin_lim_step(phase, mag, cfg, previous)  # (N, n_freqs, frames) each
+    wav = _istft_centred(mag * phase, cfg)  # (N, frames * hop - hop / 2)
+    # torch's STFT centres frame k on sample k * hop; ours sit hop / 2 later.
+    wav = F.pad(wav, (cfg.hop_length // 2, 0))  # (N, frames * hop)
+    return wav.reshape(*magnitude.shape[:-2], wav.shape[-1])  # (..., frames * hop)
 
 
 def griffin_lim(x: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, n_iter: int = 32) -> torch.Tensor:

@@ -49,6 +49,11 @@ class MelConfig:
     channels: int = 1            # 1 mono, 2 stereo (left/right become two image channels)
     pad_multiple: int = 1        # waveforms are zero-padded to a multiple of this many samples
     log_floor: float = 1e-5      # log(clamp(mel, floor)): the quietest value a mel bin can hold
+    # STFT magnitude = sqrt(re^2 + im^2 + magnitude_eps). ACE-Step adds 1e-6: a silent STFT bin
+    # reads 1e-3, a silent mel band about 5e-5, above the log floor, so digital silence (and the
+    # zero padding) normalises to about -0.85 instead of -1.07. Ours stays 0, the plain |STFT|:
+    # the shipped checkpoints were trained on it, and silence sits at the log floor.
+    magnitude_eps: float = 0.0
     # log-mel -> about [-1, 1]:  x = (log_mel + offset) / scale * 2 - 1
     norm_offset: float = 11.0
     norm_scale: float = 14.0
@@ -75,11 +80,11 @@ class MelConfig:
 DEFAULT_MEL = MelConfig()
 
 # ACE-Step v1's music DCAE front end, exactly: 44.1 kHz stereo, n_fft 2048, hop 512,
-# 128 Slaney mels from 40 Hz to 16 kHz, magnitude, log(clamp(., 1e-5)), (x + 11) / 14 * 2 - 1,
-# waveform padded to a multiple of 4096 samples.
+# magnitude sqrt(re^2 + im^2 + 1e-6), 128 Slaney mels from 40 Hz to 16 kHz, log(clamp(., 1e-5)),
+# (x + 11) / 14 * 2 - 1, waveform padded to a multiple of 4096 samples.
 ACE_STEP_MEL = MelConfig(
     sample_rate=44100, n_fft=2048, win_length=2048, hop_length=512, n_mels=128,
-    f_min=40.0, f_max=16000.0, channels=2, pad_multiple=4096,
+    f_min=40.0, f_max=16000.0, channels=2, pad_multiple=4096, magnitude_eps=1e-6,
 )
 
 

@@ -21,11 +21,16 @@ from .bottleneck import make_bottleneck
 from .config import DEFAULT_DCAE, DCAEConfig
 
 
-def match_channels(h: torch.Tensor, channels: int) -> torch.Tensor:
-    """Average neighbouring channel groups down to `channels`, or repeat each channel up to it."""
+def match_channels(h: torch.Tensor, channels: int, what: str = "match_channels") -> torch.Tensor:
+    """Average neighbouring channel groups down to `channels`, or repeat each channel up to it.
+
+    Whole groups only: one count must divide the other (DC-AE's shortcuts assert the same)."""
     c = h.shape[1]
     if c == channels:
         return h
+    if max(c, channels) % min(c, channels):
+        raise ValueError(f"{what}: cannot turn {c} channels into {channels}; one must divide the other, "
+                         "so that whole groups of channels are averaged or repeated")
     if c > channels:
         return rearrange(h, "b (o g) f t -> b o g f t", o=channels).mean(dim=2)  # (B, channels, F, T)
     return h.repeat_interleave(channels // c, dim=1)  # (B, channels, F, T)
@@ -34,12 +39,14 @@ def match_channels(h: torch.Tensor, channels: int) -> torch.Tensor:
 def space_to_channel(x: torch.Tensor, sf: int, st: int, channels: int) -> torch.Tensor:
     """DC-AE's down shortcut: (B, C, F, T) -> (B, channels, F / sf, T / st), no parameters."""
     h = rearrange(x, "b c (f sf) (t st) -> b (c sf st) f t", sf=sf, st=st)  # (B, C sf st, F/sf, T/st)
-    return match_channels(h, channels)
+    return match_channels(h, channels, f"space_to_channel(sf={sf}, st={st}, channels={channels}) "
+                                       f"on {x.shape[1]} channels ({x.shape[1]} x {sf} x {st} after unshuffling)")
 
 
 def channel_to_space(x: torch.Tensor, sf: int, st: int, channels: int) -> torch.Tensor:
     """DC-AE's up shortcut: (B, C, F, T) -> (B, channels, F sf, T st), no parameters."""
-    h = match_channels(x, channels * sf * st)  # (B, channels sf st, F, T)
+    what = f"channel_to_space(sf={sf}, st={st}, channels={channels}) needs {channels} x {sf} x {st} channels"
+    h = match_channels(x, channels * sf * st, what)  # (B, channels sf st, F, T)
     return rearrange(h, "b (c sf st) f t -> b c (f sf) (t st)", sf=sf, st=st)
 
 
@@ -140,8 +147,10 @@ class DCAE(nn.Module):
         self.bottleneck = make_bottleneck(cfg.bottleneck, cfg.latent_channels, cfg.kl_weight, cfg.codebook_size)
         self.encoder = Encoder(cfg, cfg.latent_channels * self.bottleneck.in_factor)
         self.decoder = Decoder(cfg)
-        # Per-channel statistics of the latents, filled in after training (see compute_latent_stats),
-        # so a diffusion model can work on z_norm = (z - mean) / std, as ACE-Step normalises its latents.
+        # Per-channel mean and std of the latents, computed from the training data after training
+        # (compute_latent_stats), so a diffusion model works on z_norm = (z - mean) / std, each
+        # channel near N(0, 1). ACE-Step instead uses one global pair for every channel, fixed
+        # for its released autoencoder: see ace_step_normalize_latent.
         self.register_buffer("latent_mean", torch.zeros(cfg.latent_channels))
         self.register_buffer("latent_std", torch.ones(cfg.latent_channels))
 
@@ -170,6 +179,22 @@ class DCAE(nn.Module):
 
     def denormalize_latent(self, z: torch.Tensor) -> torch.Tensor:
         return z * self.latent_std[:, None, None] + self.latent_mean[:, None, None]
+
+
+# ACE-Step v1's latent normalisation (MusicDCAE's shift_factor and scale_factor): one pair for
+# all 8 channels, z = (z_raw - shift) * scale, where ours keeps a mean and a std per channel.
+ACE_STEP_LATENT_SHIFT = -1.9091
+ACE_STEP_LATENT_SCALE = 0.1786
+
+
+def ace_step_normalize_latent(z: torch.Tensor) -> torch.Tensor:
+    """ACE-Step's global latent normalisation: z = (z_raw - shift) * scale = (z_raw + 1.9091) * 0.1786."""
+    return (z - ACE_STEP_LATENT_SHIFT) * ACE_STEP_LATENT_SCALE
+
+
+def ace_step_denormalize_latent(z: torch.Tensor) -> torch.Tensor:
+    """Its exact inverse, as ACE-Step decodes: z_raw = z / scale + shift."""
+    return z / ACE_STEP_LATENT_SCALE + ACE_STEP_LATENT_SHIFT
 
 
 @torch.no_grad()

@@ -75,7 +75,7 @@ class SelfAttention(nn.Module):
         q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)  # each (B, H, N, d)
         q, k = rotate(q, self.base), rotate(k, self.base)  # positions enter through the rotation
         attend = linear_attention if self.kind == "linear" else softmax_attention
-        o = attend(q, k, v, key_padding_mask=mask)  # (B, H, N, d)
+        o = attend(q, k, v, key_padding_mask=mask, query_padding_mask=mask)  # (B, H, N, d): 0 at padding
         return self.out(rearrange(o, "b h n d -> b n (h d)"))  # (B, N, dim)
 
 

@@ -1,5 +1,7 @@
 """Attention: linear attention against its formula evaluated term by term, causal against prefixes."""
 
+import inspect
+
 import torch
 import torch.nn.functional as F
 
@@ -37,6 +39,35 @@ def test_a_padded_key_changes_nothing():
     assert torch.allclose(masked[1], linear_attention(q[1:], k[1:], v[1:])[0], atol=1e-6)
     soft = softmax_attention(q, k, v, key_padding_mask=mask)
     assert torch.allclose(soft[0], softmax_attention(q[:1], k[:1, :, :4], v[:1, :, :4])[0], atol=1e-6)
+
+
+def ace_step_lite_la(q, k, v, mask):
+    """ACE-Step's CustomLiteLAProcessor2_0 (Sana's LiteLA) in its own layout: query and value
+    (B, H, d, N), key (B, H, N, d); one mask on Q, K and V; ReLU; float32; V padded with a row of
+    ones; (V K) Q; the last row divides, + 1e-15."""
+    query, key, value = q.transpose(-1, -2), k, v.transpose(-1, -2)
+    m = mask[:, None, :, None].to(key.dtype)  # (B, 1, N, 1)
+    query, key, value = query * m.permute(0, 1, 3, 2), key * m, value * m.permute(0, 1, 3, 2)
+    query, key = F.relu(query).float(), F.relu(key).float()
+    value = F.pad(value.float(), (0, 0, 0, 1), mode="constant", value=1.0)  # (B, H, e + 1, N)
+    hidden = torch.matmul(torch.matmul(value, key), query)  # (B, H, e + 1, N)
+    hidden = hidden[:, :, :-1] / (hidden[:, :, -1:] + 1e-15)  # (B, H, e, N)
+    return hidden.transpose(-1, -2)  # (B, H, N, e)
+
+
+def test_linear_attention_matches_ace_step_lite_la_padding_included():
+    q, k, v = qkv(n=9, d=4, e=4)
+    mask = torch.tensor([[True] * 6 + [False] * 3, [True] * 9])
+    ours = linear_attention(q, k, v, key_padding_mask=mask, query_padding_mask=mask)
+    assert torch.allclose(ours, ace_step_lite_la(q, k, v, mask), rtol=1e-5, atol=1e-6)
+    assert (ours[0, :, 6:] == 0).all()  # padded query positions give exactly 0
+    assert torch.allclose(linear_attention(q, k, v), ace_step_lite_la(q, k, v, torch.ones(2, 9, dtype=torch.bool)),
+                          rtol=1e-5, atol=1e-6)
+    # eps 1e-15 everywhere, as upstream: linear, causal linear and the streaming state
+    for fn in (linear_attention, causal_linear_attention, LinearAttentionState.__init__):
+        assert inspect.signature(fn).parameters["eps"].default == 1e-15
+    soft = softmax_attention(q, k, v, key_padding_mask=mask, query_padding_mask=mask)
+    assert (soft[0, :, 6:] == 0).all() and torch.equal(soft[1], softmax_attention(q, k, v)[1])
 
 
 def test_softmax_attention_matches_torch():

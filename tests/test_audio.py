@@ -128,6 +128,37 @@ def test_mel_matches_a_hand_built_slaney_filterbank():
     assert torch.allclose(mel_spectrogram(wav), expected, rtol=1e-3, atol=1e-4)
 
 
+def ace_step_log_mel(wav):
+    """ACE-Step v1's front end written out (music_dcae: LogMelSpectrogram, then MusicDCAE.encode's
+    normalisation): zero-pad to a multiple of 4096, reflect-pad 768 each side, Hann 2048, hop 512,
+    |X| = sqrt(re^2 + im^2 + 1e-6), Slaney mel (128 bands, 40 Hz to 16 kHz), log(clamp(., 1e-5)),
+    (x - min) / (max - min) with min -11, max 3, then Normalize(0.5, 0.5)."""
+    wav = torch.nn.functional.pad(wav, (0, -wav.shape[-1] % 4096))
+    y = torch.nn.functional.pad(wav[:, None], (768, 768), mode="reflect")[:, 0]  # (C, L + 1536)
+    spec = torch.view_as_real(torch.stft(y, 2048, hop_length=512, win_length=2048, window=torch.hann_window(2048),
+                                         center=False, normalized=False, onesided=True, return_complex=True))
+    linear = torch.sqrt(spec.pow(2).sum(-1) + 1e-6)  # (C, 1025, T)
+    mel = torch.einsum("fm,cft->cmt", slaney_filterbank(ACE_STEP_MEL), linear)  # (C, 128, T)
+    x = (torch.log(torch.clamp(mel, min=1e-5)) - (-11.0)) / (3.0 - (-11.0))
+    return (x - 0.5) / 0.5
+
+
+def test_ace_step_preset_matches_ace_steps_front_end_silence_and_padding_included():
+    sr = 44100
+    music = torch.from_numpy(np.stack([tone(440, 1.0, sr), tone(2500, 1.0, sr, 0.2)]))  # (2, sr)
+    wav = torch.cat([music, torch.zeros(2, sr + 1000)], dim=1)  # a second of silence, then zero padding
+    ours, theirs = log_mel(wav, ACE_STEP_MEL), ace_step_log_mel(wav)
+    assert ours.shape == theirs.shape == (2, 128, ACE_STEP_MEL.frames_for(wav.shape[-1]))
+    assert torch.allclose(ours, theirs, atol=1e-4)
+    silent = ours[..., -40:]  # frames well inside the silence and the padding
+    assert silent.mean().item() == pytest.approx(-0.85, abs=0.01)
+    assert silent.std().item() < 0.01
+    # our default has no magnitude floor: silence sits at the log floor, (log 1e-5 + 11) / 14 * 2 - 1
+    quiet = log_mel(torch.zeros(1, 22050 * 2))
+    assert torch.allclose(quiet, torch.tensor((math.log(1e-5) + 11) / 14 * 2 - 1), atol=1e-6)
+    assert quiet.mean().item() == pytest.approx(-1.07, abs=0.01)
+
+
 @pytest.mark.parametrize("freq", [300.0, 1000.0, 4000.0])
 def test_a_tone_lands_in_the_mel_band_its_frequency_predicts(freq):
     cfg = DEFAULT_MEL
@@ -166,3 +197,39 @@ def test_griffin_lim_output_is_aligned_and_close_in_magnitude():
     best = max(lags, key=lambda s: float((torch.roll(e_out, s) * e_in).sum()))
     assert abs(best) <= 1  # within 32 samples (1.5 ms)
     assert spectral_convergence(wav, out) < 0.5
+
+
+def test_griffin_lim_steps_repeat_torchaudios_griffin_lim_exactly():
+    import torch.nn.functional as F
+    import torchaudio
+
+    from minidcae.audio import griffin_lim_magnitude, stft
+
+    cfg = DEFAULT_MEL
+    wav = torch.from_numpy(tone(440, 0.5, cfg.sample_rate) + tone(1500, 0.5, cfg.sample_rate, 0.2))[None]
+    magnitude = stft(wav, cfg).abs()  # (1, n_freqs, frames)
+    ours = griffin_lim_magnitude(magnitude, cfg, n_iter=8)
+    frames = magnitude.shape[-1]
+    theirs = torchaudio.functional.griffinlim(
+        magnitude, torch.hann_window(cfg.win_length), cfg.n_fft, cfg.hop_length, cfg.win_length, power=1.0,
+        n_iter=8, momentum=0.99, length=frames * cfg.hop_length - cfg.hop_length // 2, rand_init=False)
+    assert torch.allclose(ours, F.pad(theirs, (cfg.hop_length // 2, 0)), atol=1e-6)
+
+
+def test_plain_griffin_lim_step_never_moves_away_from_a_consistent_spectrogram():
+    # Griffin & Lim (1984): without momentum, || |S| e^{i phi_k} - STFT(iSTFT(|S| e^{i phi_k})) || never grows.
+    from minidcae.audio import griffin_lim_step, stft
+
+    cfg = DEFAULT_MEL
+    wav = torch.from_numpy(tone(330, 0.5, cfg.sample_rate) + tone(2000, 0.5, cfg.sample_rate, 0.3))[None]
+    magnitude = stft(wav, cfg).abs()  # (1, n_freqs, frames)
+    phase = torch.ones_like(magnitude, dtype=torch.complex64)
+    distances = []
+    for _ in range(6):
+        new_phase, rebuilt = griffin_lim_step(phase, magnitude, cfg)
+        distances.append((magnitude * phase - rebuilt).abs().pow(2).sum().sqrt().item())
+        alive = rebuilt.abs() > 1e-6
+        assert torch.allclose(new_phase.abs()[alive], torch.ones(()), atol=1e-5)  # a phase: modulus 1
+        phase = new_phase
+    assert all(b <= a * (1 + 1e-4) for a, b in zip(distances, distances[1:]))
+    assert distances[-1] < 0.8 * distances[0]

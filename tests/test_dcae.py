@@ -2,7 +2,9 @@ import pytest
 import torch
 
 from minidcae.config import ACE_FULL_DCAE, ACE_GEOMETRY_DCAE, DEFAULT_DCAE, DCAEConfig
-from minidcae.dcae import DCAE, channel_to_space, compute_latent_stats, count_parameters, space_to_channel
+from minidcae.dcae import (ACE_STEP_LATENT_SCALE, ACE_STEP_LATENT_SHIFT, DCAE, ace_step_denormalize_latent,
+                           ace_step_normalize_latent, channel_to_space, compute_latent_stats, count_parameters,
+                           space_to_channel)
 
 
 def test_space_to_channel_is_pixel_unshuffle_then_group_average():
@@ -16,6 +18,28 @@ def test_space_to_channel_is_pixel_unshuffle_then_group_average():
 def test_channel_to_space_undoes_space_to_channel_when_nothing_is_averaged():
     x = torch.randn(2, 3, 8, 16)
     assert torch.equal(channel_to_space(space_to_channel(x, 2, 4, 24), 2, 4, 3), x)
+
+
+def test_shortcuts_refuse_channel_counts_that_do_not_divide():
+    # DC-AE's shortcuts assert that whole channel groups are averaged or repeated; so do ours.
+    with pytest.raises(ValueError, match="channel_to_space.*48 channels into 64"):
+        channel_to_space(torch.randn(1, 48, 2, 2), 2, 2, 16)  # 16 x 2 x 2 = 64 from 48: once gave 12 channels
+    with pytest.raises(ValueError, match="space_to_channel.*12 channels into 8"):
+        space_to_channel(torch.randn(1, 3, 4, 4), 2, 2, 8)  # 3 x 2 x 2 = 12 down to 8
+    with pytest.raises(ValueError, match="space_to_channel.*8 channels into 12"):
+        space_to_channel(torch.randn(1, 2, 4, 4), 2, 2, 12)  # 8 up to 12 is not a whole repeat either
+    assert channel_to_space(torch.randn(1, 48, 2, 2), 2, 2, 12).shape == (1, 12, 4, 4)  # 48 = 12 x 2 x 2
+    assert channel_to_space(torch.randn(1, 8, 2, 2), 2, 2, 4).shape == (1, 4, 4, 4)  # 8 repeated to 16
+
+
+def test_ace_step_latent_normalisation_is_one_global_shift_and_scale():
+    z = torch.randn(2, 8, 16, 32) * 3 - 2
+    # ACE-Step's MusicDCAE: latents = (latents - shift_factor) * scale_factor, decode: z / scale + shift
+    shift, scale = -1.9091, 0.1786
+    assert (ACE_STEP_LATENT_SHIFT, ACE_STEP_LATENT_SCALE) == (shift, scale)
+    assert torch.allclose(ace_step_normalize_latent(z), (z + 1.9091) * 0.1786)
+    assert torch.allclose(ace_step_denormalize_latent(ace_step_normalize_latent(z)), z, atol=1e-5)
+    assert torch.allclose(ace_step_denormalize_latent(z), z / 0.1786 - 1.9091)
 
 
 @pytest.mark.parametrize("tf,ff", [(1, 1), (2, 1), (4, 2), (8, 4), (16, 8), (8, 16)])
