@@ -221,6 +221,7 @@ class Source:
         root = Path(__file__).resolve().parents[1]
         self.parts = []
         for obj in objs:
+            obj = inspect.unwrap(obj)  # a decorated function (lru_cache, wraps) shows its own code
             path = Path(inspect.getsourcefile(obj)).resolve()
             where = path.relative_to(root) if path.is_relative_to(root) else path.name
             self.parts.append((f"{where}: {obj.__qualname__}", inspect.getsource(obj).rstrip()))

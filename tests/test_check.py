@@ -94,3 +94,11 @@ def test_complex_outputs_are_compared_in_both_parts():
     assert not conjugate and "values differ" in conjugate.message
     real = check.verdict(lambda x: x.real, lambda x: x, z)
     assert not real and "expected complex64" in real.message
+
+
+def test_show_source_of_a_cached_function_shows_the_function():
+    from minidcae import audio
+
+    shown = repr(viz.show_source(audio.mel_filterbank))  # wrapped by functools.lru_cache
+    assert shown.startswith("# minidcae/audio.py: mel_filterbank\n@lru_cache")
+    assert "def mel_filterbank(" in shown
