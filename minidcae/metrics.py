@@ -85,13 +85,22 @@ def multi_resolution_stft_distance(ref: torch.Tensor, est: torch.Tensor,
 
 
 def si_sdr(ref: torch.Tensor, est: torch.Tensor) -> float:
-    """Scale-invariant SDR in dB over the whole signal. Meaningless when the phase is lost."""
+    """Scale-invariant SDR in dB, per channel, then averaged over channels (torchmetrics' convention;
+    stereo is not flattened into one signal). Meaningless when the phase is lost."""
     ref, est = _crop(ref, est)
-    ref, est = ref.flatten() - ref.mean(), est.flatten() - est.mean()
+    refs, ests = ref.reshape(-1, ref.shape[-1]), est.reshape(-1, est.shape[-1])  # (channels, L)
+    if refs.shape != ests.shape:
+        raise ValueError(f"si_sdr: reference has {refs.shape[0]} channels, estimate {ests.shape[0]}")
+    return float(torch.stack([_si_sdr_one(r, e) for r, e in zip(refs, ests)]).mean())
+
+
+def _si_sdr_one(ref: torch.Tensor, est: torch.Tensor) -> torch.Tensor:
+    """SI-SDR in dB of one channel, (L,) and (L,), each made zero-mean first."""
+    ref, est = ref - ref.mean(), est - est.mean()
     # target = alpha * ref with alpha = <est, ref> / ||ref||^2 ;  SI-SDR = 10 log10(||target||^2 / ||target - est||^2)
     alpha = torch.dot(est, ref) / (torch.dot(ref, ref) + EPS)
     target = alpha * ref
-    return float(10 * torch.log10(target.pow(2).sum() / ((target - est).pow(2).sum() + EPS) + EPS))
+    return 10 * torch.log10(target.pow(2).sum() / ((target - est).pow(2).sum() + EPS) + EPS)
 
 
 def mel_db(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:

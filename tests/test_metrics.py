@@ -51,6 +51,28 @@ def test_si_sdr_matches_a_hand_worked_case():
     assert si_sdr(ref, 3 * ref + 3 * err) == pytest.approx(20.0, abs=1e-3)  # scale-invariant
 
 
+def si_sdr_reference(ref, est):
+    """torchmetrics' scale_invariant_signal_distortion_ratio(est, ref, zero_mean=True), written out
+    over the last axis, then averaged (eps aside)."""
+    ref, est = ref - ref.mean(-1, keepdim=True), est - est.mean(-1, keepdim=True)
+    alpha = (est * ref).sum(-1, keepdim=True) / (ref * ref).sum(-1, keepdim=True)
+    target = alpha * ref
+    return (10 * torch.log10(target.pow(2).sum(-1) / (target - est).pow(2).sum(-1))).mean().item()
+
+
+def test_si_sdr_on_stereo_is_per_channel_then_averaged():
+    g = torch.Generator().manual_seed(3)
+    ref = torch.randn(2, 4000, generator=g)
+    est = ref + torch.tensor([[0.01], [0.3]]) * torch.randn(2, 4000, generator=g)  # left clean, right noisy
+    assert si_sdr(ref, est) == pytest.approx(si_sdr_reference(ref, est), abs=1e-3)
+    left, right = si_sdr(ref[0], est[0]), si_sdr(ref[1], est[1])
+    assert si_sdr(ref, est) == pytest.approx((left + right) / 2, abs=1e-4)
+    flattened = si_sdr(ref.flatten(), est.flatten())  # the old way: one signal of both channels
+    assert abs(si_sdr(ref, est) - flattened) > 5  # 40 dB and 10 dB average to 25; flattened reads about 13
+    # mono is one channel: the same whether (L,) or (1, L)
+    assert si_sdr(ref[:1], est[:1]) == si_sdr(ref[0], est[0]) == pytest.approx(si_sdr_reference(ref[0], est[0]), abs=1e-3)
+
+
 def test_half_amplitude_gives_hand_worked_values():
     # |S_hat| = |S| / 2 bin by bin: SC = 0.5, log distance = ln 2, mel difference = 20 log10 2 dB.
     g = torch.Generator().manual_seed(2)
