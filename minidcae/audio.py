@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,11 +47,41 @@ def load_audio(path, sample_rate: int = DEFAULT_MEL.sample_rate, channels: int =
         raise AudioFileError(path, "empty file (0 samples)")
     if not np.isfinite(data).all():
         raise AudioFileError(path, "contains NaN or infinite samples")
+    declared = wav_header_frames(path)
+    if declared is not None and declared > data.shape[0]:
+        # libsndfile reads what is there without a word; say so, and go on with it
+        print(f"warning: {path}: file ends early: header says {declared} frames, {data.shape[0]} read",
+              file=sys.stderr)
     wav = torch.from_numpy(data.T.copy())  # (file_channels, samples)
     wav = mix_channels(wav, channels)  # (channels, samples)
     if rate != sample_rate:
         wav = torchaudio.functional.resample(wav, rate, sample_rate)  # (channels, samples * sample_rate / rate)
     return wav.contiguous()
+
+
+def wav_header_frames(path) -> int | None:
+    """Frames a RIFF/WAVE header declares (data chunk bytes / block align); None for anything else.
+
+    A WAV cut short (a copy that stopped, a download that broke) keeps its header, which still
+    promises the whole length; comparing the two is how load_audio notices."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            block_align = 0
+            while len(chunk := f.read(8)) == 8:  # chunk: 4-byte id, 4-byte little-endian size
+                kind, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if kind == b"data":
+                    # 0 and 0xFFFFFFFF are what streaming writers leave when they cannot seek back
+                    return size // block_align if block_align and 0 < size < 0xFFFFFFFF else None
+                if kind == b"fmt ":
+                    block_align = int.from_bytes(f.read(16)[12:14], "little")  # bytes per frame
+                    size -= 16
+                f.seek(size + (size & 1), 1)  # chunks are padded to an even length
+    except OSError:
+        return None
+    return None
 
 
 def mix_channels(wav: torch.Tensor, channels: int) -> torch.Tensor:

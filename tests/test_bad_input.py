@@ -104,10 +104,36 @@ def test_other_rates_channels_and_depths_are_converted(corpus, name, tmp_path, c
 
 
 def test_a_truncated_wav_is_read_as_far_as_it_goes(corpus, tmp_path, capsys):
-    # the header promises 2 s; libsndfile returns the whole frames that are there, and so do we
+    # the header promises 2 s; libsndfile returns the whole frames that are there, and so do we,
+    # with one line on stderr saying that the file ended early
     for args in commands_on_audio(corpus / "truncated.wav", tmp_path):
-        assert run(args, capsys)[0] == 0, args
+        code, err = run(args, capsys)
+        assert code == 0, args
+        assert err.startswith("warning: ") and "truncated.wav: file ends early" in err and "\n" not in err, (args, err)
     assert 0.5 < sf.info(tmp_path / "r.wav").duration < 1.0
+
+
+def test_load_audio_warns_in_one_line_when_a_wav_ends_early_and_returns_what_is_there(corpus, tmp_path, capsys):
+    from minidcae.audio import load_audio
+    wav = load_audio(corpus / "truncated.wav", SR)
+    err = capsys.readouterr().err
+    frames = sf.info(corpus / "truncated.wav").frames  # what libsndfile finds: fewer than the header's 2 s
+    assert err == f"warning: {corpus / 'truncated.wav'}: file ends early: header says {2 * SR} frames, {frames} read\n"
+    assert wav.shape == (1, frames) and frames < SR
+    good = load_audio(corpus / "good.wav", SR)
+    assert good.shape == (1, 2 * SR) and capsys.readouterr().err == ""  # a whole file says nothing
+    # chunks before the data (an odd-sized one, padded to even) and a float WAV's longer fmt chunk
+    # do not confuse the header reader
+    data = (corpus / "good.wav").read_bytes()  # RIFF header (12 bytes), fmt chunk (24), data chunk
+    extra = b"LIST" + (5).to_bytes(4, "little") + b"INFOx" + b"\0"
+    (tmp_path / "listed.wav").write_bytes(data[:4] + (int.from_bytes(data[4:8], "little") + len(extra)).to_bytes(4, "little")
+                                          + data[8:36] + extra + data[36:])
+    sf.write(tmp_path / "float.wav", np.zeros((SR, 3), dtype=np.float32), SR, subtype="FLOAT")
+    assert load_audio(tmp_path / "listed.wav", SR).shape == (1, 2 * SR)
+    assert load_audio(tmp_path / "float.wav", SR).shape == (1, SR) and capsys.readouterr().err == ""
+    (tmp_path / "listed_cut.wav").write_bytes((tmp_path / "listed.wav").read_bytes()[:-2 * SR])  # half of it
+    assert load_audio(tmp_path / "listed_cut.wav", SR).shape == (1, SR)
+    assert f"header says {2 * SR} frames, {SR} read" in capsys.readouterr().err
 
 
 def test_a_ten_minute_file_goes_through_in_bounded_windows(corpus, tmp_path, capsys):
