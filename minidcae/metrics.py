@@ -201,8 +201,8 @@ def frame_times(n_frames: int, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:
     return (torch.arange(n_frames) * cfg.hop_length + cfg.hop_length / 2) / cfg.sample_rate
 
 
-def onset_strength(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL,
-                   top_db: float = 80.0) -> tuple[torch.Tensor, torch.Tensor]:
+def onset_strength(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, top_db: float = 80.0,
+                   lead_sets_scale: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Spectral flux: how much the log-mel rises from one frame to the next.
 
     (..., samples) -> (times, flux), both (lead + frames,): flux[k] is the rise into the frame
@@ -210,6 +210,10 @@ def onset_strength(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL,
     louder at once; a decaying note only makes them quieter, which the half-wave rectification
     ignores. The clip is taken to follow silence: `lead` frames of zeros go before it (times < 0),
     so a sound already there at t = 0 rises like any other onset.
+    lead_sets_scale=False scales by the largest rise inside the clip (times > 0) instead: out of
+    digital silence every band jumps at once, and in Griffin-Lim audio (which fills every band
+    with some noise) that jump can be several times any note's, hiding the notes below a
+    threshold relative to it (notebook 05). The rise out of the lead may then exceed 1.
     """
     mono = wav.float().reshape(-1, wav.shape[-1]).mean(dim=0)  # (L,)
     lead = -(-cfg.n_fft // cfg.hop_length)  # one window's worth of silent frames
@@ -220,15 +224,16 @@ def onset_strength(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL,
     flux = (db[:, 1:] - db[:, :-1]).clamp(min=0).sum(dim=0)  # (lead + frames - 1,)
     flux = F.pad(flux, (1, 0))  # (lead + frames,): the first frame has nothing before it
     times = frame_times(flux.shape[0], cfg) - lead * cfg.hop_length / cfg.sample_rate  # (lead + frames,)
-    return times, flux / flux.max().clamp(min=EPS)
+    scale = flux.max() if lead_sets_scale else flux[times > 0].max()  # times > 0: inside the clip
+    return times, flux / scale.clamp(min=EPS)
 
 
 def detect_onsets(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, threshold: float = 0.2,
-                  min_gap: float = 0.05) -> list[float]:
+                  min_gap: float = 0.05, lead_sets_scale: bool = True) -> list[float]:
     """Onset times in seconds: frames where the flux is the largest within +-min_gap seconds
     and at least `threshold` (a fraction of the clip's largest flux). A peak in the silent lead
-    (a sound under way at the start) is reported at 0."""
-    times, flux = onset_strength(wav, cfg)  # (n,), (n,)
+    (a sound under way at the start) is reported at 0. lead_sets_scale: see onset_strength."""
+    times, flux = onset_strength(wav, cfg, lead_sets_scale=lead_sets_scale)  # (n,), (n,)
     gap = max(1, round(min_gap * cfg.frame_rate))  # frames
     # a peak is its own neighbourhood's maximum: max over frames k - gap .. k + gap
     local_max = F.max_pool1d(flux[None, None], 2 * gap + 1, stride=1, padding=gap)[0, 0]  # (n,)

@@ -44,6 +44,7 @@ def test_the_oracle_has_zero_mel_error_and_a_constant_mel_loses_the_onsets():
     assert silent["mel_l1_db"] > 10
     # a constant sound only "starts" once, at t = 0 (after the silence assumed before the clip)
     assert silent["onset_f1"] < oracle["onset_f1"] / 2
+    assert silent["onset_f1_inside"] < oracle["onset_f1_inside"] / 2 and oracle["onset_f1_inside"] > 0.3
 
 
 def test_one_point_trains_loads_and_is_measured_beside_the_oracle(tmp_path):
