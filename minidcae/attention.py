@@ -9,6 +9,8 @@
 phi is ReLU, as in Sana's LiteLA and ACE-Step. Softmax attention builds an N x N table of scores;
 linear attention replaces exp(q . k) by phi(q) . phi(k), and then the order of the products can
 change: (phi(Q) phi(K)^T) V = phi(Q) (phi(K)^T V). The bracket on the right is d x d, whatever N is.
+
+Taught in notebook 06 (linear attention).
 """
 
 from __future__ import annotations
