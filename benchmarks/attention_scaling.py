@@ -11,7 +11,8 @@ import argparse
 import torch
 
 from common import fmt, save
-from minidcae.benchmark import KINDS, attention_scaling, crossover, machine
+from minidcae.benchmark import KINDS, attention_scaling, crossover
+from minidcae.recipe import hardware
 
 
 def main():
@@ -28,7 +29,7 @@ def main():
         tokens.append(n)
         n *= 2
     rows = attention_scaling(tokens, args.heads, args.head_dim, device=args.device, memory_budget_gb=args.budget_gb)
-    where = machine(args.device)
+    where = hardware(args.device)
     print(f"attention, batch 1, {args.heads} heads of {args.head_dim}, float32, on {where}")
     print(f"{'tokens':>7s}" + "".join(f" {k + ' ms':>17s}" for k in KINDS) + "".join(f" {k + ' MB':>17s}" for k in KINDS))
     for r in rows:

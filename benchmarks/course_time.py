@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from common import save
-from minidcae.benchmark import machine
+from minidcae.recipe import hardware
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def main():
     for name, seconds in durations.items():
         print(f"  {name:45s} {seconds:6.1f} s")
     print(f"  {'all notebooks (pytest wall time)':45s} {total:6.1f} s")
-    print(f"wrote {save('course_time', {'machine': machine(), 'notebooks': durations, 'total_seconds': total})}")
+    print(f"wrote {save('course_time', {'machine': hardware('cpu'), 'notebooks': durations, 'total_seconds': total})}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python benchmarks/latent_vs_waveform.py [--device cuda] [--seconds 10] [--steps 30]
 
-The same transformer (DIT_MODEL["cpu"] sizes, 128 numbers per token) denoises either
+The same transformer (get_profile("cpu").transformer sizes, 128 numbers per token) denoises either
   latent:    one token per latent frame (8 channels x 16 rows = 128 numbers), 10.8 tokens per second,
              then the DCAE decoder and Griffin-Lim (or the neural vocoder) make the audio;
   waveform:  one token per 128 raw samples, 172 tokens per second, and the audio is the output.
@@ -18,9 +18,10 @@ import torch
 
 from common import save
 from minidcae.audio import griffin_lim
-from minidcae.autoencoder import load_autoencoder, mel_config_of
-from minidcae.benchmark import denoiser_cost, machine, time_call
-from minidcae.config import DIT_MODEL, SHIPPED_DCAE, SHIPPED_VOCODER
+from minidcae.benchmark import denoiser_cost, time_call
+from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER, get_profile
+from minidcae.dcae import load_autoencoder, mel_config_of
+from minidcae.recipe import hardware
 from minidcae.transformer import LatentTransformer
 
 
@@ -33,7 +34,7 @@ def main():
     device = torch.device(args.device)
     ae, meta = load_autoencoder(SHIPPED_DCAE, device)
     mel = mel_config_of(meta)
-    base = DIT_MODEL["cpu"]
+    base = get_profile("cpu").transformer
     latent_rate = mel.frame_rate / ae.cfg.time_factor  # latent frames per second
     token = ae.cfg.latent_channels * mel.n_mels // ae.cfg.freq_factor  # 128 numbers per latent token
     wave_rate = mel.sample_rate / token  # one token per `token` samples
@@ -58,7 +59,7 @@ def main():
 
         vocoder, _ = load_vocoder(SHIPPED_VOCODER)
         vocoder_s = time_call(lambda: vocode(vocoder, x, mel))
-    where = machine(device)
+    where = hardware(device)
     print(f"{args.seconds:g} s of audio, {args.steps} guided steps, {sum(p.numel() for p in lat.parameters()) / 1e6:.2f} M-parameter "
           f"denoiser, on {where}")
     print(f"tokens: latent {frames} ({latent_rate:.2f}/s), waveform {round(args.seconds * wave_rate)} ({wave_rate:.1f}/s)")

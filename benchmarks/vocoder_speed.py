@@ -12,9 +12,10 @@ import torch
 
 from common import save
 from minidcae.audio import griffin_lim, log_mel
-from minidcae.autoencoder import load_autoencoder, mel_config_of
-from minidcae.benchmark import machine, time_call
+from minidcae.benchmark import time_call
 from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER
+from minidcae.dcae import load_autoencoder, mel_config_of
+from minidcae.recipe import hardware
 from minidcae.synth import HELDOUT_SEED_BASE, synth_clip
 from minidcae.vocoder import load_vocoder, vocode
 
@@ -33,7 +34,7 @@ def main():
     with torch.no_grad():
         rows = {"DCAE decoder + Griffin-Lim (32)": time_call(lambda: griffin_lim(decode(), mel, 32)),
                 "DCAE decoder + neural vocoder": time_call(lambda: vocode(vocoder, decode(), mel))}
-    where = machine()
+    where = hardware("cpu")
     print(f"{args.seconds:g} s of audio from its latent, on {where}")
     for name, s in rows.items():
         print(f"  {name:32s} {s:7.3f} s   {args.seconds / s:6.1f} s of audio per second")

@@ -10,6 +10,8 @@ As printed it cannot run: its encoder's Linear expects 128 * 16 * 4 features, bu
 input gives 128 x 16 x 8 after three halvings (and its own decoder reshapes to (128, 16, 8)).
 Here the sizes are computed from (n_mels, frames); `article_ae_as_printed()` keeps the bug.
 The interface is DCAE's (encode, decode, forward -> (x_hat, aux)), so minidcae.train trains it.
+
+Taught in notebook 01 (the article autoencoder).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ phi is ReLU, as in Sana's LiteLA and ACE-Step, and so are the details: the produ
 denominator's eps of 1e-15, and 0 at padded query positions. Softmax attention builds an N x N table of scores;
 linear attention replaces exp(q . k) by phi(q) . phi(k), and then the order of the products can
 change: (phi(Q) phi(K)^T) V = phi(Q) (phi(K)^T V). The bracket on the right is d x d, whatever N is.
+
+Taught in notebook 06 (linear attention).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@
     log_mel        waveform -> normalised log-mel, about [-1, 1], shape (..., n_mels, frames)
     griffin_lim    normalised log-mel -> waveform, with no phase to start from
     stft, mel_filterbank, mel_to_linear, griffin_lim_magnitude, griffin_lim_step: the steps in between
+
+Taught in notebook 00 (audio to mel).
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """Measuring speed honestly: ours against the reference way, side by side, in one run.
 
-    machine             what the figures were measured on (CPU model and threads, or the GPU)
     time_call           the median wall time of a call, after warm-up (CUDA synchronised)
     attention_memory    bytes the largest intermediate tensors of each attention need
     attention_scaling   naive softmax vs torch's scaled_dot_product_attention vs linear attention, by tokens
@@ -8,13 +7,12 @@
     denoiser_cost       seconds per generated second of audio for the same transformer on latent tokens
                         and on raw-sample tokens (benchmarks/latent_vs_waveform.py)
 
-The scripts in benchmarks/ call these and print tables; notebook 06 calls them with small sizes.
+The scripts in benchmarks/ call these and print tables, naming the machine with recipe.hardware;
+notebook 06 (linear attention) calls them with small sizes.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 
@@ -24,19 +22,6 @@ import torch.nn.functional as F
 from .attention import linear_attention, softmax_attention
 
 KINDS = ("naive softmax", "torch sdpa", "linear")
-
-
-def machine(device: torch.device | str = "cpu") -> str:
-    device = torch.device(device)
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {torch.get_num_threads()} thread(s) of {os.cpu_count()} cores"
 
 
 def _sync(device) -> None:

@@ -6,6 +6,8 @@ extra loss it needs and figures worth watching:
     plain   z = h                                                  no extra loss
     kl      z = mu + sigma * eps,  loss = w * KL(N(mu, sigma) || N(0, 1))
     vq      z = nearest codebook vector (straight-through), loss = codebook + beta * commitment
+
+Taught in notebook 02 (deep compression).
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@
 
 Every file is written to a temp name beside it, then renamed, so a killed run leaves the last
 complete checkpoint, never half of one.
+
+Taught in notebook 03 (training for real).
 """
 
 from __future__ import annotations

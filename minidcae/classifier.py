@@ -2,34 +2,31 @@
 
     LabelClassifier      log-mel (B, 1, n_mels, T) -> embedding (B, E), instrument logits (B, 6), mode logits (B, 2)
     labelled_mels        synthetic clips (training or held-out seeds) -> mels and label indices
-    train_classifier     `minidcae train-classifier`: trained on real (synthesized) mels only, never on generated ones
+    load_classifier      a checkpoint back into a LabelClassifier
     predict / accuracy   labels and accuracy on any set of mels
     frechet_distance     ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between two sets of embeddings
 
 A generator is judged by how often this classifier hears what the prompt asked for (conditional
 accuracy), and by how far the cloud of generated embeddings sits from the cloud of real ones
 (a Frechet distance, FAD-like but on our own embeddings: not comparable with published FAD).
+Its recipe, `minidcae train-classifier`, is minidcae.train_classifier. Taught in notebook 08 (conditioning).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, replace
-from pathlib import Path
-
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from .audio import log_mel
-from .checkpoint import load_model, save_model
-from .config import CLASSIFIER_TRAIN, ClassifierConfig, MelConfig, Profile, parse_setting, pick_device
-from .synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, synth_clip
-from .train import Trainer
+from .checkpoint import load_model
+from .config import ClassifierConfig, MelConfig
+from .synth import INSTRUMENTS, MODES, first_seed, synth_clip
 
 
 class LabelClassifier(nn.Module):
+    """log-mel (B, 1, n_mels, T) -> (embedding (B, E), instrument logits (B, 6), mode logits (B, 2))."""
+
     def __init__(self, cfg: ClassifierConfig):
         super().__init__()
         self.cfg = cfg
@@ -56,9 +53,7 @@ class LabelClassifier(nn.Module):
 def labelled_mels(n: int, seconds: float, mel: MelConfig, heldout: bool = False, seed: int = 0):
     """(mels (n, 1, n_mels, T), instrument indices (n,), mode indices (n,)) of synthetic clips.
     Training seeds start at `seed`; held-out seeds at HELDOUT_SEED_BASE + seed."""
-    base = HELDOUT_SEED_BASE + seed if heldout else seed
-    if not heldout and base + n > HELDOUT_SEED_BASE:
-        raise ValueError(f"training seeds reach the held-out range (from {HELDOUT_SEED_BASE})")
+    base = first_seed(seed, n, heldout)
     mels, instruments, modes = [], [], []
     for i in range(n):
         wav, labels = synth_clip(base + i, seconds, mel.sample_rate)
@@ -66,26 +61,6 @@ def labelled_mels(n: int, seconds: float, mel: MelConfig, heldout: bool = False,
         instruments.append(INSTRUMENTS.index(labels.instrument))
         modes.append(MODES.index(labels.mode))
     return torch.stack(mels), torch.tensor(instruments), torch.tensor(modes)
-
-
-def classifier_losses(m: dict, batch: dict) -> dict:
-    x = batch["mel"]  # (B, 1, n_mels, T)
-    _, instrument, mode = m["classifier"](x)
-    li = F.cross_entropy(instrument, batch["instrument"])
-    lm = F.cross_entropy(mode, batch["mode"])
-    return {"loss": li + lm, "instrument_loss": li.detach(), "mode_loss": lm.detach()}
-
-
-def _batches(mels, instruments, modes, cfg):
-    """step -> a batch of random crops (crop_frames long) at random gains, drawn from (seed, step)."""
-    def next_batch(step: int) -> dict:
-        rng = np.random.default_rng([cfg.seed, step])
-        idx = rng.integers(0, len(mels), cfg.batch_size)
-        crop = min(cfg.crop_frames, mels.shape[-1])
-        starts = rng.integers(0, mels.shape[-1] - crop + 1, cfg.batch_size)
-        x = torch.stack([mels[i, :, :, s:s + crop] for i, s in zip(idx, starts)])  # (B, 1, n_mels, crop)
-        return {"mel": x, "instrument": instruments[idx], "mode": modes[idx]}
-    return next_batch
 
 
 @torch.no_grad()
@@ -118,32 +93,6 @@ def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((mu_a - mu_b).square().sum() + torch.trace(s_a) + torch.trace(s_b) - 2 * cross)
 
 
-def train_classifier(out_dir, profile: Profile, overrides: dict | None = None, device=None, quiet: bool = False,
-                     command: str | None = None) -> Path:
-    """Train on synthetic training clips, measure on held-out ones, save out_dir/label_classifier.*"""
-    from .autoencoder import hardware
-
-    fields = {k: parse_setting(k, v, getattr(CLASSIFIER_TRAIN[profile.name], k)) for k, v in (overrides or {}).items()}
-    cfg, mel, model_cfg = replace(CLASSIFIER_TRAIN[profile.name], **fields), profile.mel, ClassifierConfig(n_mels=profile.mel.n_mels)
-    out, device = Path(out_dir), pick_device(device)
-    torch.manual_seed(cfg.seed)
-    model = LabelClassifier(model_cfg)
-    start = time.perf_counter()
-    train = labelled_mels(cfg.n_clips, cfg.clip_seconds, mel, seed=cfg.seed)
-    trainer = Trainer({"classifier": model}, classifier_losses, {"loss": model}, cfg, out / "train", device,
-                      cfg.crop_frames * mel.hop_length / mel.sample_rate, ema=("classifier",), quiet=quiet)
-    trainer.fit(_batches(*train, cfg), cfg.steps)
-    if trainer.emas:
-        model.load_state_dict(trainer.emas["classifier"].state_dict())
-    model.cpu().eval()
-    heldout = labelled_mels(max(64, cfg.n_clips // 8), cfg.clip_seconds, mel, heldout=True)
-    info = {"command": command or "minidcae train-classifier", "profile": profile.name, "train": asdict(cfg),
-            "mel": asdict(mel), "hardware": hardware(), "device": str(device),
-            "train_seconds": round(time.perf_counter() - start, 1),
-            "heldout_clips": len(heldout[0]), "heldout_accuracy": accuracy(model, *heldout),
-            "chance": {"instrument": 1 / len(INSTRUMENTS), "mode": 1 / len(MODES)}}
-    return save_model(out / "label_classifier", model, "label_classifier", model_cfg, info)
-
-
 def load_classifier(path, device="cpu") -> tuple[LabelClassifier, dict]:
+    """(model, meta) from a checkpoint `minidcae train-classifier` wrote."""
     return load_model(path, {"label_classifier": (ClassifierConfig, LabelClassifier)}, device)

@@ -6,9 +6,9 @@
     minidcae train-vocoder --profile ci|cpu|gpu --out DIR [--extra-audio DIR ...] [key=value ...] [--resume]
     minidcae sweep --profile ci|cpu|gpu --out DIR [--points t8c4,t16c4]
     minidcae train-classifier --profile ci|cpu|gpu --out DIR [key=value ...]
-    minidcae train-dit --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
+    minidcae train-transformer --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
-                      [--checkpoint DIT --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
+                      [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
@@ -16,7 +16,8 @@
     minidcae info
 
 Bad input gives one line on stderr and exit status 2, never a traceback
-(set MINIDCAE_DEBUG=1 to see one).
+(set MINIDCAE_DEBUG=1 to see one). The commands are the README's; each calls one recipe
+(train_autoencoder, train_vocoder, train_classifier, train_transformer, sweep) or one pipeline.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ import os
 import sys
 from pathlib import Path
 
-from .config import (PROFILE_NAMES, SHIPPED_DCAE, SHIPPED_DIT, SHIPPED_VOCODER, get_profile, pick_device,
+from .config import (PROFILE_NAMES, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER, get_profile, pick_device,
                      profile_name)
 from .errors import MinidcaeError
+from .recipe import accuracy_text, obedience_text, parse_settings, read_card
 
 
 def cmd_info(args) -> None:
@@ -60,7 +62,7 @@ def cmd_reconstruct(args) -> None:
     if args.vocoder == "neural" or args.vocoder_checkpoint:
         return _reconstruct_neural(args, profile)
     if args.checkpoint:
-        from .autoencoder import load_autoencoder, mel_config_of, reconstruct
+        from .dcae import load_autoencoder, mel_config_of, reconstruct
 
         model, meta = load_autoencoder(args.checkpoint)
         cfg = mel_config_of(meta)
@@ -93,7 +95,7 @@ def _reconstruct_neural(args, profile) -> None:
     vocoder, _ = load_vocoder(args.vocoder_checkpoint)
     cfg, autoencoder, what = vocoder.cfg.mel, None, "oracle round trip: log-mel"
     if args.checkpoint:
-        from .autoencoder import load_autoencoder, mel_config_of
+        from .dcae import load_autoencoder, mel_config_of
 
         autoencoder, meta = load_autoencoder(args.checkpoint)
         cfg, what = mel_config_of(meta), f"DCAE {Path(args.checkpoint).name}"
@@ -108,31 +110,29 @@ def _reconstruct_neural(args, profile) -> None:
 
 def cmd_train_ae(args) -> None:
     from . import distributed
-    from .autoencoder import train_ae
+    from .train_autoencoder import train_ae
 
-    overrides = dict(_key_value(kv) for kv in args.settings)
-    command = _command_line()
+    overrides, command = parse_settings(args.settings), _command_line()
     distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
     path = train_ae(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
                     evaluate=not args.skip_eval)
     if path is None:  # not rank 0: rank 0 reports
         return
-    print(f"wrote {path}")
-    _print_heldout(path)
+    info = read_card(path)
+    print(f"wrote {path}\n{_trained(info)} ({info['audio_seconds_per_second']} s of audio per second)")
+    for name, m in info["heldout"].items():
+        print(f"  {name:20s} mel L1 {m['mel_l1_db']:.2f} dB   MR-STFT DCAE {m['mr_stft_dcae']:.3f} "
+              f"vs oracle {m['mr_stft_oracle']:.3f} ({100 * m['mr_stft_excess']:+.1f}%)")
 
 
 def cmd_train_vocoder(args) -> None:
-    import json
+    from .train_vocoder import train_vocoder
 
-    from .vocoder import train_vocoder
-
-    overrides = dict(_key_value(kv) for kv in args.settings)
-    command = _command_line()
+    overrides, command = parse_settings(args.settings), _command_line()
     path = train_vocoder(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
                          evaluate=not args.skip_eval, extra_audio=args.extra_audio)
-    print(f"wrote {path}")
-    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
-    print(f"trained {info['train_seconds']} s on {info['hardware']}; held out, vocoder vs Griffin-Lim "
+    info = read_card(path)
+    print(f"wrote {path}\n{_trained(info)}; held out, vocoder vs Griffin-Lim "
           f"({info['griffin_lim_iters']} iterations) from the true log-mel:")
     for name, m in info["heldout"].items():
         line = f"  {name:16s} MR-STFT {m['mr_stft_vocoder']:.3f} vs {m['mr_stft_griffin_lim']:.3f}"
@@ -157,71 +157,48 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_train_classifier(args) -> None:
-    import json
+    from .train_classifier import train_classifier
 
-    from .classifier import train_classifier
-
-    path = train_classifier(args.out, get_profile(args.profile), dict(_key_value(kv) for kv in args.settings),
-                            args.device, command=_command_line())
-    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
-    acc, chance = info["heldout_accuracy"], info["chance"]
-    print(f"wrote {path}\ntrained {info['train_seconds']} s on {info['hardware']}; held-out accuracy on "
-          f"{info['heldout_clips']} clips: instrument {acc['instrument']:.3f} (chance {chance['instrument']:.3f}), "
-          f"mode {acc['mode']:.3f} (chance {chance['mode']:.3f})")
+    path = train_classifier(args.out, get_profile(args.profile), parse_settings(args.settings), args.device,
+                            command=_command_line())
+    info = read_card(path)
+    print(f"wrote {path}\n{_trained(info)}; held-out accuracy on {info['heldout_clips']} clips: {accuracy_text(info)}")
 
 
-def cmd_train_dit(args) -> None:
-    import json
-
+def cmd_train_transformer(args) -> None:
     from . import distributed
-    from .generation import train_dit
+    from .train_transformer import train_transformer
 
     distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
-    path = train_dit(args.out, get_profile(args.profile), args.autoencoder, dict(_key_value(kv) for kv in args.settings),
-                     args.device, command=_command_line(), classifier_path=args.classifier)
+    path = train_transformer(args.out, get_profile(args.profile), args.autoencoder, parse_settings(args.settings),
+                             args.device, command=_command_line(), classifier_path=args.classifier)
     if path is None:  # not rank 0: rank 0 reports
         return
-    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
-    print(f"wrote {path}\ntrained {info['train_seconds']} s on {info['hardware']} ({info['parameters'] / 1e6:.2f} M parameters)")
+    info = read_card(path)
+    print(f"wrote {path}\n{_trained(info)} ({info['parameters'] / 1e6:.2f} M parameters)")
     if "obedience" in info:
-        o = info["obedience"]
-        print(f"conditional accuracy over {o['clips']} generated clips: instrument {o['instrument_accuracy']:.3f} "
-              f"(chance {o['chance']['instrument']:.3f}), mode {o['mode_accuracy']:.3f} (chance {o['chance']['mode']:.3f}); "
-              f"Frechet distance to real clips {o['frechet_generated_vs_real']:.2f} "
-              f"(reconstructions {o['reference']['frechet_reconstruction_vs_real']:.2f}, "
-              f"real half vs half {o['reference']['frechet_real_half_vs_half']:.2f})")
+        print(obedience_text(info["obedience"]))
 
 
 def cmd_generate(args) -> None:
     import time
 
     from .audio import save_audio
-    from .autoencoder import load_autoencoder, mel_config_of
-    from .generation import latents_to_mels, load_dit, sample_latents
-    from .streaming import griffin_lim_long
+    from .generation import generate, load_generator
 
     _check_audio_out(args.output)
     if args.seconds <= 0:
         raise MinidcaeError(f"--seconds must be positive, got {args.seconds}")
     device = pick_device(args.device)
-    dit, _ = load_dit(args.checkpoint, device)
-    autoencoder, ae_meta = load_autoencoder(args.autoencoder, device)
-    mel = mel_config_of(ae_meta)
-    if (dit.cfg.latent_channels, dit.cfg.latent_rows) != (autoencoder.cfg.latent_channels, mel.n_mels // autoencoder.cfg.freq_factor):
-        raise MinidcaeError(f"{args.checkpoint} generates latents of {dit.cfg.latent_channels} x {dit.cfg.latent_rows}, "
-                            f"but {args.autoencoder} decodes {autoencoder.cfg.latent_channels} x "
-                            f"{mel.n_mels // autoencoder.cfg.freq_factor}: pass the autoencoder it was trained with")
-    start = time.perf_counter()
-    frames = max(1, round(args.seconds * mel.frame_rate / autoencoder.cfg.time_factor))
-    z = sample_latents(dit, [args.prompt], frames, args.steps, args.cfg, args.sampler, seed=args.seed)
-    x = latents_to_mels(autoencoder, z)[0]  # (C, n_mels, T)
+    transformer, autoencoder, mel = load_generator(args.checkpoint, args.autoencoder, device)
+    vocoder = None
     if args.vocoder == "neural":
-        from .vocoder import load_vocoder, vocode
+        from .vocoder import load_vocoder
 
         vocoder, _ = load_vocoder(args.vocoder_checkpoint or SHIPPED_VOCODER)
-        wav = vocode(vocoder, x, mel)
-    else:
-        wav = griffin_lim_long(x, mel, args.iters)
+    start = time.perf_counter()
+    wav = generate(transformer, autoencoder, mel, args.prompt, args.seconds, args.steps, args.cfg, args.sampler,
+                   args.seed, vocoder, args.iters)  # (channels, samples)
     seconds = time.perf_counter() - start
     save_audio(args.output, wav, mel.sample_rate)
     audio_seconds = wav.shape[-1] / mel.sample_rate
@@ -230,15 +207,8 @@ def cmd_generate(args) -> None:
           f"{args.vocoder}) -> {args.output}")
 
 
-def _print_heldout(path) -> None:
-    import json
-
-    info = json.loads(Path(path).with_suffix(".json").read_text())["info"]
-    print(f"trained {info['train_seconds']} s on {info['hardware']} "
-          f"({info['audio_seconds_per_second']} s of audio per second)")
-    for name, m in info["heldout"].items():
-        print(f"  {name:20s} mel L1 {m['mel_l1_db']:.2f} dB   MR-STFT DCAE {m['mr_stft_dcae']:.3f} "
-              f"vs oracle {m['mr_stft_oracle']:.3f} ({100 * m['mr_stft_excess']:+.1f}%)")
+def _trained(info: dict) -> str:
+    return f"trained {info['train_seconds']} s on {info['hardware']}"
 
 
 def _command_line() -> str | None:
@@ -249,15 +219,8 @@ def _command_line() -> str | None:
     return "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
 
 
-def _key_value(text: str) -> tuple[str, str]:
-    if "=" not in text:
-        raise ValueError(f"{text!r}: settings are key=value, e.g. steps=500")
-    key, value = text.split("=", 1)
-    return key.strip(), value.strip()
-
-
 def cmd_encode(args) -> None:
-    from .autoencoder import encode_audio, load_autoencoder
+    from .dcae import encode_audio, load_autoencoder
 
     model, meta = load_autoencoder(args.checkpoint)
     path = encode_audio(model, meta, args.input, args.output)
@@ -266,7 +229,7 @@ def cmd_encode(args) -> None:
 
 def cmd_decode(args) -> None:
     from .audio import save_audio
-    from .autoencoder import decode_latent, load_autoencoder
+    from .dcae import decode_latent, load_autoencoder
 
     _check_audio_out(args.output)
     model, meta = load_autoencoder(args.checkpoint)
@@ -276,7 +239,7 @@ def cmd_decode(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .autoencoder import load_autoencoder
+    from .dcae import load_autoencoder
     from .checkpoint import write_json
     from .evaluate import evaluate_folder, print_report
 
@@ -297,17 +260,31 @@ def cmd_demo(args) -> None:
     run_demo(args.out, get_profile(args.profile))
 
 
+def _parents() -> dict:
+    """The options several commands share, each defined once (argparse parent parsers)."""
+    def parent():
+        return argparse.ArgumentParser(add_help=False)
+
+    profile, device, resumable, settings = parent(), parent(), parent(), parent()
+    profile.add_argument("--profile", choices=PROFILE_NAMES, help="ci, cpu or gpu (default: MINIDCAE_PROFILE)")
+    device.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
+    resumable.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
+    resumable.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
+    settings.add_argument("settings", nargs="*", metavar="key=value", help="overrides of the recipe's configs, e.g. steps=500")
+    return {"profile": profile, "device": device, "resumable": resumable, "settings": settings}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="minidcae", description="Learn latent audio generation step by step.")
     sub = parser.add_subparsers(dest="command", required=True)
+    shared = _parents()
 
-    def add(name, func, help):
-        p = sub.add_parser(name, help=help, description=help)
+    def add(name, func, help, *parents, aliases=()):
+        p = sub.add_parser(name, help=help, description=help, parents=[shared[k] for k in parents], aliases=aliases)
         p.set_defaults(func=func)
         return p
 
-    p = add("info", cmd_info, "print the profile and device in use")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
+    add("info", cmd_info, "print the profile and device in use", "profile")
 
     p = add("synth", cmd_synth, "write labelled synthetic clips (WAV) and metadata.csv")
     p.add_argument("--out", required=True, help="folder to write into")
@@ -316,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip; clip i uses seed + i")
     p.add_argument("--sample-rate", type=int, default=22050)
 
-    p = add("reconstruct", cmd_reconstruct, "round-trip an audio file through log-mel and back, and measure it")
+    p = add("reconstruct", cmd_reconstruct, "round-trip an audio file through log-mel and back, and measure it", "profile")
     p.add_argument("input", help="WAV, FLAC, OGG or MP3 file")
     p.add_argument("output", help="where to write the reconstruction")
     p.add_argument("--checkpoint", help="a DCAE checkpoint (.safetensors); without it, the oracle round trip")
@@ -324,49 +301,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim",
                    help="how the log-mel becomes sound (default griffin-lim)")
     p.add_argument("--vocoder-checkpoint", help="a vocoder checkpoint for --vocoder neural (default: the shipped one)")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
 
-    p = add("train-ae", cmd_train_ae, "train a DCAE (phase one, then optional adversarial phase two)")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p = add("train-ae", cmd_train_ae, "train a DCAE (phase one, then optional adversarial phase two); "
+            "settings: TrainConfig or DCAEConfig fields", "profile", "device", "resumable", "settings")
     p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
-    p.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
-    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or DCAEConfig, e.g. steps=500")
 
-    p = add("train-vocoder", cmd_train_vocoder, "train a neural vocoder (log-mel -> waveform) and measure it against Griffin-Lim")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p = add("train-vocoder", cmd_train_vocoder, "train a neural vocoder (log-mel -> waveform) and measure it against "
+            "Griffin-Lim; settings: TrainConfig fields or the vocoder's sizes (dim, blocks, kernel, expansion, "
+            "frame_clock, consistency_steps)", "profile", "device", "resumable", "settings")
     p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
-    p.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
     p.add_argument("--extra-audio", action="append", default=[], metavar="DIR",
                    help="a folder of more training audio, cut into clips (repeatable); files a held-out clip "
                         "came from are skipped")
-    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig or the vocoder's sizes "
-                                               "(dim, blocks, kernel, expansion, frame_clock, consistency_steps), e.g. steps=500")
 
-    p = add("sweep", cmd_sweep, "train the compression sweep (time factor x channels, one budget) and measure it")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p = add("sweep", cmd_sweep, "train the compression sweep (time factor x channels, one budget) and measure it",
+            "profile", "device")
     p.add_argument("--out", required=True, help="folder: one sub-folder per point, and sweep.json")
     p.add_argument("--points", default=None, help="comma-separated points like t8c4,t16c16 (default: all)")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
 
-    p = add("train-classifier", cmd_train_classifier, "train the label classifier that judges generated clips")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p = add("train-classifier", cmd_train_classifier, "train the label classifier that judges generated clips; "
+            "settings: TrainConfig fields", "profile", "device", "settings")
     p.add_argument("--out", required=True, help="folder for logs and label_classifier.safetensors")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig, e.g. steps=500")
 
-    p = add("train-dit", cmd_train_dit, "train the latent transformer (flow matching, text prompts) on an autoencoder's latents")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
+    p = add("train-transformer", cmd_train_transformer, "train the latent transformer (flow matching, text prompts) "
+            "on an autoencoder's latents; settings: TrainConfig, GenerationConfig or TransformerConfig fields",
+            "profile", "device", "settings", aliases=("train-dit",))
     p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE checkpoint whose latents it learns (default: the shipped one)")
-    p.add_argument("--out", required=True, help="folder for logs and dit.safetensors")
+    p.add_argument("--out", required=True, help="folder for logs and transformer.safetensors")
     p.add_argument("--classifier", default=None, help="a label classifier; with it, conditional accuracy and Frechet distance go on the card")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
-    p.add_argument("settings", nargs="*", help="key=value overrides of TrainConfig, GenerationConfig or DiTConfig")
 
-    p = add("generate", cmd_generate, "generate a clip from a text prompt")
+    p = add("generate", cmd_generate, "generate a clip from a text prompt", "device")
     p.add_argument("prompt", help='e.g. "happy piano, 120 bpm, drums" or "sad violin, slow"; "" for no prompt')
     p.add_argument("output", help="where to write the audio (WAV, FLAC or OGG)")
     p.add_argument("--seconds", type=float, default=8.0)
@@ -374,12 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cfg", type=float, default=3.0, help="classifier-free guidance scale (1 = none)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sampler", choices=("euler", "heun"), default="euler")
-    p.add_argument("--checkpoint", default=str(SHIPPED_DIT), help="the latent transformer (default: the shipped one)")
+    p.add_argument("--checkpoint", default=str(SHIPPED_TRANSFORMER), help="the latent transformer (default: the shipped one)")
     p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE it was trained with (default: the shipped one)")
     p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim")
     p.add_argument("--vocoder-checkpoint", default=None, help="for --vocoder neural (default: the shipped vocoder)")
     p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations")
-    p.add_argument("--device", default=None)
 
     p = add("encode", cmd_encode, "audio file -> latent (.safetensors)")
     p.add_argument("input")
@@ -392,17 +355,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--iters", type=int, default=None)
 
-    p = add("evaluate", cmd_evaluate, "measure a DCAE against the oracle (Griffin-Lim from the true mel) on a folder")
+    p = add("evaluate", cmd_evaluate, "measure a DCAE against the oracle (Griffin-Lim from the true mel) on a folder",
+            "profile")
     p.add_argument("--checkpoint", required=True, help="a DCAE checkpoint (.safetensors)")
     p.add_argument("--data", required=True, help="folder of audio files (searched recursively)")
     p.add_argument("--out", required=True, help="where to write the JSON report")
     p.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the profile's)")
     p.add_argument("--max-seconds", type=float, default=None, help="measure only each file's first S seconds")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
 
-    p = add("demo", cmd_demo, "run the pipeline on synthetic and bundled clips; write WAVs, figures, metrics")
+    p = add("demo", cmd_demo, "run the pipeline on synthetic and bundled clips; write WAVs, figures, metrics", "profile")
     p.add_argument("--out", default="runs/demo")
-    p.add_argument("--profile", choices=PROFILE_NAMES)
     return parser
 
 

@@ -7,6 +7,8 @@ One switch, the environment variable MINIDCAE_PROFILE, picks how big things are:
     gpu  real training on one CUDA GPU
 
 Unset, it is `gpu` when CUDA is available, else `cpu`.
+
+Every notebook's first cell picks its profile here (notebook 00 on).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ SHIPPED_DCAE_PHASE2 = DATA_SAMPLES / "checkpoints" / "dcae_t8_phase2.safetensors
 SHIPPED_VOCODER = DATA_SAMPLES / "checkpoints" / "vocoder.safetensors"
 SHIPPED_SWEEP = DATA_SAMPLES / "checkpoints" / "sweep"   # t2c4.safetensors ... t16c16.safetensors
 SHIPPED_CLASSIFIER = DATA_SAMPLES / "checkpoints" / "label_classifier.safetensors"
-SHIPPED_DIT = DATA_SAMPLES / "checkpoints" / "dit.safetensors"
+SHIPPED_TRANSFORMER = DATA_SAMPLES / "checkpoints" / "transformer.safetensors"
 
 
 @dataclass(frozen=True)
@@ -150,21 +152,6 @@ class TrainConfig:
 
 
 @dataclass(frozen=True)
-class Profile:
-    """How much work each notebook and command does. Later chapters add their own sizes."""
-
-    name: str
-    n_clips: int             # synthetic clips in the demo
-    clip_seconds: float      # length of each synthetic clip
-    griffin_lim_iters: int   # Griffin-Lim iterations when inverting a log-mel
-    article_train: TrainConfig   # notebook 01: the seed article's autoencoder
-    ae_train: TrainConfig        # notebooks 02-03 and `minidcae train-ae`: the DCAE
-    demo_ae_steps: int = 300     # `make demo` trains a tiny DCAE for this many steps
-    ae: DCAEConfig = DEFAULT_DCAE
-    mel: MelConfig = DEFAULT_MEL
-
-
-@dataclass(frozen=True)
 class VocoderConfig:
     """A Vocos-style neural vocoder (minidcae.vocoder): normalised log-mel -> waveform.
 
@@ -210,22 +197,8 @@ class VocoderConfig:
                          log_floor=self.log_floor, norm_offset=self.norm_offset, norm_scale=self.norm_scale)
 
 
-# `minidcae train-vocoder` sizes per profile (a crop of 64 frames is 16,384 samples, 0.74 s).
-# Loss: mel L1 + mr_weight * multi-resolution STFT; adv_steps > 0 adds a phase with a discriminator.
-VOCODER_TRAIN = {
-    "ci": TrainConfig(steps=30, batch_size=4, crop_frames=32, lr=2e-3, log_every=5, checkpoint_every=15,
-                      n_clips=16, clip_seconds=2.0),
-    # about 0.15 s a step on one CPU thread: 16,000 steps in 40 minutes
-    "cpu": TrainConfig(steps=16000, batch_size=8, crop_frames=64, lr=1e-3, log_every=20, checkpoint_every=200,
-                       ema_decay=0.999, n_clips=256, clip_seconds=4.0, adv_weight=0.1, fm_weight=0.2),
-    "gpu": TrainConfig(steps=100000, batch_size=32, crop_frames=64, lr=5e-4, log_every=100, checkpoint_every=2000,
-                       ema_decay=0.999, n_clips=8192, clip_seconds=6.0, adv_steps=100000, adv_lr=2e-4,
-                       adv_weight=0.1, fm_weight=0.2),  # not yet run on a GPU
-}
-
-
 @dataclass(frozen=True)
-class DiTConfig:
+class TransformerConfig:
     """The latent transformer (minidcae.transformer): one token per latent frame.
 
     A latent (channels, rows, frames) becomes frames tokens of channels * rows numbers each, as
@@ -275,66 +248,86 @@ class GenerationConfig:
 SWEEP_TIME_FACTORS = (2, 4, 8, 16)
 SWEEP_CHANNELS = (4, 16)
 SWEEP_DCAE = DCAEConfig(widths=(8, 16, 32, 32, 32))
-SWEEP_TRAIN = {
-    "ci": TrainConfig(steps=20, batch_size=4, crop_frames=64, lr=2e-3, log_every=5, checkpoint_every=10,
-                      n_clips=8, clip_seconds=2.0),
-    # about 0.2 s a step on one CPU thread: the eight points in about half an hour
-    "cpu": TrainConfig(steps=1000, batch_size=8, crop_frames=128, lr=2e-3, log_every=20, checkpoint_every=250,
-                       ema_decay=0.999, n_clips=256, clip_seconds=4.0),
-    "gpu": TrainConfig(steps=10000, batch_size=32, crop_frames=256, lr=1e-3, log_every=100, checkpoint_every=1000,
-                       ema_decay=0.999, n_clips=4096, clip_seconds=6.0),  # not yet run on a GPU
-}
 
 
-# The label classifier and the latent transformer, by profile (minidcae.classifier, minidcae.generation)
-CLASSIFIER_TRAIN = {
-    "ci": TrainConfig(steps=20, batch_size=8, crop_frames=128, lr=2e-3, log_every=5, checkpoint_every=10,
-                      n_clips=24, clip_seconds=3.0),
-    "cpu": TrainConfig(steps=3000, batch_size=32, crop_frames=258, lr=2e-3, log_every=20, checkpoint_every=500,
-                       ema_decay=0.999, n_clips=4096, clip_seconds=3.0),
-    "gpu": TrainConfig(steps=20000, batch_size=128, crop_frames=258, lr=1e-3, log_every=100, checkpoint_every=2000,
-                       ema_decay=0.999, n_clips=16384, clip_seconds=3.0),  # not yet run on a GPU
-}
-DIT_TRAIN = {
-    "ci": TrainConfig(steps=30, batch_size=8, lr=2e-3, log_every=5, checkpoint_every=15),
-    "cpu": TrainConfig(steps=6000, batch_size=32, lr=1e-3, log_every=20, checkpoint_every=500, ema_decay=0.999),
-    "gpu": TrainConfig(steps=50000, batch_size=128, lr=5e-4, log_every=100, checkpoint_every=2000,
-                       ema_decay=0.9995),  # not yet run on a GPU
-}
-DIT_GENERATION = {
-    "ci": GenerationConfig(n_clips=32, clip_seconds=2.0),
-    "cpu": GenerationConfig(n_clips=4096, clip_seconds=3.0),
-    "gpu": GenerationConfig(n_clips=16384, clip_seconds=6.0),
-}
-DIT_MODEL = {
-    "ci": DiTConfig(dim=64, depth=2, heads=4),
-    "cpu": DiTConfig(dim=128, depth=4, heads=4),
-    "gpu": DiTConfig(dim=512, depth=12, heads=8),
-}
+@dataclass(frozen=True)
+class Profile:
+    """How much work each notebook and command does: one lookup gives every size of a profile."""
+
+    name: str
+    n_clips: int                 # synthetic clips in the demo
+    clip_seconds: float          # length of each synthetic clip
+    griffin_lim_iters: int       # Griffin-Lim iterations when inverting a log-mel
+    article_train: TrainConfig   # notebook 01: the seed article's autoencoder
+    ae_train: TrainConfig        # notebooks 02-03 and `minidcae train-ae`: the DCAE
+    vocoder_train: TrainConfig   # `minidcae train-vocoder`: mel L1 + mr_weight * MR-STFT; adv_steps > 0 adds a discriminator
+    sweep_train: TrainConfig     # `minidcae sweep`: every point of the compression sweep
+    classifier_train: TrainConfig  # `minidcae train-classifier`: the label classifier
+    transformer_train: TrainConfig  # `minidcae train-transformer`: the latent transformer
+    generation: GenerationConfig    # its data and default sampling
+    transformer: TransformerConfig  # its size (latent_channels and latent_rows come from the autoencoder)
+    demo_ae_steps: int = 300     # `make demo` trains a tiny DCAE for this many steps
+    ae: DCAEConfig = DEFAULT_DCAE
+    mel: MelConfig = DEFAULT_MEL
+
 
 PROFILES = {
     # ci: seconds per training run on 2 CPU cores (about 10 GFLOP/s), so the course fits in minutes
-    "ci": Profile("ci", n_clips=6, clip_seconds=3.0, griffin_lim_iters=32,
-                  article_train=TrainConfig(steps=60, batch_size=8, crop_frames=64, lr=2e-3, log_every=5,
-                                            n_clips=32, clip_seconds=2.0),
-                  ae_train=TrainConfig(steps=40, batch_size=8, crop_frames=128, lr=2e-3, log_every=5,
-                                       checkpoint_every=20, n_clips=32, clip_seconds=3.0),
-                  demo_ae_steps=30),
+    "ci": Profile(
+        "ci", n_clips=6, clip_seconds=3.0, griffin_lim_iters=32,
+        article_train=TrainConfig(steps=60, batch_size=8, crop_frames=64, lr=2e-3, log_every=5,
+                                  n_clips=32, clip_seconds=2.0),
+        ae_train=TrainConfig(steps=40, batch_size=8, crop_frames=128, lr=2e-3, log_every=5,
+                             checkpoint_every=20, n_clips=32, clip_seconds=3.0),
+        vocoder_train=TrainConfig(steps=30, batch_size=4, crop_frames=32, lr=2e-3, log_every=5, checkpoint_every=15,
+                                  n_clips=16, clip_seconds=2.0),
+        sweep_train=TrainConfig(steps=20, batch_size=4, crop_frames=64, lr=2e-3, log_every=5, checkpoint_every=10,
+                                n_clips=8, clip_seconds=2.0),
+        classifier_train=TrainConfig(steps=20, batch_size=8, crop_frames=128, lr=2e-3, log_every=5,
+                                     checkpoint_every=10, n_clips=24, clip_seconds=3.0),
+        transformer_train=TrainConfig(steps=30, batch_size=8, lr=2e-3, log_every=5, checkpoint_every=15),
+        generation=GenerationConfig(n_clips=32, clip_seconds=2.0),
+        transformer=TransformerConfig(dim=64, depth=2, heads=4),
+        demo_ae_steps=30),
     # cpu: a laptop hears a real reconstruction after about a quarter of an hour
-    "cpu": Profile("cpu", n_clips=6, clip_seconds=4.0, griffin_lim_iters=64,
-                   article_train=TrainConfig(steps=600, batch_size=16, crop_frames=64, lr=2e-3, log_every=20,
-                                             n_clips=256, clip_seconds=3.0),
-                   ae_train=TrainConfig(steps=1500, batch_size=16, crop_frames=128, lr=2e-3, log_every=20,
-                                        checkpoint_every=100, ema_decay=0.999, n_clips=512, clip_seconds=4.0,
-                                        adv_steps=300)),
-    # gpu: real training on one GPU
-    "gpu": Profile("gpu", n_clips=12, clip_seconds=6.0, griffin_lim_iters=64,
-                   article_train=TrainConfig(steps=3000, batch_size=64, crop_frames=64, lr=2e-3, log_every=50,
-                                             n_clips=2048, clip_seconds=4.0),
-                   ae_train=TrainConfig(steps=20000, batch_size=64, crop_frames=256, lr=1e-3, log_every=100,
-                                        checkpoint_every=1000, ema_decay=0.999, n_clips=8192, clip_seconds=6.0,
-                                        adv_steps=4000),
-                   demo_ae_steps=2000),
+    "cpu": Profile(
+        "cpu", n_clips=6, clip_seconds=4.0, griffin_lim_iters=64,
+        article_train=TrainConfig(steps=600, batch_size=16, crop_frames=64, lr=2e-3, log_every=20,
+                                  n_clips=256, clip_seconds=3.0),
+        ae_train=TrainConfig(steps=1500, batch_size=16, crop_frames=128, lr=2e-3, log_every=20,
+                             checkpoint_every=100, ema_decay=0.999, n_clips=512, clip_seconds=4.0, adv_steps=300),
+        # about 0.15 s a step on one CPU thread: 16,000 steps in 40 minutes (a crop of 64 frames is 0.74 s)
+        vocoder_train=TrainConfig(steps=16000, batch_size=8, crop_frames=64, lr=1e-3, log_every=20,
+                                  checkpoint_every=200, ema_decay=0.999, n_clips=256, clip_seconds=4.0,
+                                  adv_weight=0.1, fm_weight=0.2),
+        # about 0.2 s a step on one CPU thread: the eight points in about half an hour
+        sweep_train=TrainConfig(steps=1000, batch_size=8, crop_frames=128, lr=2e-3, log_every=20,
+                                checkpoint_every=250, ema_decay=0.999, n_clips=256, clip_seconds=4.0),
+        classifier_train=TrainConfig(steps=3000, batch_size=32, crop_frames=258, lr=2e-3, log_every=20,
+                                     checkpoint_every=500, ema_decay=0.999, n_clips=4096, clip_seconds=3.0),
+        transformer_train=TrainConfig(steps=6000, batch_size=32, lr=1e-3, log_every=20, checkpoint_every=500,
+                                      ema_decay=0.999),
+        generation=GenerationConfig(n_clips=4096, clip_seconds=3.0),
+        transformer=TransformerConfig(dim=128, depth=4, heads=4)),
+    # gpu: real training on one GPU (the vocoder, sweep, classifier and transformer sizes not yet run on one)
+    "gpu": Profile(
+        "gpu", n_clips=12, clip_seconds=6.0, griffin_lim_iters=64,
+        article_train=TrainConfig(steps=3000, batch_size=64, crop_frames=64, lr=2e-3, log_every=50,
+                                  n_clips=2048, clip_seconds=4.0),
+        ae_train=TrainConfig(steps=20000, batch_size=64, crop_frames=256, lr=1e-3, log_every=100,
+                             checkpoint_every=1000, ema_decay=0.999, n_clips=8192, clip_seconds=6.0, adv_steps=4000),
+        vocoder_train=TrainConfig(steps=100000, batch_size=32, crop_frames=64, lr=5e-4, log_every=100,
+                                  checkpoint_every=2000, ema_decay=0.999, n_clips=8192, clip_seconds=6.0,
+                                  adv_steps=100000, adv_lr=2e-4, adv_weight=0.1, fm_weight=0.2),
+        sweep_train=TrainConfig(steps=10000, batch_size=32, crop_frames=256, lr=1e-3, log_every=100,
+                                checkpoint_every=1000, ema_decay=0.999, n_clips=4096, clip_seconds=6.0),
+        classifier_train=TrainConfig(steps=20000, batch_size=128, crop_frames=258, lr=1e-3, log_every=100,
+                                     checkpoint_every=2000, ema_decay=0.999, n_clips=16384, clip_seconds=3.0),
+        transformer_train=TrainConfig(steps=50000, batch_size=128, lr=5e-4, log_every=100, checkpoint_every=2000,
+                                      ema_decay=0.9995),
+        generation=GenerationConfig(n_clips=16384, clip_seconds=6.0),
+        transformer=TransformerConfig(dim=512, depth=12, heads=8),
+        demo_ae_steps=2000),
 }
 
 

@@ -2,10 +2,14 @@
 
     SynthMelDataset    clips synthesized on the fly from seeds (labelled, nothing to download)
     FolderMelDataset   every audio file under a folder (WAV, FLAC, OGG, MP3)
+    bundled_clips      the rows of data_samples/audio/metadata.csv, by split and kind
+    heldout_clips      the held-out clip sets every recipe measures on: synthetic seeds and bundled clips
+    heldout_sources    the original files the bundled held-out clips were cut from, kept out of training
 
 Both yield {"mel": (channels, n_mels, crop_frames), ...}. The held-out split is never read by
 training: synthetic held-out clips use seeds from synth.HELDOUT_SEED_BASE up, and a folder
 dataset refuses a path with a `heldout` part unless it is asked for explicitly.
+Taught in notebook 01 (the article autoencoder's data) and notebook 03 (training for real).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 
@@ -24,7 +29,7 @@ from torch.utils.data import Dataset
 from .audio import AUDIO_SUFFIXES, load_audio, log_mel
 from .config import DATA_SAMPLES, DEFAULT_MEL, MelConfig
 from .files import atomic_write
-from .synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, draw_labels, synth_clip
+from .synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, draw_labels, first_seed, synth_clip
 
 
 def default_cache_dir() -> Path:
@@ -91,10 +96,7 @@ class SynthMelDataset(_CropDataset):
         super().__init__(crop, seed)
         if split not in ("train", "heldout"):
             raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
-        base = seed if split == "train" else HELDOUT_SEED_BASE + seed
-        if split == "train" and base + n > HELDOUT_SEED_BASE:
-            raise ValueError(f"training seeds {base}..{base + n - 1} reach the held-out range "
-                             f"(from {HELDOUT_SEED_BASE}); use smaller seeds")
+        base = first_seed(seed, n, heldout=split == "heldout")
         self.n, self.seconds, self.cfg, self.base = n, seconds, cfg, base
         self.cache = cache or MelCache()
 
@@ -171,3 +173,32 @@ def bundled_clips(split: str = "train", kind: str | None = None, root=DATA_SAMPL
     for row in rows:
         row["path"] = Path(root) / "audio" / row["file"]
     return rows
+
+
+def heldout_clips(mel: MelConfig, n_synth: int = 8, seconds: float = 4.0, samples_dir=DATA_SAMPLES,
+                  synthetic: str = "synthetic held-out", real=lambda kind: "real held-out") -> dict:
+    """{set name: {clip name: waveform (1, samples)}} for clips no training run reads: n_synth
+    synthetic clips from the held-out seeds, then the bundled held-out clips, each in the set
+    real(its kind) names (one "real held-out" set unless told otherwise)."""
+    sets = {synthetic: {f"seed{HELDOUT_SEED_BASE + i}":
+                        torch.from_numpy(synth_clip(HELDOUT_SEED_BASE + i, seconds, mel.sample_rate)[0])[None]
+                        for i in range(n_synth)}}
+    try:
+        rows = bundled_clips("heldout", root=samples_dir)
+    except FileNotFoundError:
+        rows = []
+    for row in rows:
+        sets.setdefault(real(row["kind"]), {})[row["path"].stem] = load_audio(row["path"], mel.sample_rate)
+    return sets
+
+
+def heldout_sources(samples_dir=DATA_SAMPLES) -> set[Path]:
+    """The original files the held-out clips were cut from (the absolute paths in metadata.csv's
+    source column). A held-out excerpt may be a few seconds of a longer file: the whole file
+    is kept out of training."""
+    try:
+        rows = bundled_clips("heldout", root=samples_dir)
+    except FileNotFoundError:
+        return set()
+    found = (re.search(r": (/[^;]+)", row["source"]) for row in rows)  # "Debian pkg: /usr/share/...; notes"
+    return {Path(m.group(1)).resolve() for m in found if m}

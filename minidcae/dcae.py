@@ -6,19 +6,32 @@ up block adds the reverse (repeat channels, pixel-shuffle). The convolutions onl
 shortcut misses, so a deep, strongly compressing network still trains quickly.
 
     x (B, 1, 64, T) -> encoder -> h (B, C_lat * k, 64 / ff, T / tf) -> bottleneck -> z -> decoder -> x_hat
+
+Using a trained one (what the command line runs on files):
+
+    load_autoencoder          a checkpoint back into a DCAE (safetensors + JSON, never pickle)
+    reconstruct               waveform -> log-mel -> DCAE -> log-mel -> Griffin-Lim, window by window
+    encode_audio / decode_latent   an audio file to a latent file and back
+
+Its losses, data, measurement and the `minidcae train-ae` recipe are in minidcae.train_autoencoder.
+Taught in notebook 02 (deep compression); the files in notebook 04 (latent space).
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
+from .audio import load_audio, log_mel
 from .bottleneck import make_bottleneck
-from .config import DEFAULT_DCAE, DCAEConfig
+from .checkpoint import CheckpointError, load_model, load_tensors, save_tensors
+from .config import DEFAULT_DCAE, DCAEConfig, MelConfig
+from .streaming import decode_long, encode_long, griffin_lim_long
 
 
 def match_channels(h: torch.Tensor, channels: int, what: str = "match_channels") -> torch.Tensor:
@@ -208,3 +221,57 @@ def compute_latent_stats(model: DCAE, mels) -> None:
 
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+# ----------------------------------------------------------------------------- using a trained DCAE
+
+BUILDERS = {"dcae": (DCAEConfig, DCAE)}
+
+
+def load_autoencoder(path, device="cpu") -> tuple[DCAE, dict]:
+    """(model, meta) from a checkpoint; meta["info"]["mel"] is the front end it was trained on."""
+    model, meta = load_model(path, BUILDERS, device)
+    return model, meta
+
+
+def mel_config_of(meta: dict) -> MelConfig:
+    return MelConfig(**meta["info"]["mel"]) if "mel" in meta.get("info", {}) else MelConfig()
+
+
+@torch.no_grad()
+def encode_audio(model: DCAE, meta: dict, audio_path, out_path) -> Path:
+    """Audio file -> latent (1, C, F', T') in a safetensors file, with what decode needs to know."""
+    mel = mel_config_of(meta)
+    wav = load_audio(audio_path, mel.sample_rate, mel.channels)  # (C, samples)
+    x = log_mel(wav, mel, str(audio_path))[None]  # (1, C, n_mels, frames)
+    z = encode_long(model, x[0])[None]  # (1, latent_channels, F', T'): window by window for a long file
+    info = {"frames": x.shape[-1], "n_mels": x.shape[-2], "latent_channels": z.shape[1],
+            "sample_rate": mel.sample_rate, "source": Path(audio_path).name}
+    return save_tensors(out_path, {"latent": z}, info)
+
+
+@torch.no_grad()
+def decode_latent(model: DCAE, meta: dict, latent_path, gl_iters: int = 32) -> tuple[torch.Tensor, int]:
+    """A latent file from encode_audio -> (waveform (C, samples), sample rate)."""
+    tensors, info = load_tensors(latent_path)
+    if "latent" not in tensors:
+        raise CheckpointError(f"{latent_path}: holds no 'latent' tensor; make one with `minidcae encode`")
+    z = tensors["latent"]
+    if z.ndim != 4 or z.shape[1] != model.cfg.latent_channels:
+        raise CheckpointError(f"{latent_path}: latent of shape {tuple(z.shape)} does not fit this autoencoder "
+                              f"({model.cfg.latent_channels} latent channels); use the checkpoint that encoded it")
+    mel = mel_config_of(meta)
+    shape = (info.get("n_mels", mel.n_mels), info.get("frames", z.shape[-1] * model.cfg.time_factor))
+    x_hat = decode_long(model, z[0], shape[0], shape[1])  # (C, n_mels, frames)
+    return griffin_lim_long(x_hat, mel, gl_iters), mel.sample_rate
+
+
+@torch.no_grad()
+def reconstruct(model: DCAE, wav: torch.Tensor, mel: MelConfig, gl_iters: int = 32):
+    """waveform (C, samples) -> (reconstructed waveform, original log-mel, reconstructed log-mel).
+
+    Clips longer than one window (1024 frames, about 12 s) go window by window (minidcae.streaming),
+    so memory stays bounded; shorter ones are done whole, with identical results."""
+    x = log_mel(wav, mel)  # (C, n_mels, frames)
+    x_hat = decode_long(model, encode_long(model, x), x.shape[-2], x.shape[-1])  # (C, n_mels, frames)
+    return griffin_lim_long(x_hat, mel, gl_iters), x, x_hat

@@ -3,8 +3,9 @@
 For each clip, three stages, each played back through Griffin-Lim and measured against the original:
 the oracle (the true log-mel), a tiny DCAE trained right here, and the shipped DCAE checkpoint; then
 the shipped DCAE's mel through the neural vocoder, and a clip generated from a prompt by the shipped
-latent transformer. Writes WAVs, a PNG figure, metrics.json and report.html (a page with every
-player) under the output folder, and prints a table.
+latent transformer (generation.generate: the pipeline `minidcae generate` runs). Writes WAVs, a PNG
+figure, metrics.json and report.html (a page with every player) under the output folder, and prints
+a table. The README's quick start: notebooks 00-08 in one run.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 from .audio import griffin_lim, load_audio, log_mel, save_audio  # noqa: E402
-from .autoencoder import load_autoencoder, training_data  # noqa: E402
 from .checkpoint import write_json  # noqa: E402
-from .config import DATA_SAMPLES, SHIPPED_DCAE, SHIPPED_DIT, SHIPPED_VOCODER, Profile  # noqa: E402
+from .config import DATA_SAMPLES, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER, Profile  # noqa: E402
 from .data import bundled_clips  # noqa: E402
-from .dcae import DCAE  # noqa: E402
+from .dcae import DCAE, load_autoencoder  # noqa: E402
 from .metrics import reconstruction_report  # noqa: E402
+from .recipe import mean_over  # noqa: E402
 from .report import write_report  # noqa: E402
 from .synth import synth_clip  # noqa: E402
-from .train import autoencoder_trainer, infinite_batches  # noqa: E402
+from .train import infinite_batches  # noqa: E402
+from .train_autoencoder import autoencoder_trainer, training_data  # noqa: E402
 from .viz import plot_mels  # noqa: E402
 
 COLUMNS = ("log_mel_l1_db", "mr_stft", "spectral_convergence", "si_sdr_db")
@@ -102,7 +104,7 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
     fig = plot_mels(mels, cfg)
     fig.savefig(out / "mels.png", dpi=80)
     plt.close(fig)
-    mean = {stage: {k: sum(r[stage][k] for r in results.values()) / len(results) for k in COLUMNS} for stage in stages}
+    mean = {stage: mean_over([r[stage] for r in results.values()], COLUMNS) for stage in stages}
     report = {"profile": profile.name, "griffin_lim_iters": profile.griffin_lim_iters,
               "seconds": round(seconds, 2), "clips": results, "mean": mean}
     write_json(out / "metrics.json", report)
@@ -118,19 +120,15 @@ PROMPTS = ("happy piano, 120 bpm, drums", "sad violin, slow")
 
 def demo_generation(out: Path, profile: Profile) -> list[dict]:
     """A clip per prompt from the shipped latent transformer (none if it is missing)."""
-    if not SHIPPED_DIT.exists():
+    if not SHIPPED_TRANSFORMER.exists():
         return []
-    from .autoencoder import mel_config_of
-    from .generation import latents_to_mels, load_dit, sample_latents
+    from .generation import generate, load_generator
 
-    dit, _ = load_dit(SHIPPED_DIT)
-    ae, meta = load_autoencoder(SHIPPED_DCAE)
-    mel = mel_config_of(meta)
-    frames = round(profile.clip_seconds * mel.frame_rate / ae.cfg.time_factor)
+    transformer, autoencoder, mel = load_generator(SHIPPED_TRANSFORMER, SHIPPED_DCAE)
     rows = []
     for i, prompt in enumerate(PROMPTS):
-        x = latents_to_mels(ae, sample_latents(dit, [prompt], frames, steps=30, cfg_scale=3.0, seed=i))[0]
-        wav = griffin_lim(x, mel, profile.griffin_lim_iters)
+        wav = generate(transformer, autoencoder, mel, prompt, profile.clip_seconds, steps=30, cfg_scale=3.0, seed=i,
+                       gl_iters=profile.griffin_lim_iters)  # (1, samples)
         file = f"audio/generated_{i}.wav"
         save_audio(out / file, wav, mel.sample_rate)
         rows.append({"prompt": prompt, "path": file, "seconds": wav.shape[-1] / mel.sample_rate})

@@ -12,6 +12,8 @@
 Every rank builds the same model from the same seed; DDP also copies rank 0's weights to all at
 the start, and averages the gradients during every backward pass, so the ranks stay identical.
 Each rank sees a different part of every batch: the global batch is split between the ranks.
+
+Taught in notebook 03 (training for real); the README shows the torchrun commands.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Errors a student can act on. The command line prints them as one line, never a traceback."""
+"""Errors a student can act on. The command line prints them as one line, never a traceback.
+
+Used by every module; the README's command-line section shows them.
+"""
 
 
 class MinidcaeError(Exception):

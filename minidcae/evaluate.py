@@ -8,6 +8,8 @@ Both systems end in Griffin-Lim, so their difference is what the autoencoder los
 Each output is compared with the original waveform by mel L1 (dB), mel SNR (dB), MR-STFT
 distance, SI-SDR (meaningless without the phase, reported anyway), STOI and wideband PESQ.
 STOI and PESQ were built for speech; they are computed for every clip, but mean most on speech.
+
+Taught in notebook 05 (evaluating reconstructions).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 import torch
 
 from .audio import griffin_lim, load_audio, log_mel
-from .autoencoder import mel_config_of, reconstruct
 from .data import find_audio_files
+from .dcae import mel_config_of, reconstruct
 from .metrics import (log_mel_l1_db, mel_snr, multi_resolution_stft_distance, pesq_available, pesq_score,
                       si_sdr, stoi)
 

@@ -1,6 +1,8 @@
 """Files appear whole or not at all: write to a temp name beside the target, then rename.
 
 A run killed mid-write leaves the previous file (or none), never half of one.
+
+Used by every writer (checkpoints, reports, datasets); no notebook of its own.
 """
 
 from __future__ import annotations

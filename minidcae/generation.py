@@ -1,149 +1,59 @@
-"""Text to music in the latent space: the `train-dit` recipe, sampling, and measuring obedience.
+"""Text to music in the latent space: sampling, the generation pipeline, and measuring obedience.
 
-    encode_training_set   synthetic clips -> normalised latents (N, C, F, T) + their labels, encoded once
-    dit_losses            flow matching; each prompt is replaced by "" with probability drop_prompt
-    train_dit             `minidcae train-dit`: data, training, and the measurement the model card reports
-    load_dit              a checkpoint back into a LatentTransformer (with its GenerationConfig)
+    generate              a prompt -> a waveform: the whole pipeline `minidcae generate` and the demo run
+    load_generator        the latent transformer and the autoencoder it was trained with, checked to fit
     sample_latents        prompts -> normalised latents: noise, then Euler or Heun steps with guidance
     latents_to_mels       normalised latents -> log-mels through the autoencoder's decoder
     obedience             conditional accuracy and Frechet distance of generated clips, judged by the classifier
 
-Latents are normalised per channel with the autoencoder's stored mean and std before training,
-(z - mean) / std, so every channel has about unit variance, like the noise they start from.
+Training the latent transformer is minidcae.train_transformer; the network is minidcae.transformer.
+Taught in notebook 07 (latent diffusion) and notebook 08 (conditioning).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, replace
-from pathlib import Path
-
-import numpy as np
 import torch
 
-from . import distributed
-from .audio import log_mel
-from .checkpoint import load_model, save_model
-from .config import (DIT_GENERATION, DIT_MODEL, DIT_TRAIN, DiTConfig, GenerationConfig, MelConfig, Profile,
-                     TrainConfig, parse_setting, pick_device)
-from .diffusion import euler_sample, flow_matching_loss, heun_sample
-from .streaming import decode_long
-from .synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, ClipLabels, synth_clip
-from .text import tokenize, training_prompt, unknown_words
-from .train import Trainer
-from .transformer import LatentTransformer
+from .config import GenerationConfig, MelConfig
+from .dcae import load_autoencoder, mel_config_of
+from .diffusion import euler_sample, heun_sample
+from .errors import MinidcaeError
+from .streaming import decode_long, griffin_lim_long
+from .synth import INSTRUMENTS, MODES
+from .text import tokenize, unknown_words
+from .transformer import load_transformer
+from .vocoder import vocode
+
+
+def load_generator(checkpoint, autoencoder_path, device="cpu"):
+    """(latent transformer, autoencoder, the autoencoder's front end) from two checkpoints, refused
+    with one line when the transformer's latents are not the shape the autoencoder decodes."""
+    transformer, _ = load_transformer(checkpoint, device)
+    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    mel = mel_config_of(ae_meta)
+    made, decoded = transformer.cfg, (autoencoder.cfg.latent_channels, mel.n_mels // autoencoder.cfg.freq_factor)
+    if (made.latent_channels, made.latent_rows) != decoded:
+        raise MinidcaeError(f"{checkpoint} generates latents of {made.latent_channels} x {made.latent_rows}, "
+                            f"but {autoencoder_path} decodes {decoded[0]} x {decoded[1]}: "
+                            f"pass the autoencoder it was trained with")
+    return transformer, autoencoder, mel
 
 
 @torch.no_grad()
-def encode_training_set(autoencoder, mel: MelConfig, n: int, seconds: float, seed: int = 0,
-                        heldout: bool = False, batch: int = 32) -> tuple[torch.Tensor, list[ClipLabels]]:
-    """(normalised latents (n, C, F, T), labels) for synthetic clips from seed (training) or the held-out range."""
-    base = HELDOUT_SEED_BASE + seed if heldout else seed
-    if not heldout and base + n > HELDOUT_SEED_BASE:
-        raise ValueError(f"training seeds reach the held-out range (from {HELDOUT_SEED_BASE})")
-    autoencoder.eval()
-    device = next(autoencoder.parameters()).device
-    latents, labels = [], []
-    for start in range(0, n, batch):
-        wavs = []
-        for i in range(start, min(n, start + batch)):
-            wav, lab = synth_clip(base + i, seconds, mel.sample_rate)
-            wavs.append(torch.from_numpy(wav)[None])  # (1, samples)
-            labels.append(lab)
-        x = log_mel(torch.stack(wavs), mel).to(device)  # (b, 1, n_mels, T)
-        latents.append(autoencoder.normalize_latent(autoencoder.encode(x)).float().cpu())  # (b, C, F, T')
-    return torch.cat(latents), labels
-
-
-def dit_batches(latents: torch.Tensor, labels: list[ClipLabels], cfg: TrainConfig, gen: GenerationConfig):
-    """step -> {"latent": (B, C, F, T), "prompt": B strings}, drawn from (seed, step): a run repeats.
-    Under torchrun each rank draws batch_size / ranks items from (seed, step, rank)."""
-    ranks, me = distributed.world(), distributed.rank()
-    if cfg.batch_size % ranks:
-        raise ValueError(f"batch_size={cfg.batch_size} does not split evenly between {ranks} ranks")
-
-    def next_batch(step: int) -> dict:
-        rng = np.random.default_rng([cfg.seed, step] + ([me] if ranks > 1 else []))
-        idx = rng.integers(0, len(latents), cfg.batch_size // ranks)
-        prompts = ["" if rng.random() < gen.drop_prompt else training_prompt(labels[i], rng) for i in idx]
-        return {"latent": latents[idx], "prompt": prompts}
-    return next_batch
-
-
-def dit_losses(gen: GenerationConfig, seed: int = 0):
-    generator = torch.Generator().manual_seed(seed)  # noise and times: reproducible on CPU
-
-    def losses(m: dict, batch: dict) -> dict:
-        x1 = batch["latent"]  # (B, C, F, T)
-        ids, mask = (t.to(x1.device) for t in tokenize(batch["prompt"]))
-        noise_gen = generator if x1.device.type == "cpu" else None
-
-        def velocity(x, t):
-            return m["dit"](x, t, ids, mask)
-
-        return {"loss": flow_matching_loss(velocity, x1, gen.time_shift, noise_gen)}
-
-    return losses
-
-
-def split_overrides(overrides: dict) -> tuple[dict, dict, dict]:
-    """key=value -> (TrainConfig, GenerationConfig, DiTConfig) fields, typed like the defaults."""
-    groups = (TrainConfig(), GenerationConfig(), DiTConfig())
-    out = ({}, {}, {})
-    for key, text in overrides.items():
-        for target, default in zip(out, groups):
-            if hasattr(default, key):
-                target[key] = parse_setting(key, text, getattr(default, key))
-                break
-        else:
-            raise ValueError(f"unknown setting {key!r}; settings are fields of TrainConfig, GenerationConfig or DiTConfig")
-    return out
-
-
-def train_dit(out_dir, profile: Profile, autoencoder_path, overrides: dict | None = None, device=None,
-              quiet: bool = False, command: str | None = None, classifier_path=None, evaluate: bool = True) -> Path:
-    """The recipe; returns out_dir/dit.safetensors. With a classifier, measures obedience for the card."""
-    from .autoencoder import hardware, load_autoencoder, mel_config_of
-
-    train_over, gen_over, model_over = split_overrides(overrides or {})
-    cfg = replace(DIT_TRAIN[profile.name], **train_over)
-    gen = replace(DIT_GENERATION[profile.name], **gen_over)
-    out, device = Path(out_dir), pick_device(distributed.device_for_rank(device))
-    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
-    mel = mel_config_of(ae_meta)
-    ae = autoencoder.cfg
-    model_cfg = replace(DIT_MODEL[profile.name], latent_channels=ae.latent_channels,
-                        latent_rows=mel.n_mels // ae.freq_factor, **model_over)
-    torch.manual_seed(cfg.seed)
-    model = LatentTransformer(model_cfg)
-    start = time.perf_counter()
-    latents, labels = encode_training_set(autoencoder, mel, gen.n_clips, gen.clip_seconds, cfg.seed)
-    encode_seconds = time.perf_counter() - start
-    trainer = Trainer({"dit": model}, dit_losses(gen, cfg.seed), {"loss": model}, cfg, out / "train", device,
-                      gen.clip_seconds, ema=("dit",), quiet=quiet)
-    trainer.fit(dit_batches(latents, labels, cfg, gen), cfg.steps)
-    if trainer.emas:
-        model.load_state_dict(trainer.emas["dit"].state_dict())
-    model.eval()
-    agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 goes on
-    if not distributed.is_main():
-        return None
-    info = {"command": command or "minidcae train-dit", "profile": profile.name, "train": asdict(cfg),
-            "generation": asdict(gen), "autoencoder": Path(autoencoder_path).name,
-            "latent_shape": list(latents.shape[1:]), "parameters": sum(p.numel() for p in model.parameters()),
-            "hardware": hardware(), "device": str(device), "world_size": distributed.world(),
-            "replicas_identical": agree, "encode_seconds": round(encode_seconds, 1),
-            "train_seconds": round(time.perf_counter() - start - encode_seconds, 1)}
-    if evaluate and classifier_path is not None:
-        from .classifier import load_classifier
-
-        classifier, _ = load_classifier(classifier_path, device)
-        info["obedience"] = obedience(model, autoencoder, classifier, mel, gen, per_label=8 if profile.name == "ci" else 16)
-    return save_model(out / "dit", model.cpu(), "dit", model_cfg, info)
-
-
-def load_dit(path, device="cpu") -> tuple[LatentTransformer, dict]:
-    return load_model(path, {"dit": (DiTConfig, LatentTransformer)}, device)
+def generate(transformer, autoencoder, mel: MelConfig, prompt: str, seconds: float, steps: int = 30,
+             cfg_scale: float = 3.0, sampler: str = "euler", seed: int = 0, vocoder=None,
+             gl_iters: int = 32) -> torch.Tensor:
+    """A prompt -> waveform (C, samples) of about `seconds`: seeded noise -> sampled latent ->
+    the autoencoder's decoder -> log-mel -> the neural vocoder if given, else Griffin-Lim."""
+    if seconds <= 0:
+        raise MinidcaeError(f"seconds must be positive, got {seconds}")
+    # latent frames = seconds * mel frames per second / the autoencoder's time factor
+    frames = max(1, round(seconds * mel.frame_rate / autoencoder.cfg.time_factor))
+    z = sample_latents(transformer, [prompt], frames, steps, cfg_scale, sampler, seed=seed)  # (1, C, F, frames)
+    x = latents_to_mels(autoencoder, z)[0]  # (C_audio, n_mels, frames * time_factor)
+    if vocoder is not None:
+        return vocode(vocoder, x, mel)  # (C_audio, frames * time_factor * hop)
+    return griffin_lim_long(x, mel, gl_iters)  # (C_audio, frames * time_factor * hop)
 
 
 def generation_config_of(meta: dict) -> GenerationConfig:

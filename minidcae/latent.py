@@ -9,6 +9,8 @@
     chance_agreement      ... and how often a neighbour picked at random would
     lerp / slerp / interpolation_path   straight and spherical paths between two latents
     path_steps_db         mel L1 in dB between consecutive steps of a path, on one shared floor
+
+Taught in notebook 04 (latent space).
 """
 
 from __future__ import annotations

@@ -1,21 +1,21 @@
-"""Reconstruction and adversarial losses for the autoencoder, and the PatchGAN that judges mels.
+"""Reconstruction and adversarial losses: what the autoencoder and the vocoder are trained to lower.
 
     l1 / l2                   on the normalised log-mel
     multi_resolution_mel_loss L1 between the two mels seen at several resolutions (average-pooled),
                               so coarse shape (loudness envelopes, formants) counts, not only pixels
     mel_spectral_convergence  || M_hat - M ||_F / || M ||_F on the linear magnitude mel: a loud bin
                               overshot by a little in the log is a big error in the sound
-    PatchGAN                  a small conv net that scores overlapping mel patches real or fake
     hinge losses              D: relu(1 - D(real)) + relu(1 + D(fake));  G: -D(fake)
     feature matching          L1 between the discriminator's features of real and fake mels
+
+The discriminators these adversarial losses score with live in minidcae.discriminators.
+Taught in notebook 03 (training for real); the vocoder's use of them in notebook 05.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils import spectral_norm
 
 from .audio import log_mel_to_mel
 from .config import DEFAULT_MEL, MelConfig
@@ -46,27 +46,6 @@ def mel_spectral_convergence(x_hat: torch.Tensor, x: torch.Tensor, cfg: MelConfi
     m = log_mel_to_mel(x, cfg)
     # SC = || M_hat - M ||_F / || M ||_F, per example, averaged over the batch
     return ((m_hat - m).flatten(1).norm(dim=1) / m.flatten(1).norm(dim=1).clamp(min=1e-8)).mean()
-
-
-class PatchGAN(nn.Module):
-    """Scores each receptive-field patch of a (B, C, F, T) mel; returns (features, logits map)."""
-
-    def __init__(self, in_channels: int = 1, width: int = 32, layers: int = 3):
-        super().__init__()
-        blocks, c = [], in_channels
-        for i in range(layers):
-            out = width * 2 ** i
-            blocks.append(nn.Sequential(spectral_norm(nn.Conv2d(c, out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)))
-            c = out
-        self.blocks = nn.ModuleList(blocks)
-        self.logits = spectral_norm(nn.Conv2d(c, 1, 3, padding=1))
-
-    def forward(self, x: torch.Tensor):
-        features = []
-        for block in self.blocks:
-            x = block(x)  # (B, width 2^i, F / 2^(i+1), T / 2^(i+1))
-            features.append(x)
-        return features, self.logits(x)  # logits: (B, 1, F / 2^layers, T / 2^layers)
 
 
 def discriminator_hinge_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:

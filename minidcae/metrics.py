@@ -18,6 +18,8 @@ Timing, with the synth's true onsets and tempo to check against:
 And one for latents: latent_stats (per-channel variance, principal components for 95%).
 
 Every comparison takes the reference first, the estimate second, and crops both to the shorter.
+
+Taught in notebook 05 (evaluating reconstructions); notebook 00 meets the first ones.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
     write_report    the metrics table, mels.png, and one audio player per clip and stage (WAV files
                     beside the page, referenced by relative path, so the page is small and works offline)
+
+Used by `make demo` (minidcae.demo), the README's quick start.
 """
 
 from __future__ import annotations

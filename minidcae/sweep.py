@@ -10,6 +10,8 @@
 The seed article says time must never be compressed more than 8x, or rhythm smears. Onset F1
 against the time factor tests exactly that: a note that starts inside a latent frame has to be
 placed back to within 50 ms by the decoder.
+
+Taught in notebook 05 (evaluating reconstructions).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from pathlib import Path
 import torch
 
 from .audio import griffin_lim, log_mel
-from .autoencoder import load_autoencoder, train_ae
-from .config import SWEEP_CHANNELS, SWEEP_DCAE, SWEEP_TIME_FACTORS, SWEEP_TRAIN, DCAEConfig, MelConfig, Profile
-from .dcae import DCAE
+from .config import SWEEP_CHANNELS, SWEEP_DCAE, SWEEP_TIME_FACTORS, DCAEConfig, MelConfig, Profile
+from .dcae import DCAE, load_autoencoder
 from .errors import MinidcaeError
 from .files import atomic_write
 from .metrics import detect_onsets, mel_db_from_log_mel, mel_l1_db_from_mels, onset_f1
+from .recipe import mean_over
 from .synth import HELDOUT_SEED_BASE, synth_clip
+from .train_autoencoder import train_ae
 
 
 def point_name(time_factor: int, channels: int) -> str:
@@ -55,11 +58,11 @@ def sweep_points(points: str | None = None) -> list[tuple[int, int]]:
 
 def train_sweep(out_dir, profile: Profile, points: str | None = None, device=None, quiet: bool = False,
                 command: str | None = None) -> dict[str, Path]:
-    """Train each point with SWEEP_TRAIN[profile] (same steps, batch, data and seed for all) into
+    """Train each point with profile.sweep_train (same steps, batch, data and seed for all) into
     out_dir/<point>/autoencoder.safetensors; returns {point name: checkpoint path}."""
     paths = {}
     for t, c in sweep_points(points):
-        point_profile = replace(profile, ae_train=SWEEP_TRAIN[profile.name], ae=point_config(t, c))
+        point_profile = replace(profile, ae_train=profile.sweep_train, ae=point_config(t, c))
         paths[point_name(t, c)] = train_ae(Path(out_dir) / point_name(t, c), point_profile, device=device,
                                            quiet=quiet, command=command, evaluate=False)
     return paths
@@ -90,7 +93,7 @@ def evaluate_point(model: DCAE | None, mel: MelConfig, clips, gl_iters: int = 32
         rows.append({"mel_l1_db": mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel)),
                      "onset_precision": score["precision"], "onset_recall": score["recall"], "onset_f1": score["f1"],
                      "onset_f1_inside": inside["f1"]})
-    return {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
+    return mean_over(rows)
 
 
 def load_sweep(directory) -> dict[str, tuple[DCAE, dict]]:

@@ -256,6 +256,16 @@ def _place(mix: np.ndarray, sound: np.ndarray, start: float, sample_rate: int) -
     mix[begin:begin + sound.size] += sound
 
 
+def first_seed(seed: int, n: int, heldout: bool = False) -> int:
+    """The first of n consecutive clip seeds: `seed` for training clips, HELDOUT_SEED_BASE + seed for
+    held-out ones. The guard every recipe goes through: training seeds never reach the held-out range."""
+    base = HELDOUT_SEED_BASE + seed if heldout else seed
+    if not heldout and base + n > HELDOUT_SEED_BASE:
+        raise ValueError(f"training seeds {base}..{base + n - 1} reach the held-out range "
+                         f"(from {HELDOUT_SEED_BASE}); use smaller seeds")
+    return base
+
+
 def synth_clip(seed: int, seconds: float, sample_rate: int = 22050,
                **overrides) -> tuple[np.ndarray, ClipLabels]:
     """A mono float32 clip of round(seconds * sample_rate) samples, peak 0.95, and its labels."""

@@ -8,6 +8,8 @@
 ACE-Step encodes its tags with a frozen pretrained text encoder. Our prompts only ever hold these
 few dozen words, so a small encoder trained with the transformer is enough, and the course
 downloads nothing.
+
+Taught in notebook 08 (conditioning).
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@
   temp file and renamed; `resume=True` restores weights, optimiser, EMA, step and RNG state;
 - batches are a function of the step (`next_batch(step)`), so a resumed or repeated run sees the
   same data and a seeded run repeats exactly on the same machine.
+
+Each model's losses and phases are its recipe's (train_autoencoder, train_vocoder, train_classifier,
+train_transformer); the pieces every recipe shares are minidcae.recipe. Taught in notebook 03.
 """
 
 from __future__ import annotations
@@ -31,8 +34,6 @@ from tqdm.auto import tqdm
 from . import distributed
 from .checkpoint import load_training_state, save_training_state, write_json
 from .config import TrainConfig, pick_device
-from .losses import (discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss,
-                     mel_spectral_convergence, multi_resolution_mel_loss, reconstruction_loss)
 
 STATE_FILE = "state.safetensors"
 
@@ -173,45 +174,3 @@ class Trainer:
             writer = csv.DictWriter(f, keys)
             writer.writeheader()
             writer.writerows(self.history)
-
-
-# ----------------------------------------------------------------------------- the autoencoder
-
-def autoencoder_losses(cfg: TrainConfig):
-    """The loss function for Trainer: reconstruction (+ multi-resolution) + bottleneck, and in
-    phase two (a "disc" module present) hinge GAN and feature matching for the decoder."""
-
-    def losses(m: dict, batch: dict) -> dict:
-        x = batch["mel"]  # (B, C, F, T)
-        x_hat, aux = m["autoencoder"](x)
-        rec = reconstruction_loss(x_hat.float(), x, cfg.recon_loss)
-        mr = multi_resolution_mel_loss(x_hat.float(), x)
-        sc = mel_spectral_convergence(x_hat.float(), x)
-        loss = rec + cfg.mr_weight * mr + cfg.sc_weight * sc + aux.get("loss", 0.0)
-        out = {"rec": rec.detach(), "mr": mr.detach(), "sc": sc.detach(),
-               **{k: v for k, v in aux.items() if k != "loss"}}
-        if "disc" in m:
-            real_features, real_logits = m["disc"](x)
-            fake_features, fake_logits = m["disc"](x_hat)
-            g_adv = generator_hinge_loss(fake_logits)
-            fm = feature_matching_loss(real_features, fake_features)
-            loss = loss + cfg.adv_weight * g_adv + cfg.fm_weight * fm
-            out.update(g_adv=g_adv.detach(), fm=fm.detach())
-            out["d_loss"] = discriminator_hinge_loss(real_logits, m["disc"](x_hat.detach())[1])
-        return {"loss": loss, **out}
-
-    return losses
-
-
-def autoencoder_trainer(model: nn.Module, cfg: TrainConfig, out_dir=None, device=None, disc: nn.Module | None = None,
-                        seconds_per_item: float = 0.0, resume: bool = False, quiet: bool = False) -> Trainer:
-    """Phase one (disc=None): train encoder and decoder for cfg.steps. Phase two: encoder frozen,
-    decoder + PatchGAN for cfg.adv_steps."""
-    modules, optimize = {"autoencoder": model}, {"loss": model}
-    if disc is not None:
-        model.encoder.requires_grad_(False)
-        modules["disc"] = disc
-        optimize = {"loss": model.decoder, "d_loss": disc}
-    return Trainer(modules, autoencoder_losses(cfg), optimize, cfg, out_dir, device, seconds_per_item,
-                   ema=("autoencoder",), resume=resume, quiet=quiet,
-                   horizon=cfg.adv_steps if disc is not None else cfg.steps)

@@ -11,6 +11,11 @@
 The block is ACE-Step's, in small: RMSNorm, adaLN-single, ReLU linear self-attention with RoPE,
 softmax cross-attention to the condition, and a gated feed-forward with a depthwise 1D convolution.
 Nothing depends on the number of frames, so one model handles any length.
+
+    load_transformer     a checkpoint back into a LatentTransformer (safetensors + JSON, never pickle)
+
+Its recipe is minidcae.train_transformer; sampling from it is minidcae.generation.
+Taught in notebook 07 (latent diffusion); the prompt's path in notebook 08 (conditioning).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from .attention import linear_attention, softmax_attention
-from .config import DiTConfig
+from .checkpoint import load_model
+from .config import TransformerConfig
 from .text import TextEncoder
 
 
@@ -63,7 +69,7 @@ class TimestepEmbedding(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    def __init__(self, cfg: DiTConfig):
+    def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.heads, self.kind, self.base = cfg.heads, cfg.attention, cfg.rope_base
         if cfg.attention not in ("linear", "softmax"):
@@ -82,7 +88,7 @@ class SelfAttention(nn.Module):
 class CrossAttention(nn.Module):
     """Each latent frame asks the prompt tokens what to be: softmax attention (the prompt is short)."""
 
-    def __init__(self, cfg: DiTConfig):
+    def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.heads = cfg.heads
         self.q, self.kv, self.out = nn.Linear(cfg.dim, cfg.dim), nn.Linear(cfg.dim, 2 * cfg.dim), nn.Linear(cfg.dim, cfg.dim)
@@ -98,7 +104,7 @@ class GatedFeedForward(nn.Module):
     """x -> W_up x = [a | g] -> depthwise conv over tokens -> a * SiLU(g) -> W_down. The convolution
     lets each frame see its neighbours, which attention over a whole clip does only coarsely."""
 
-    def __init__(self, cfg: DiTConfig):
+    def __init__(self, cfg: TransformerConfig):
         super().__init__()
         hidden = cfg.ff_mult * cfg.dim
         self.up = nn.Linear(cfg.dim, 2 * hidden)
@@ -112,7 +118,7 @@ class GatedFeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, cfg: DiTConfig):
+    def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.norm1, self.norm_cross, self.norm2 = nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim)
         self.attn, self.cross, self.ff = SelfAttention(cfg), CrossAttention(cfg), GatedFeedForward(cfg)
@@ -131,7 +137,7 @@ class Block(nn.Module):
 class LatentTransformer(nn.Module):
     """velocity = model(x_t (B, C, F, T), t (B,) or a float, prompt ids (B, L), prompt mask (B, L))."""
 
-    def __init__(self, cfg: DiTConfig):
+    def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.cfg = cfg
         self.text = TextEncoder(cfg.dim)
@@ -157,3 +163,12 @@ class LatentTransformer(nn.Module):
         shift, scale = self.final_modulation(F.silu(emb)).chunk(2, dim=-1)  # (B, dim) each
         tokens = self.norm_out(tokens) * (1 + scale[:, None]) + shift[:, None]  # (B, N, dim)
         return rearrange(self.proj_out(tokens), "b n (c f) -> b c f n", c=c, f=f)  # (B, C, F, N)
+
+
+# Checkpoints written before the latent transformer had one name say kind "dit"; they load the same.
+BUILDERS = {"transformer": (TransformerConfig, LatentTransformer), "dit": (TransformerConfig, LatentTransformer)}
+
+
+def load_transformer(path, device="cpu") -> tuple[LatentTransformer, dict]:
+    """(model, meta) from a checkpoint `minidcae train-transformer` wrote."""
+    return load_model(path, BUILDERS, device)

@@ -4,7 +4,8 @@ import torch
 from minidcae.article_ae import ArticleAE, article_ae_as_printed, parameter_breakdown
 from minidcae.config import TrainConfig
 from minidcae.data import MelCache, SynthMelDataset
-from minidcae.train import autoencoder_trainer, infinite_batches
+from minidcae.train import infinite_batches
+from minidcae.train_autoencoder import autoencoder_trainer
 
 
 def test_as_printed_fails_on_its_own_example_input():

@@ -19,7 +19,7 @@ import soundfile as sf
 
 from minidcae.checkpoint import load_tensors, save_model, save_tensors
 from minidcae.cli import main
-from minidcae.config import SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_DIT, SHIPPED_VOCODER, DCAEConfig
+from minidcae.config import SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER, DCAEConfig
 from minidcae.dcae import DCAE
 
 SR = 22050
@@ -154,7 +154,7 @@ def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, cap
              ["evaluate", "--checkpoint", ckpt, "--data", str(corpus), "--out", str(tmp_path / "e.json")],
              ["generate", "happy piano", str(tmp_path / "g.wav"), "--checkpoint", ckpt],
              ["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", ckpt],
-             ["train-dit", "--profile", "ci", "--out", str(tmp_path / "dit"), "--autoencoder", ckpt]]
+             ["train-transformer", "--profile", "ci", "--out", str(tmp_path / "transformer"), "--autoencoder", ckpt]]
     for args in cases:
         code, err = run(args, capsys)
         assert code == 2 and name in err, (args, err)
@@ -173,15 +173,15 @@ def test_a_valid_checkpoint_of_another_config_is_refused_where_it_does_not_fit(c
 
 
 def test_a_checkpoint_of_the_wrong_kind_says_what_it_holds(tmp_path, capsys):
-    code, err = run(["reconstruct", str(SHIPPED_DIT.with_name("vocoder.safetensors")), str(tmp_path / "r.wav")], capsys)
+    code, err = run(["reconstruct", str(SHIPPED_TRANSFORMER.with_name("vocoder.safetensors")), str(tmp_path / "r.wav")], capsys)
     assert code == 2  # a checkpoint is not audio
     code, err = run(["generate", "sad violin", str(tmp_path / "g.wav"), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys)
     assert code == 2 and "label_classifier" in err
 
 
 def test_loading_never_unpickles(monkeypatch):
-    from minidcae.autoencoder import load_autoencoder
-    from minidcae.generation import load_dit
+    from minidcae.dcae import load_autoencoder
+    from minidcae.transformer import load_transformer
 
     def refuse(*args, **kwargs):
         raise AssertionError("something tried to unpickle")
@@ -190,7 +190,7 @@ def test_loading_never_unpickles(monkeypatch):
     monkeypatch.setattr(pickle, "load", refuse)
     monkeypatch.setattr(pickle, "Unpickler", refuse)
     load_autoencoder(SHIPPED_DCAE)
-    load_dit(SHIPPED_DIT)
+    load_transformer(SHIPPED_TRANSFORMER)
 
 
 def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_path):

@@ -1,6 +1,7 @@
 """The benchmark helpers: memory arithmetic, the crossover rule, and a small scaling run."""
 
-from minidcae.benchmark import attention_memory, attention_scaling, crossover, machine, time_call
+from minidcae.benchmark import attention_memory, attention_scaling, crossover, time_call
+from minidcae.recipe import hardware
 
 
 def test_naive_memory_grows_with_n_squared_and_linear_with_n():
@@ -22,4 +23,4 @@ def test_a_small_scaling_run_skips_what_exceeds_the_budget():
     assert rows[0]["naive softmax s"] is not None and rows[1]["naive softmax s"] is None
     assert rows[1]["linear s"] > 0 and rows[1]["torch sdpa s"] > 0
     assert time_call(lambda: sum(range(100)), repeat=2) >= 0
-    assert "thread" in machine()
+    assert "thread" in hardware("cpu")

@@ -7,11 +7,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.autoencoder import load_autoencoder
 from minidcae.checkpoint import save_model
 from minidcae.cli import main
 from minidcae.config import DCAEConfig
-from minidcae.dcae import DCAE
+from minidcae.dcae import DCAE, load_autoencoder
 from minidcae.evaluate import SYSTEMS, evaluate_folder, print_report
 from minidcae.synth import synth_clip
 

@@ -1,15 +1,19 @@
-"""The label classifier, the Frechet distance, and the train-dit / generate commands on ci sizes."""
+"""The label classifier, the Frechet distance, and the train-transformer / generate commands on ci sizes."""
 
 import json
 
+import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
-from minidcae.classifier import frechet_distance, labelled_mels, train_classifier
+from minidcae.classifier import frechet_distance, labelled_mels
 from minidcae.cli import main
 from minidcae.config import DEFAULT_MEL, SHIPPED_DCAE, get_profile
-from minidcae.generation import encode_training_set, load_dit, sample_latents
+from minidcae.generation import generate, load_generator, sample_latents
+from minidcae.train_classifier import train_classifier
+from minidcae.train_transformer import encode_training_set
+from minidcae.transformer import load_transformer
 
 
 def test_frechet_distance_is_zero_for_one_set_and_matches_the_formula_for_gaussians():
@@ -31,22 +35,22 @@ def test_classifier_training_never_reads_held_out_seeds():
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen")
     classifier = train_classifier(root / "clf", get_profile("ci"), quiet=True)
-    assert main(["train-dit", "--profile", "ci", "--out", str(root / "dit"), "--classifier", str(classifier)]) == 0
+    assert main(["train-transformer", "--profile", "ci", "--out", str(root / "tr"), "--classifier", str(classifier)]) == 0
     return root, classifier
 
 
-def test_train_dit_writes_a_card_with_obedience_and_chance(trained):
+def test_train_transformer_writes_a_card_with_obedience_and_chance(trained):
     root, _ = trained
-    info = json.loads((root / "dit" / "dit.json").read_text())["info"]
+    info = json.loads((root / "tr" / "transformer.json").read_text())["info"]
     o = info["obedience"]
     assert o["chance"] == {"instrument": pytest.approx(1 / 6), "mode": 0.5}
     assert 0 <= o["instrument_accuracy"] <= 1 and o["frechet_generated_vs_real"] >= 0
-    assert info["latent_shape"][:2] == [8, 16] and info["command"].startswith("minidcae train-dit")
+    assert info["latent_shape"][:2] == [8, 16] and info["command"].startswith("minidcae train-transformer")
 
 
 def test_generate_writes_the_asked_length_and_repeats_with_a_seed(trained, tmp_path, capsys):
     root, _ = trained
-    dit = str(root / "dit" / "dit.safetensors")
+    dit = str(root / "tr" / "transformer.safetensors")
     for name in ("a.wav", "b.wav"):
         assert main(["generate", "happy piano, 120 bpm", str(tmp_path / name), "--seconds", "2", "--steps", "4",
                      "--checkpoint", dit]) == 0
@@ -58,7 +62,7 @@ def test_generate_writes_the_asked_length_and_repeats_with_a_seed(trained, tmp_p
 
 def test_guidance_and_seed_change_the_sample(trained):
     root, _ = trained
-    model, _ = load_dit(root / "dit" / "dit.safetensors")
+    model, _ = load_transformer(root / "tr" / "transformer.safetensors")
     z = [sample_latents(model, ["sad violin"], 6, steps=3, cfg_scale=s, seed=k) for s, k in ((1, 0), (5, 0), (1, 1))]
     assert z[0].shape == (1, 8, 16, 6)
     assert not torch.allclose(z[0], z[1]) and not torch.allclose(z[0], z[2])
@@ -66,7 +70,7 @@ def test_guidance_and_seed_change_the_sample(trained):
 
 def test_bad_prompts_and_wrong_autoencoders_fail_in_one_line(trained, tmp_path, capsys):
     root, classifier = trained
-    dit = str(root / "dit" / "dit.safetensors")
+    dit = str(root / "tr" / "transformer.safetensors")
     assert main(["generate", "sad kazoo", str(tmp_path / "x.wav"), "--checkpoint", dit]) == 2
     assert "kazoo" in capsys.readouterr().err
     assert main(["generate", "sad violin", str(tmp_path / "x.wav"), "--checkpoint", str(classifier)]) == 2
@@ -76,9 +80,30 @@ def test_bad_prompts_and_wrong_autoencoders_fail_in_one_line(trained, tmp_path, 
 
 
 def test_the_training_set_is_normalised_with_the_autoencoders_statistics():
-    from minidcae.autoencoder import load_autoencoder
+    from minidcae.dcae import load_autoencoder
 
     ae, _ = load_autoencoder(SHIPPED_DCAE)
     z, labels = encode_training_set(ae, DEFAULT_MEL, 16, 2.0)
     assert z.shape[:3] == (16, 8, 16) and len(labels) == 16
     assert abs(z.mean().item()) < 0.5 and 0.5 < z.std().item() < 2.0
+
+
+def test_generate_is_the_pipeline_the_command_runs(trained, tmp_path):
+    root, _ = trained
+    checkpoint = root / "tr" / "transformer.safetensors"
+    assert main(["generate", "sad violin", str(tmp_path / "c.wav"), "--seconds", "1", "--steps", "3", "--seed", "2",
+                 "--checkpoint", str(checkpoint)]) == 0
+    transformer, autoencoder, mel = load_generator(checkpoint, SHIPPED_DCAE)
+    wav = generate(transformer, autoencoder, mel, "sad violin", 1.0, steps=3, seed=2)  # (1, samples)
+    written, _ = sf.read(tmp_path / "c.wav", dtype="float32")
+    assert wav.shape[-1] == len(written)
+    assert np.allclose(wav[0].clamp(-1, 1).numpy(), written, atol=1e-4)  # a 16-bit file: equal to its precision
+
+
+def test_the_former_command_and_checkpoint_names_still_work():
+    from minidcae.cli import build_parser
+    from minidcae.config import SHIPPED_TRANSFORMER
+
+    assert build_parser().parse_args(["train-dit", "--out", "x"]).func.__name__ == "cmd_train_transformer"
+    model, meta = load_transformer(SHIPPED_TRANSFORMER)  # written as kind "dit", before the rename
+    assert meta["kind"] == "dit" and type(model).__name__ == "LatentTransformer"

@@ -9,8 +9,10 @@ import json
 
 import pytest
 
-from minidcae.autoencoder import evaluate_autoencoder, heldout_clips, load_autoencoder, mel_config_of
 from minidcae.config import SHIPPED_DCAE, SHIPPED_DCAE_PHASE2
+from minidcae.data import heldout_clips
+from minidcae.dcae import load_autoencoder, mel_config_of
+from minidcae.train_autoencoder import evaluate_autoencoder
 
 QUALITY_BAR_DB = 2.0       # mean absolute log-mel error, power mel in dB, 80 dB floor
 QUALITY_BAR_EXCESS = 0.15  # Griffin-Lim from the reconstruction within 15% of the oracle on MR-STFT

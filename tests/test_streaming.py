@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from minidcae.audio import log_mel
-from minidcae.autoencoder import load_autoencoder
 from minidcae.config import DEFAULT_MEL, SHIPPED_DCAE
+from minidcae.dcae import load_autoencoder
 from minidcae.metrics import mel_db_from_log_mel, mel_l1_db_from_mels
 from minidcae.streaming import crossfade_weights, decode_long, encode_long, stream_decode, windowed
 from minidcae.synth import synth_clip

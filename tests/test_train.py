@@ -3,8 +3,10 @@ import torch
 from minidcae.config import DCAEConfig, TrainConfig
 from minidcae.data import MelCache, SynthMelDataset
 from minidcae.dcae import DCAE
-from minidcae.losses import PatchGAN, discriminator_hinge_loss, multi_resolution_mel_loss
-from minidcae.train import STATE_FILE, autoencoder_trainer, infinite_batches
+from minidcae.discriminators import PatchGAN
+from minidcae.losses import discriminator_hinge_loss, multi_resolution_mel_loss
+from minidcae.train import STATE_FILE, infinite_batches
+from minidcae.train_autoencoder import autoencoder_trainer
 
 SMALL = DCAEConfig(widths=(8, 16, 16, 16), latent_channels=4)
 

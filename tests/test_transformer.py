@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from minidcae.config import DiTConfig
+from minidcae.config import TransformerConfig
 from minidcae.diffusion import euler_sample, flow_matching_loss
 from minidcae.synth import ClipLabels
 from minidcae.text import VOCAB, WORD_ID, tokenize, training_prompt, unknown_words
 from minidcae.transformer import LatentTransformer, rotate
 
-TINY = DiTConfig(latent_channels=2, latent_rows=3, dim=32, depth=2, heads=2)
+TINY = TransformerConfig(latent_channels=2, latent_rows=3, dim=32, depth=2, heads=2)
 
 
 def randomized(cfg):

@@ -12,10 +12,11 @@ from minidcae.config import DEFAULT_MEL, TrainConfig, VocoderConfig, get_profile
 from minidcae.errors import MinidcaeError
 from minidcae.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
 from minidcae.synth import synth_clip
+from minidcae.data import heldout_sources
+from minidcae.discriminators import MultiResolutionDiscriminator
 from minidcae.train import Trainer, infinite_batches
-from minidcae.vocoder import (MultiResolutionDiscriminator, Vocoder, WaveMelDataset, extra_waves, heldout_sources,
-                              inverse_stft, load_vocoder, make_consistent, spread_matrix, train_vocoder, vocode,
-                              vocoder_losses)
+from minidcae.train_vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses
+from minidcae.vocoder import Vocoder, inverse_stft, load_vocoder, make_consistent, spread_matrix, vocode
 
 MEL = DEFAULT_MEL
 TINY = VocoderConfig.for_mel(MEL, dim=32, blocks=2)

@@ -3,15 +3,17 @@
     python tools/write_model_card.py
 
 Every figure on the card is read from the JSON the training commands wrote beside each
-checkpoint (dcae_t8*.json, vocoder*.json, sweep/*.json, label_classifier.json, dit.json);
-nothing is typed by hand. A section whose checkpoint is missing is left out.
+checkpoint (dcae_t8*.json, vocoder*.json, sweep/*.json, label_classifier.json, transformer.json);
+nothing is typed by hand (the wording of shared figures comes from minidcae.recipe, as the CLI
+prints them). A section whose checkpoint is missing is left out.
 """
 
 import json
 from pathlib import Path
 
-from minidcae.autoencoder import REAL_SHARE
 from minidcae.config import VocoderConfig
+from minidcae.recipe import accuracy_text, wall_time_text
+from minidcae.train_autoencoder import REAL_SHARE
 
 BAR_DB, BAR_EXCESS = 2.0, 0.15  # the autoencoder's quality bar: mel L1 <= 2 dB, MR-STFT within 15% of the oracle
 
@@ -35,11 +37,11 @@ def main() -> None:
         "| `vocoder.safetensors` + `.json`, `vocoder_heldout.json` | the neural vocoder and its per-clip figures |",
         "| `sweep/` | the compression sweep of notebook 05: eight small DCAEs and `sweep.json` |",
         "| `label_classifier.safetensors` + `.json` | the judge of generated clips (notebooks 07-08) |",
-        "| `dit.safetensors` + `.json` | the latent transformer (`minidcae generate`, notebooks 07-08) |",
+        "| `transformer.safetensors` + `.json` | the latent transformer (`minidcae generate`, notebooks 07-08) |",
         "",
         "## The default DCAE (`dcae_t8`)",
         "",
-        "Load with `minidcae.autoencoder.load_autoencoder(path)`; safetensors and JSON only, never pickle.",
+        "Load with `minidcae.dcae.load_autoencoder(path)`; safetensors and JSON only, never pickle.",
         "",
         "### How it was made",
         "",
@@ -99,7 +101,7 @@ def main() -> None:
             lines.append(f"| {set_name} | {clip} | {m['mel_l1_db']:.2f} | {100 * m['mr_stft_excess']:+.1f}% |")
     lines += ["", "`tests/test_shipped_checkpoint.py` recomputes clips from scratch and checks them against "
               "`dcae_t8_heldout.json`, and checks the means above meet the bar.", ""]
-    for section in (vocoder_card, sweep_card, classifier_card, dit_card):
+    for section in (vocoder_card, sweep_card, classifier_card, transformer_card):
         lines += section()
     (CKPT / "README.md").write_text("\n".join(lines))
 
@@ -135,7 +137,7 @@ def vocoder_card() -> list[str]:
              + (f"; phase two: {info['phases']['phase2']} steps adding a multi-resolution STFT discriminator "
                 f"(hinge {train['adv_weight']}, feature matching {train['fm_weight']}), lr {train['adv_lr']}"
                 if info["phases"].get("phase2") else "; no adversarial phase"),
-             f"- hardware: {info['hardware']}; wall time {info['train_seconds'] / 60:.1f} min", "",
+             f"- {wall_time_text(info)}", "",
              f"Held out, from the true log-mel, against Griffin-Lim ({info['griffin_lim_iters']} iterations):", "",
              "| clip set | MR-STFT vocoder | MR-STFT Griffin-Lim | STOI vocoder | STOI Griffin-Lim | PESQ vocoder | PESQ Griffin-Lim | s per clip vocoder | s per clip Griffin-Lim |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -185,7 +187,6 @@ def classifier_card() -> list[str]:
     if meta is None:
         return []
     info, cfg, train = meta["info"], meta["config"], meta["info"]["train"]
-    acc, chance = info["heldout_accuracy"], info["chance"]
     return ["## The label classifier (`label_classifier.safetensors`)", "",
             "The judge of generated clips: a small CNN from log-mel to instrument and mode, and an embedding "
             "for the Frechet distance. Trained on synthetic (real, not generated) mels only.", "",
@@ -193,19 +194,20 @@ def classifier_card() -> list[str]:
             f"- model: widths {tuple(cfg['widths'])}, embedding {cfg['embed_dim']}",
             f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s; {train['steps']} steps of batch "
             f"{train['batch_size']}, lr {train['lr']}",
-            f"- hardware: {info['hardware']}; wall time {info['train_seconds'] / 60:.1f} min",
-            f"- held out ({info['heldout_clips']} clips): instrument {acc['instrument']:.3f} (chance {chance['instrument']:.3f}), "
-            f"mode {acc['mode']:.3f} (chance {chance['mode']:.3f})", ""]
+            f"- {wall_time_text(info)}",
+            f"- held out ({info['heldout_clips']} clips): {accuracy_text(info)}", ""]
 
 
-def dit_card() -> list[str]:
-    meta = _load("dit.json")
+def transformer_card() -> list[str]:
+    meta = _load("transformer.json")
     if meta is None:
         return []
     info, cfg, train, gen = meta["info"], meta["config"], meta["info"]["train"], meta["info"]["generation"]
-    lines = ["## The latent transformer (`dit.safetensors`)", "",
+    lines = ["## The latent transformer (`transformer.safetensors`)", "",
              "Text-to-latent by flow matching, on the shipped DCAE's normalised latents. Load with "
-             "`minidcae.generation.load_dit(path)`; use with `minidcae generate`.", "", "```bash", info["command"], "```", "",
+             "`minidcae.transformer.load_transformer(path)`; use with `minidcae generate`.", "", "```bash", info["command"], "```", "",
+             *(["`train-dit` is the former name of `train-transformer`, kept as an alias; the command above still runs "
+                "and writes `transformer.safetensors`.", ""] if "train-dit" in info["command"] else []),
              f"- model: {cfg['depth']} blocks of width {cfg['dim']}, {cfg['heads']} heads, {cfg['attention']} self-attention "
              f"with RoPE, softmax cross-attention to the prompt; {info['parameters']:,} parameters",
              f"- data: {gen['n_clips']} synthetic training clips of {gen['clip_seconds']} s encoded by "
@@ -213,7 +215,7 @@ def dit_card() -> list[str]:
              f"{100 * gen['drop_prompt']:.0f}% replaced by the empty prompt",
              f"- training: {train['steps']} steps of batch {train['batch_size']}, lr {train['lr']}, EMA {train['ema_decay']}, "
              f"logit-normal times shifted by {gen['time_shift']}",
-             f"- hardware: {info['hardware']}; wall time {info['train_seconds'] / 60:.1f} min (plus "
+             f"- {wall_time_text(info)} (plus "
              f"{info['encode_seconds']:.0f} s to synthesize and encode the data)"]
     if "obedience" in info:
         o, ref = info["obedience"], info["obedience"]["reference"]

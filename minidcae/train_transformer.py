@@ -1,0 +1,124 @@
+"""The latent transformer's recipe: its data, its loss, and `minidcae train-transformer`.
+
+    encode_training_set   synthetic clips -> normalised latents (N, C, F, T) + their labels, encoded once
+    transformer_batches   step -> a batch of latents and prompts phrased at random from their labels
+    transformer_losses    flow matching; each prompt is replaced by "" with probability drop_prompt
+    train_transformer     `minidcae train-transformer`: data, training, and the obedience the card reports
+
+Latents are normalised per channel with the autoencoder's stored mean and std before training,
+(z - mean) / std, so every channel has about unit variance, like the noise they start from.
+The network is minidcae.transformer; sampling and measuring it are minidcae.generation.
+Taught in notebook 07 (latent diffusion) and notebook 08 (conditioning).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import distributed
+from .audio import log_mel
+from .checkpoint import save_model
+from .config import GenerationConfig, MelConfig, Profile, TrainConfig, TransformerConfig, pick_device
+from .dcae import load_autoencoder, mel_config_of
+from .diffusion import flow_matching_loss
+from .generation import obedience
+from .recipe import card_fields, keep_ema, split_overrides
+from .synth import ClipLabels, first_seed, synth_clip
+from .text import tokenize, training_prompt
+from .train import Trainer
+from .transformer import LatentTransformer
+
+
+@torch.no_grad()
+def encode_training_set(autoencoder, mel: MelConfig, n: int, seconds: float, seed: int = 0,
+                        heldout: bool = False, batch: int = 32) -> tuple[torch.Tensor, list[ClipLabels]]:
+    """(normalised latents (n, C, F, T), labels) for synthetic clips from seed (training) or the held-out range."""
+    base = first_seed(seed, n, heldout)
+    autoencoder.eval()
+    device = next(autoencoder.parameters()).device
+    latents, labels = [], []
+    for start in range(0, n, batch):
+        wavs = []
+        for i in range(start, min(n, start + batch)):
+            wav, lab = synth_clip(base + i, seconds, mel.sample_rate)
+            wavs.append(torch.from_numpy(wav)[None])  # (1, samples)
+            labels.append(lab)
+        x = log_mel(torch.stack(wavs), mel).to(device)  # (b, 1, n_mels, T)
+        latents.append(autoencoder.normalize_latent(autoencoder.encode(x)).float().cpu())  # (b, C, F, T')
+    return torch.cat(latents), labels
+
+
+def transformer_batches(latents: torch.Tensor, labels: list[ClipLabels], cfg: TrainConfig, gen: GenerationConfig):
+    """step -> {"latent": (B, C, F, T), "prompt": B strings}, drawn from (seed, step): a run repeats.
+    Under torchrun each rank draws batch_size / ranks items from (seed, step, rank)."""
+    ranks, me = distributed.world(), distributed.rank()
+    if cfg.batch_size % ranks:
+        raise ValueError(f"batch_size={cfg.batch_size} does not split evenly between {ranks} ranks")
+
+    def next_batch(step: int) -> dict:
+        rng = np.random.default_rng([cfg.seed, step] + ([me] if ranks > 1 else []))
+        idx = rng.integers(0, len(latents), cfg.batch_size // ranks)
+        prompts = ["" if rng.random() < gen.drop_prompt else training_prompt(labels[i], rng) for i in idx]
+        return {"latent": latents[idx], "prompt": prompts}
+    return next_batch
+
+
+def transformer_losses(gen: GenerationConfig, seed: int = 0):
+    """The loss function for Trainer: flow matching on the batch's latents, conditioned on its prompts."""
+    generator = torch.Generator().manual_seed(seed)  # noise and times: reproducible on CPU
+
+    def losses(m: dict, batch: dict) -> dict:
+        x1 = batch["latent"]  # (B, C, F, T)
+        ids, mask = (t.to(x1.device) for t in tokenize(batch["prompt"]))
+        noise_gen = generator if x1.device.type == "cpu" else None
+
+        def velocity(x, t):
+            return m["transformer"](x, t, ids, mask)
+
+        return {"loss": flow_matching_loss(velocity, x1, gen.time_shift, noise_gen)}
+
+    return losses
+
+
+def train_transformer(out_dir, profile: Profile, autoencoder_path, overrides: dict | None = None, device=None,
+              quiet: bool = False, command: str | None = None, classifier_path=None, evaluate: bool = True) -> Path:
+    """The recipe; returns out_dir/transformer.safetensors. With a classifier, measures obedience for the card."""
+    groups = {"TrainConfig": TrainConfig(), "GenerationConfig": GenerationConfig(), "TransformerConfig": TransformerConfig()}
+    train_over, gen_over, model_over = split_overrides(overrides or {}, groups)
+    cfg = replace(profile.transformer_train, **train_over)
+    gen = replace(profile.generation, **gen_over)
+    out, device = Path(out_dir), pick_device(distributed.device_for_rank(device))
+    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    mel = mel_config_of(ae_meta)
+    ae = autoencoder.cfg
+    model_cfg = replace(profile.transformer, latent_channels=ae.latent_channels,
+                        latent_rows=mel.n_mels // ae.freq_factor, **model_over)
+    torch.manual_seed(cfg.seed)
+    model = LatentTransformer(model_cfg)
+    start = time.perf_counter()
+    latents, labels = encode_training_set(autoencoder, mel, gen.n_clips, gen.clip_seconds, cfg.seed)
+    encode_seconds = time.perf_counter() - start
+    trainer = Trainer({"transformer": model}, transformer_losses(gen, cfg.seed), {"loss": model}, cfg, out / "train",
+                      device, gen.clip_seconds, ema=("transformer",), quiet=quiet)
+    trainer.fit(transformer_batches(latents, labels, cfg, gen), cfg.steps)
+    keep_ema(trainer, "transformer")
+    model.eval()
+    agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 goes on
+    if not distributed.is_main():
+        return None
+    info = {**card_fields(command, "minidcae train-transformer", profile, cfg, mel, device,
+                          time.perf_counter() - start - encode_seconds),
+            "generation": asdict(gen), "autoencoder": Path(autoencoder_path).name,
+            "latent_shape": list(latents.shape[1:]), "parameters": sum(p.numel() for p in model.parameters()),
+            "world_size": distributed.world(), "replicas_identical": agree, "encode_seconds": round(encode_seconds, 1)}
+    if evaluate and classifier_path is not None:
+        from .classifier import load_classifier
+
+        classifier, _ = load_classifier(classifier_path, device)
+        info["obedience"] = obedience(model, autoencoder, classifier, mel, gen, per_label=8 if profile.name == "ci" else 16)
+    return save_model(out / "transformer", model.cpu(), "transformer", model_cfg, info)

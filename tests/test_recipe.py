@@ -1,0 +1,55 @@
+"""The skeleton every recipe shares: settings, EMA, means, the held-out guard, hardware, cards."""
+
+import pytest
+import torch
+
+from minidcae.config import DCAEConfig, TrainConfig, VocoderConfig
+from minidcae.recipe import card_fields, hardware, keep_ema, mean_over, parse_settings, split_overrides
+from minidcae.synth import HELDOUT_SEED_BASE, first_seed
+from minidcae.train import Trainer
+
+
+def test_settings_are_typed_like_the_defaults_and_go_to_the_first_config_that_has_them():
+    overrides = parse_settings(["steps=5", "lr = 1e-3", "widths=8,16", "shortcuts=false"])
+    train, model = split_overrides(overrides, {"TrainConfig": TrainConfig(), "DCAEConfig": DCAEConfig()})
+    assert train == {"steps": 5, "lr": 1e-3} and model == {"widths": (8, 16), "shortcuts": False}
+
+
+def test_a_setting_no_config_allows_is_refused_in_one_line_naming_what_is_allowed():
+    groups = {"TrainConfig": TrainConfig(), "vocoder size": VocoderConfig()}
+    with pytest.raises(ValueError, match="unknown setting 'n_fft'") as err:
+        split_overrides({"n_fft": "512"}, groups, only={"vocoder size": ("dim", "blocks")})
+    assert "vocoder size fields (dim, blocks)" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="key=value"):
+        parse_settings(["steps"])
+
+
+def test_mean_over_clips_is_the_plain_mean_of_each_figure():
+    rows = {"a": {"x": 1.0, "y": 4.0}, "b": {"x": 3.0, "y": 0.0}}
+    assert mean_over(rows) == {"x": 2.0, "y": 2.0} == mean_over(list(rows.values()))
+    assert mean_over(rows, ["y"]) == {"y": 2.0}
+
+
+def test_keep_ema_loads_the_average_back_into_the_model():
+    model = torch.nn.Linear(2, 1)
+    trainer = Trainer({"m": model}, lambda m, b: {"loss": m["m"](b["x"]).square().mean()}, {"loss": model},
+                      TrainConfig(steps=3, ema_decay=0.9, lr=0.1), device="cpu", ema=("m",), quiet=True)
+    trainer.fit(lambda step: {"x": torch.ones(4, 2)})
+    assert not torch.equal(model.weight, trainer.emas["m"].weight)
+    keep_ema(trainer, "m")
+    assert torch.equal(model.weight, trainer.emas["m"].weight)
+
+
+def test_training_seeds_never_reach_the_held_out_range():
+    assert first_seed(5, 10) == 5 and first_seed(5, 10, heldout=True) == HELDOUT_SEED_BASE + 5
+    with pytest.raises(ValueError, match="held-out range"):
+        first_seed(HELDOUT_SEED_BASE - 3, 4)
+
+
+def test_every_card_names_its_machine_and_settings():
+    from minidcae.config import get_profile
+
+    profile = get_profile("ci")
+    card = card_fields(None, "minidcae train-x", profile, profile.ae_train, profile.mel, torch.device("cpu"), 12.34)
+    assert card["command"] == "minidcae train-x" and card["train_seconds"] == 12.3 and card["profile"] == "ci"
+    assert card["hardware"] == hardware("cpu") and "thread" in card["hardware"]
