@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: demo test lab lab-student notebooks nbval student student-run benchmarks venv clean-runs
+.PHONY: demo test lint lab lab-student notebooks nbval student student-run benchmarks venv clean-runs
 
 venv: $(STAMP)
 
@@ -21,13 +21,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/minidcae demo --out runs/demo
 
-# Unit tests and strict nbval over notebooks/ (pytest settings live in pyproject.toml).
+# Lint, then unit tests and strict nbval over notebooks/ (pytest settings live in pyproject.toml).
 # The notebooks' committed outputs come from the ci profile on one thread, so tests run so too
 # (one thread also keeps a busy machine from slowing torch down many times over).
 CI_ENV := MINIDCAE_PROFILE=ci TQDM_DISABLE=1 OMP_NUM_THREADS=1
 
-test: $(STAMP)
+test: lint
 	$(CI_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (pinned in the dev extra, configured in pyproject.toml): lint, import order, format.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks

@@ -11,14 +11,17 @@ os.environ["OMP_NUM_THREADS"] = "1"
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 NOTEBOOK_BUDGET_S = 180  # each notebook under nbval on the 2-core CI machine
-COURSE_BUDGET_S = 900    # the whole course
+COURSE_BUDGET_S = 900  # the whole course
 
 _notebook_seconds = defaultdict(float)
 
 
 def pytest_addoption(parser):
-    parser.addoption("--durations-json", default=None,
-                     help="write each notebook's nbval duration (seconds) to this JSON file (benchmarks/course_time.py)")
+    parser.addoption(
+        "--durations-json",
+        default=None,
+        help="write each notebook's nbval duration (seconds) to this JSON file (benchmarks/course_time.py)",
+    )
 
 
 def pytest_collectstart(collector):

@@ -9,8 +9,8 @@ count from which linear attention beats both softmax versions. Writes benchmarks
 import argparse
 
 import torch
-
 from common import fmt, save
+
 from minidcae.benchmark import KINDS, attention_scaling, crossover
 from minidcae.recipe import hardware
 
@@ -31,15 +31,25 @@ def main():
     rows = attention_scaling(tokens, args.heads, args.head_dim, device=args.device, memory_budget_gb=args.budget_gb)
     where = hardware(args.device)
     print(f"attention, batch 1, {args.heads} heads of {args.head_dim}, float32, on {where}")
-    print(f"{'tokens':>7s}" + "".join(f" {k + ' ms':>17s}" for k in KINDS) + "".join(f" {k + ' MB':>17s}" for k in KINDS))
+    print(
+        f"{'tokens':>7s}" + "".join(f" {k + ' ms':>17s}" for k in KINDS) + "".join(f" {k + ' MB':>17s}" for k in KINDS)
+    )
     for r in rows:
         ms = [None if r[f"{k} s"] is None else 1000 * r[f"{k} s"] for k in KINDS]
-        print(f"{r['tokens']:7d}" + "".join(f" {fmt(m, '17.3f'):>17s}" for m in ms)
-              + "".join(f" {r[f'{k} bytes'] / 2 ** 20:17.1f}" for k in KINDS))
+        print(
+            f"{r['tokens']:7d}"
+            + "".join(f" {fmt(m, '17.3f'):>17s}" for m in ms)
+            + "".join(f" {r[f'{k} bytes'] / 2**20:17.1f}" for k in KINDS)
+        )
     cross = crossover(rows)
-    print(f"crossover: linear attention is the fastest from {cross} tokens on" if cross else
-          "crossover: linear attention never stays the fastest in this range")
-    print(f"wrote {save('attention_scaling', {'machine': where, 'device': args.device, 'rows': rows, 'crossover': cross})}")
+    print(
+        f"crossover: linear attention is the fastest from {cross} tokens on"
+        if cross
+        else "crossover: linear attention never stays the fastest in this range"
+    )
+    print(
+        f"wrote {save('attention_scaling', {'machine': where, 'device': args.device, 'rows': rows, 'crossover': cross})}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -11,8 +11,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def save(name: str, payload: dict) -> Path:
     from minidcae.files import atomic_write
 
-    payload = {"benchmark": name, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-               "command": " ".join(["python"] + sys.argv), **payload}
+    payload = {
+        "benchmark": name,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "command": " ".join(["python"] + sys.argv),
+        **payload,
+    }
     path = RESULTS / f"{name}.json"
     atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(payload, indent=2) + "\n"))
     return path

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from common import save
+
 from minidcae.recipe import hardware
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,8 +24,13 @@ def main():
     env = {**os.environ, "MINIDCAE_PROFILE": "ci", "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
     report = ROOT / "runs" / "course_time_report.json"
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "notebooks", f"--durations-json={report}"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "notebooks", f"--durations-json={report}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     total = time.perf_counter() - start
     if done.returncode != 0:
         sys.exit(f"nbval failed:\n{done.stdout[-3000:]}")

@@ -15,8 +15,8 @@ import argparse
 from dataclasses import replace
 
 import torch
-
 from common import save
+
 from minidcae.audio import griffin_lim
 from minidcae.benchmark import denoiser_cost, time_call
 from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER, get_profile
@@ -41,9 +41,23 @@ def main():
     rows = {}
     for attention in ("linear", "softmax"):
         torch.manual_seed(0)
-        lat = LatentTransformer(replace(base, latent_channels=ae.cfg.latent_channels,
-                                        latent_rows=mel.n_mels // ae.cfg.freq_factor, attention=attention)).to(device).eval()
-        wav = LatentTransformer(replace(base, latent_channels=1, latent_rows=token, attention=attention)).to(device).eval()
+        lat = (
+            LatentTransformer(
+                replace(
+                    base,
+                    latent_channels=ae.cfg.latent_channels,
+                    latent_rows=mel.n_mels // ae.cfg.freq_factor,
+                    attention=attention,
+                )
+            )
+            .to(device)
+            .eval()
+        )
+        wav = (
+            LatentTransformer(replace(base, latent_channels=1, latent_rows=token, attention=attention))
+            .to(device)
+            .eval()
+        )
         assert sum(p.numel() for p in lat.parameters()) == sum(p.numel() for p in wav.parameters())
         rows[f"latent, {attention}"] = denoiser_cost(lat, latent_rate, args.seconds, args.steps, device)
         rows[f"waveform, {attention}"] = denoiser_cost(wav, wave_rate, args.seconds, args.steps, device)
@@ -60,14 +74,30 @@ def main():
         vocoder, _ = load_vocoder(SHIPPED_VOCODER)
         vocoder_s = time_call(lambda: vocode(vocoder, x, mel))
     where = hardware(device)
-    print(f"{args.seconds:g} s of audio, {args.steps} guided steps, {sum(p.numel() for p in lat.parameters()) / 1e6:.2f} M-parameter "
-          f"denoiser, on {where}")
-    print(f"tokens: latent {frames} ({latent_rate:.2f}/s), waveform {round(args.seconds * wave_rate)} ({wave_rate:.1f}/s)")
-    print(f"decode: DCAE decoder {decode:.3f} s, Griffin-Lim (32) {gl:.3f} s"
-          + (f", neural vocoder {vocoder_s:.3f} s" if vocoder_s is not None else ""))
-    result = {"machine": where, "device": str(device), "seconds": args.seconds, "steps": args.steps,
-              "denoiser_seconds": rows, "decoder_seconds": decode, "griffin_lim_seconds": gl, "vocoder_seconds": vocoder_s}
-    print(f"{'attention':9s} {'waveform s/s':>12s} {'latent+GL s/s':>13s} {'saved':>7s} {'latent+vocoder s/s':>18s} {'saved':>7s}")
+    print(
+        f"{args.seconds:g} s of audio, {args.steps} guided steps, {sum(p.numel() for p in lat.parameters()) / 1e6:.2f} M-parameter "
+        f"denoiser, on {where}"
+    )
+    print(
+        f"tokens: latent {frames} ({latent_rate:.2f}/s), waveform {round(args.seconds * wave_rate)} ({wave_rate:.1f}/s)"
+    )
+    print(
+        f"decode: DCAE decoder {decode:.3f} s, Griffin-Lim (32) {gl:.3f} s"
+        + (f", neural vocoder {vocoder_s:.3f} s" if vocoder_s is not None else "")
+    )
+    result = {
+        "machine": where,
+        "device": str(device),
+        "seconds": args.seconds,
+        "steps": args.steps,
+        "denoiser_seconds": rows,
+        "decoder_seconds": decode,
+        "griffin_lim_seconds": gl,
+        "vocoder_seconds": vocoder_s,
+    }
+    print(
+        f"{'attention':9s} {'waveform s/s':>12s} {'latent+GL s/s':>13s} {'saved':>7s} {'latent+vocoder s/s':>18s} {'saved':>7s}"
+    )
     for attention in ("linear", "softmax"):
         waveform = rows[f"waveform, {attention}"] / args.seconds
         with_gl = (rows[f"latent, {attention}"] + decode + gl) / args.seconds

@@ -27,32 +27,49 @@ def table() -> str:
     att = load("attention_scaling")
     if att:
         big = att["rows"][-1]
+
         def ms(kind):
             s = big[f"{kind} s"]
             return "skipped (memory)" if s is None else f"{1000 * s:.1f} ms"
-        rows.append(f"| attention at {big['tokens']:,} tokens (4 heads x 32) | naive softmax {ms('naive softmax')}, "
-                    f"torch SDPA {ms('torch sdpa')}, linear {ms('linear')}; linear is fastest from {att['crossover']} tokens | "
-                    f"{att['machine']} | {att['date']} |")
+
+        rows.append(
+            f"| attention at {big['tokens']:,} tokens (4 heads x 32) | naive softmax {ms('naive softmax')}, "
+            f"torch SDPA {ms('torch sdpa')}, linear {ms('linear')}; linear is fastest from {att['crossover']} tokens | "
+            f"{att['machine']} | {att['date']} |"
+        )
     lw = load("latent_vs_waveform")
     if lw:
         names = {"griffin_lim": "Griffin-Lim", "vocoder": "neural vocoder"}
-        saved = ", ".join(f"{k.split('_')[1]} attention + {names[k.split('_', 2)[2]]} {100 * v:.1f}%"
-                          for k, v in lw.items() if k.startswith("saved_"))
-        rows.append(f"| latent vs waveform diffusion, {lw['seconds']:g} s at {lw['steps']} steps | latency saved by the latent path: "
-                    f"{saved} | {lw['machine']} | {lw['date']} |")
+        saved = ", ".join(
+            f"{k.split('_')[1]} attention + {names[k.split('_', 2)[2]]} {100 * v:.1f}%"
+            for k, v in lw.items()
+            if k.startswith("saved_")
+        )
+        rows.append(
+            f"| latent vs waveform diffusion, {lw['seconds']:g} s at {lw['steps']} steps | latency saved by the latent path: "
+            f"{saved} | {lw['machine']} | {lw['date']} |"
+        )
     vs = load("vocoder_speed")
     if vs:
         r = vs["rows"]
-        rows.append(f"| latent to audio, {vs['seconds']:g} s | " + ", ".join(f"{k} {vs['seconds'] / v:.0f}x real time" for k, v in r.items())
-                    + f" | {vs['machine']} | {vs['date']} |")
+        rows.append(
+            f"| latent to audio, {vs['seconds']:g} s | "
+            + ", ".join(f"{k} {vs['seconds'] / v:.0f}x real time" for k, v in r.items())
+            + f" | {vs['machine']} | {vs['date']} |"
+        )
     ct = load("course_time")
     if ct:
-        rows.append(f"| the course under strict nbval (`ci`) | {len(ct['notebooks'])} notebooks in {ct['total_seconds']:.0f} s "
-                    f"(slowest: {max(ct['notebooks'], key=ct['notebooks'].get).split('/')[-1]}, {max(ct['notebooks'].values()):.0f} s) | "
-                    f"{ct['machine']} | {ct['date']} |")
+        rows.append(
+            f"| the course under strict nbval (`ci`) | {len(ct['notebooks'])} notebooks in {ct['total_seconds']:.0f} s "
+            f"(slowest: {max(ct['notebooks'], key=ct['notebooks'].get).split('/')[-1]}, {max(ct['notebooks'].values()):.0f} s) | "
+            f"{ct['machine']} | {ct['date']} |"
+        )
     gpu = [load(p.stem) for p in sorted((HERE / "results").glob("*_gpu.json"))]
-    rows.append("| GPU training throughput | " + ("; ".join(g.get("summary", "") for g in gpu if g) or
-                                                 "not measured: no GPU was available") + " | - | - |")
+    rows.append(
+        "| GPU training throughput | "
+        + ("; ".join(g.get("summary", "") for g in gpu if g) or "not measured: no GPU was available")
+        + " | - | - |"
+    )
     return "\n".join(rows)
 
 

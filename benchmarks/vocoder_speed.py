@@ -9,8 +9,8 @@ the real-time factor (seconds of audio per second). Writes benchmarks/results/vo
 import argparse
 
 import torch
-
 from common import save
+
 from minidcae.audio import griffin_lim, log_mel
 from minidcae.benchmark import time_call
 from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER
@@ -32,8 +32,10 @@ def main():
         z = ae.encode(x[None])
     decode = lambda: ae.decode(z, x.shape[-2:])[0]  # noqa: E731
     with torch.no_grad():
-        rows = {"DCAE decoder + Griffin-Lim (32)": time_call(lambda: griffin_lim(decode(), mel, 32)),
-                "DCAE decoder + neural vocoder": time_call(lambda: vocode(vocoder, decode(), mel))}
+        rows = {
+            "DCAE decoder + Griffin-Lim (32)": time_call(lambda: griffin_lim(decode(), mel, 32)),
+            "DCAE decoder + neural vocoder": time_call(lambda: vocode(vocoder, decode(), mel)),
+        }
     where = hardware("cpu")
     print(f"{args.seconds:g} s of audio from its latent, on {where}")
     for name, s in rows.items():

@@ -35,13 +35,21 @@ def up(c_in: int, c_out: int, last: bool = False) -> nn.Sequential:
 class ArticleAE(nn.Module):
     """Conv encoder -> one latent vector -> conv decoder, for inputs of exactly (n_mels, frames)."""
 
-    def __init__(self, n_mels: int = 64, frames: int = 64, latent_dim: int = 64, widths=(32, 64, 128),
-                 flat_features: int | None = None, unflatten_shape: tuple[int, int, int] | None = None):
+    def __init__(
+        self,
+        n_mels: int = 64,
+        frames: int = 64,
+        latent_dim: int = 64,
+        widths=(32, 64, 128),
+        flat_features: int | None = None,
+        unflatten_shape: tuple[int, int, int] | None = None,
+    ):
         super().__init__()
         shrink = 2 ** len(widths)
         if (flat_features is None or unflatten_shape is None) and (n_mels % shrink or frames % shrink):
-            raise ValueError(f"n_mels and frames must be multiples of {shrink} (one halving per conv), "
-                             f"got {n_mels} x {frames}")
+            raise ValueError(
+                f"n_mels and frames must be multiples of {shrink} (one halving per conv), got {n_mels} x {frames}"
+            )
         self.n_mels, self.frames, self.latent_dim = n_mels, frames, latent_dim
         # what the last conv really outputs: widths[-1] channels of (F / 8, T / 8)
         self.unflatten_shape = unflatten_shape or (widths[-1], n_mels // shrink, frames // shrink)
@@ -60,9 +68,11 @@ class ArticleAE(nn.Module):
 
     def check_input(self, x: torch.Tensor) -> None:
         if tuple(x.shape[-2:]) != (self.n_mels, self.frames):
-            raise ValueError(f"ArticleAE takes a fixed input length: it was built for {self.n_mels} mels x "
-                             f"{self.frames} frames, got {x.shape[-2]} mels x {x.shape[-1]} frames "
-                             f"(its linear layer fixes the size; crop or pad to {self.frames} frames)")
+            raise ValueError(
+                f"ArticleAE takes a fixed input length: it was built for {self.n_mels} mels x "
+                f"{self.frames} frames, got {x.shape[-2]} mels x {x.shape[-1]} frames "
+                f"(its linear layer fixes the size; crop or pad to {self.frames} frames)"
+            )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(B, 1, n_mels, frames) -> z (B, latent_dim)."""

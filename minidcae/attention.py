@@ -23,9 +23,13 @@ import torch.nn.functional as F
 from einops import einsum
 
 
-def softmax_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                      key_padding_mask: torch.Tensor | None = None,
-                      query_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+def softmax_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    key_padding_mask: torch.Tensor | None = None,
+    query_padding_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
     """(B, H, N, d), (B, H, M, d), (B, H, M, e) -> (B, H, N, e). key_padding_mask: (B, M), True = a real key;
     query_padding_mask: (B, N), True = a real query (a padded one outputs 0, as in linear_attention).
 
@@ -53,9 +57,14 @@ def _ones_column(v: torch.Tensor) -> torch.Tensor:
     return F.pad(v, (0, 1), value=1.0)
 
 
-def linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                     key_padding_mask: torch.Tensor | None = None, eps: float = 1e-15,
-                     query_padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+def linear_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    key_padding_mask: torch.Tensor | None = None,
+    eps: float = 1e-15,
+    query_padding_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
     """(B, H, N, d), (B, H, M, d), (B, H, M, e) -> (B, H, N, e), computed in float32, returned in q's dtype.
 
     O_i = phi(q_i) sum_j phi(k_j)^T v_j / (phi(q_i) . sum_j phi(k_j) + eps). A padded key
@@ -94,9 +103,9 @@ def causal_linear_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, e
 class LinearAttentionState:
     """Causal linear attention one token at a time, with a state of d x (e + 1) numbers per head.
 
-        state = LinearAttentionState()
-        for t in range(N):
-            o_t = state.step(q[:, :, t], k[:, :, t], v[:, :, t])   # each (B, H, d) -> (B, H, e)
+    state = LinearAttentionState()
+    for t in range(N):
+        o_t = state.step(q[:, :, t], k[:, :, t], v[:, :, t])   # each (B, H, d) -> (B, H, e)
     """
 
     def __init__(self, eps: float = 1e-15):

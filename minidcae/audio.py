@@ -30,6 +30,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 # ----------------------------------------------------------------------------- files
 
+
 def load_audio(path, sample_rate: int = DEFAULT_MEL.sample_rate, channels: int = 1) -> torch.Tensor:
     """Read an audio file, resample it to `sample_rate`, mix to `channels` (1 or 2).
 
@@ -52,8 +53,7 @@ def load_audio(path, sample_rate: int = DEFAULT_MEL.sample_rate, channels: int =
     declared = wav_header_frames(path)
     if declared is not None and declared > data.shape[0]:
         # libsndfile reads what is there without a word; say so, and go on with it
-        print(f"warning: {path}: file ends early: header says {declared} frames, {data.shape[0]} read",
-              file=sys.stderr)
+        print(f"warning: {path}: file ends early: header says {declared} frames, {data.shape[0]} read", file=sys.stderr)
     wav = torch.from_numpy(data.T.copy())  # (file_channels, samples)
     wav = mix_channels(wav, channels)  # (channels, samples)
     if rate != sample_rate:
@@ -117,13 +117,22 @@ def save_audio(path, wav: torch.Tensor | np.ndarray, sample_rate: int) -> Path:
 
 # ----------------------------------------------------------------------------- log-mel
 
+
 @lru_cache(maxsize=16)
 def _mel_transform(cfg: MelConfig, device: str) -> torchaudio.transforms.MelSpectrogram:
     # center=False: we pad ourselves, so that every preset gets L // hop frames.
     return torchaudio.transforms.MelSpectrogram(
-        sample_rate=cfg.sample_rate, n_fft=cfg.n_fft, win_length=cfg.win_length,
-        hop_length=cfg.hop_length, f_min=cfg.f_min, f_max=cfg.f_max, n_mels=cfg.n_mels,
-        power=1.0, center=False, norm="slaney", mel_scale="slaney",
+        sample_rate=cfg.sample_rate,
+        n_fft=cfg.n_fft,
+        win_length=cfg.win_length,
+        hop_length=cfg.hop_length,
+        f_min=cfg.f_min,
+        f_max=cfg.f_max,
+        n_mels=cfg.n_mels,
+        power=1.0,
+        center=False,
+        norm="slaney",
+        mel_scale="slaney",
     ).to(device)
 
 
@@ -143,8 +152,9 @@ def stft(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:
     x = pad_for_stft(wav.float(), cfg)  # (..., L')
     flat = x.reshape(-1, x.shape[-1])  # (N, L')
     window = torch.hann_window(cfg.win_length, device=wav.device)
-    spec = torch.stft(flat, cfg.n_fft, cfg.hop_length, cfg.win_length, window=window,
-                      center=False, return_complex=True)  # (N, n_freqs, frames)
+    spec = torch.stft(
+        flat, cfg.n_fft, cfg.hop_length, cfg.win_length, window=window, center=False, return_complex=True
+    )  # (N, n_freqs, frames)
     return spec.reshape(*wav.shape[:-1], *spec.shape[-2:])
 
 
@@ -152,8 +162,11 @@ def mel_spectrogram(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, name: str =
     """Magnitude mel spectrogram: (..., samples) -> (..., n_mels, samples // hop)."""
     if wav.shape[-1] < cfg.n_fft:
         ms = 1000 * wav.shape[-1] / cfg.sample_rate
-        raise AudioFileError(name, f"{wav.shape[-1]} samples ({ms:.0f} ms) is shorter than one STFT window "
-                                   f"({cfg.n_fft} samples at {cfg.sample_rate} Hz); use a longer clip")
+        raise AudioFileError(
+            name,
+            f"{wav.shape[-1]} samples ({ms:.0f} ms) is shorter than one STFT window "
+            f"({cfg.n_fft} samples at {cfg.sample_rate} Hz); use a longer clip",
+        )
     if not torch.isfinite(wav).all():
         raise AudioFileError(name, "contains NaN or infinite samples")
     transform = _mel_transform(cfg, str(wav.device))
@@ -189,11 +202,18 @@ def log_mel_to_mel(x: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> torch.Tenso
 
 # ----------------------------------------------------------------------------- back to sound
 
+
 @lru_cache(maxsize=16)
 def mel_filterbank(cfg: MelConfig, device: str = "cpu") -> torch.Tensor:
     """The Slaney mel filterbank torchaudio uses: (n_freqs, n_mels); mel = fb^T @ linear."""
     return torchaudio.functional.melscale_fbanks(
-        cfg.n_freqs, cfg.f_min, cfg.f_max, cfg.n_mels, cfg.sample_rate, norm="slaney", mel_scale="slaney",
+        cfg.n_freqs,
+        cfg.f_min,
+        cfg.f_max,
+        cfg.n_mels,
+        cfg.sample_rate,
+        norm="slaney",
+        mel_scale="slaney",
     ).to(device)
 
 
@@ -224,8 +244,13 @@ def _istft_centred(spec: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
     return torch.istft(spec, cfg.n_fft, cfg.hop_length, cfg.win_length, window=window, length=length)
 
 
-def griffin_lim_step(phase: torch.Tensor, magnitude: torch.Tensor, cfg: MelConfig = DEFAULT_MEL,
-                     previous: torch.Tensor | None = None, momentum: float = 0.99):
+def griffin_lim_step(
+    phase: torch.Tensor,
+    magnitude: torch.Tensor,
+    cfg: MelConfig = DEFAULT_MEL,
+    previous: torch.Tensor | None = None,
+    momentum: float = 0.99,
+):
     """One Griffin-Lim iteration: (phase, magnitude) -> (better phase, rebuilt STFT).
 
     phase: complex, |phase| = 1, (N, n_freqs, frames); magnitude: real, same shape.
@@ -236,8 +261,16 @@ def griffin_lim_step(phase: torch.Tensor, magnitude: torch.Tensor, cfg: MelConfi
     wav = _istft_centred(magnitude * phase, cfg)  # (N, frames * hop - hop / 2)
     window = torch.hann_window(cfg.win_length, device=magnitude.device)
     # S' = STFT(x): what that waveform really sounds like (a consistent spectrogram)
-    rebuilt = torch.stft(wav, cfg.n_fft, cfg.hop_length, cfg.win_length, window=window, center=True,
-                         pad_mode="reflect", return_complex=True)  # (N, n_freqs, frames)
+    rebuilt = torch.stft(
+        wav,
+        cfg.n_fft,
+        cfg.hop_length,
+        cfg.win_length,
+        window=window,
+        center=True,
+        pad_mode="reflect",
+        return_complex=True,
+    )  # (N, n_freqs, frames)
     # fast Griffin-Lim: c = S' - a / (1 + a) S'_prev, a step past S', away from the last one
     c = rebuilt if previous is None else rebuilt - previous * (momentum / (1 + momentum))
     # keep its phase, drop its magnitude: phi' = c / |c|

@@ -57,8 +57,15 @@ def attention_memory(kind: str, b: int, h: int, n: int, d: int, bytes_per: int =
 
 
 @torch.no_grad()
-def attention_scaling(tokens: list[int], heads: int = 4, head_dim: int = 32, batch: int = 1, device="cpu",
-                      memory_budget_gb: float = 4.0, repeat: int = 3) -> list[dict]:
+def attention_scaling(
+    tokens: list[int],
+    heads: int = 4,
+    head_dim: int = 32,
+    batch: int = 1,
+    device="cpu",
+    memory_budget_gb: float = 4.0,
+    repeat: int = 3,
+) -> list[dict]:
     """One row per token count: seconds and bytes for each kind. Bytes are attention_memory's
     estimate on a CPU and the measured peak above q, k, v on CUDA. A kind whose intermediates would
     exceed memory_budget_gb is skipped (seconds None) instead of exhausting the machine; on CUDA an
@@ -67,15 +74,18 @@ def attention_scaling(tokens: list[int], heads: int = 4, head_dim: int = 32, bat
     for n in tokens:
         g = torch.Generator(device=device).manual_seed(0)
         q, k, v = (torch.randn(batch, heads, n, head_dim, generator=g, device=device) for _ in range(3))
-        calls = {"naive softmax": lambda: softmax_attention(q, k, v),
-                 "torch sdpa": lambda: F.scaled_dot_product_attention(q, k, v),
-                 "linear": lambda: linear_attention(q, k, v)}
+        # each call binds this size's q, k, v (default arguments), not the loop's last ones
+        calls = {
+            "naive softmax": lambda q=q, k=k, v=v: softmax_attention(q, k, v),
+            "torch sdpa": lambda q=q, k=k, v=v: F.scaled_dot_product_attention(q, k, v),
+            "linear": lambda q=q, k=k, v=v: linear_attention(q, k, v),
+        }
         row = {"tokens": n}
         for kind in KINDS:
             need = attention_memory(kind, batch, heads, n, head_dim)
             row[f"{kind} bytes"] = need
             seconds = None
-            if need <= memory_budget_gb * 2 ** 30:
+            if need <= memory_budget_gb * 2**30:
                 cuda = torch.device(device).type == "cuda"
                 if cuda:
                     torch.cuda.reset_peak_memory_stats(device)
@@ -104,8 +114,7 @@ def _linear_wins(row: dict) -> bool:
 
 
 @torch.no_grad()
-def denoiser_cost(model, tokens_per_second: float, seconds: float, steps: int, device="cpu",
-                  repeat: int = 3) -> float:
+def denoiser_cost(model, tokens_per_second: float, seconds: float, steps: int, device="cpu", repeat: int = 3) -> float:
     """Wall seconds for `steps` velocity calls (guidance doubles the batch) on a clip of `seconds`,
     at tokens_per_second tokens (model: a LatentTransformer; give the latent and the waveform
     denoiser the same token size, so only the number of tokens differs)."""

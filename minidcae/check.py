@@ -75,7 +75,10 @@ def difference(got, want, atol: float, rtol: float, where: str = "output") -> st
         if want.is_complex() != got.is_complex():
             return f"{where} dtype {got.dtype}, expected {want.dtype}".replace("torch.", "")
         if want.is_complex():  # compare real and imaginary parts, (..., 2), not the real part alone
-            got, want = torch.view_as_real(got.detach().resolve_conj()), torch.view_as_real(want.detach().resolve_conj())
+            got, want = (
+                torch.view_as_real(got.detach().resolve_conj()),
+                torch.view_as_real(want.detach().resolve_conj()),
+            )
         g, w = got.detach().double(), want.detach().double()
         if torch.isnan(g).any() and not torch.isnan(w).any():
             return f"{where} holds NaN"
@@ -86,8 +89,10 @@ def difference(got, want, atol: float, rtol: float, where: str = "output") -> st
             i = int(err.flatten().argmax())
             index = tuple(int(k) for k in torch.unravel_index(torch.tensor(i), w.shape)) if w.dim() else ()
             diff = float((g - w).abs().flatten()[i])
-            return (f"{where} values differ: max abs difference {diff:.3g} at index {index} "
-                    f"(got {float(g.flatten()[i]):.4g}, expected {float(w.flatten()[i]):.4g})")
+            return (
+                f"{where} values differ: max abs difference {diff:.3g} at index {index} "
+                f"(got {float(g.flatten()[i]):.4g}, expected {float(w.flatten()[i]):.4g})"
+            )
         return None
     if isinstance(want, (tuple, list)):
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
@@ -108,8 +113,16 @@ def difference(got, want, atol: float, rtol: float, where: str = "output") -> st
     return None if got == want else f"{where} is {got!r}, expected {want!r}"
 
 
-def verdict(student_fn: Callable, reference_fn: Callable, inputs: Callable | Sequence, trials: int = 3,
-            seed: int = 0, atol: float = 1e-5, rtol: float = 1e-4, name: str | None = None) -> CheckResult:
+def verdict(
+    student_fn: Callable,
+    reference_fn: Callable,
+    inputs: Callable | Sequence,
+    trials: int = 3,
+    seed: int = 0,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    name: str | None = None,
+) -> CheckResult:
     """Run both functions on the same inputs and compare their outputs.
 
     inputs: a function of a torch.Generator returning the argument tuple (called `trials` times,
@@ -135,7 +148,9 @@ def verdict(student_fn: Callable, reference_fn: Callable, inputs: Callable | Seq
         if d:
             return CheckResult(False, f"wrong: {name}, input {k} {describe(args)}: {d}")
     kind = "random inputs" if callable(inputs) else "inputs"
-    return CheckResult(True, f"correct: {name} matches {reference} on {len(cases)} {kind} (atol {atol:g}, rtol {rtol:g})")
+    return CheckResult(
+        True, f"correct: {name} matches {reference} on {len(cases)} {kind} (atol {atol:g}, rtol {rtol:g})"
+    )
 
 
 def compare(student_fn: Callable, reference_fn: Callable, inputs: Callable | Sequence, **kw) -> None:
@@ -147,8 +162,8 @@ def compare(student_fn: Callable, reference_fn: Callable, inputs: Callable | Seq
 def exercise(name: str):
     """Wrap an open exercise's code: in a student copy that is not done yet, say so and go on.
 
-        with check.exercise("guidance sweep"):
-            ...   # the student's code
+    with check.exercise("guidance sweep"):
+        ...   # the student's code
     """
     try:
         yield

@@ -20,9 +20,8 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
-from safetensors import safe_open
 
 from .errors import MinidcaeError
 from .files import atomic_write
@@ -69,6 +68,7 @@ def config_from_dict(cls, values: dict):
 
 # ----------------------------------------------------------------------------- finished models
 
+
 def save_model(path, model: nn.Module, kind: str, config, info: dict | None = None, dtype=None) -> Path:
     """`path` without suffix -> path.safetensors and path.json. `config` is the model's dataclass.
 
@@ -76,7 +76,9 @@ def save_model(path, model: nn.Module, kind: str, config, info: dict | None = No
     """
     path = Path(path).with_suffix("")
     meta = {"kind": kind, "config": asdict(config), "info": info or {}}
-    state = {k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in model.state_dict().items()}
+    state = {
+        k: v.to(dtype) if dtype is not None and v.is_floating_point() else v for k, v in model.state_dict().items()
+    }
     save_tensors(path.with_suffix(".safetensors"), state, meta)
     write_json(path.with_suffix(".json"), meta)
     return path.with_suffix(".safetensors")
@@ -100,13 +102,18 @@ def load_model(path, builders: dict, device="cpu") -> tuple[nn.Module, dict]:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as err:
         first = str(err).strip().splitlines()[1:2] or [str(err)]
-        raise CheckpointError(f"{path}: weights do not fit the model its config describes: {first[0].strip()}") from None
+        raise CheckpointError(
+            f"{path}: weights do not fit the model its config describes: {first[0].strip()}"
+        ) from None
     return model.eval(), meta
 
 
 # ----------------------------------------------------------------------------- training state
 
-def save_training_state(path, modules: dict, optimizers: dict, emas: dict, step: int, extra: dict | None = None) -> Path:
+
+def save_training_state(
+    path, modules: dict, optimizers: dict, emas: dict, step: int, extra: dict | None = None
+) -> Path:
     tensors, meta = {}, {"step": step, "optimizers": {}, "extra": extra or {}}
     for name, module in modules.items():
         tensors.update({f"model.{name}.{k}": v for k, v in module.state_dict().items()})
@@ -133,7 +140,7 @@ def load_training_state(path, modules: dict, optimizers: dict, emas: dict, devic
     tensors, meta = load_tensors(path, "cpu")
 
     def part(prefix):
-        return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
     try:
         for name, module in modules.items():

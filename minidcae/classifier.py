@@ -69,7 +69,7 @@ def predict(model: LabelClassifier, mels: torch.Tensor, batch: int = 64):
     on any device (they are moved to the model's)."""
     model.eval()
     device = next(model.parameters()).device
-    out = [[t.cpu() for t in model(mels[i:i + batch].to(device).float())] for i in range(0, len(mels), batch)]
+    out = [[t.cpu() for t in model(mels[i : i + batch].to(device).float())] for i in range(0, len(mels), batch)]
     e = torch.cat([o[0] for o in out])
     return e, torch.cat([o[1] for o in out]).argmax(-1), torch.cat([o[2] for o in out]).argmax(-1)
 

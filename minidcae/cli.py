@@ -27,8 +27,15 @@ import os
 import sys
 from pathlib import Path
 
-from .config import (PROFILE_NAMES, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER, get_profile, pick_device,
-                     profile_name)
+from .config import (
+    PROFILE_NAMES,
+    SHIPPED_DCAE,
+    SHIPPED_TRANSFORMER,
+    SHIPPED_VOCODER,
+    get_profile,
+    pick_device,
+    profile_name,
+)
 from .errors import MinidcaeError
 from .recipe import accuracy_text, obedience_text, parse_settings, read_card
 
@@ -89,8 +96,10 @@ def _reconstruct_neural(args, profile) -> None:
     if args.vocoder != "neural":
         raise MinidcaeError("--vocoder-checkpoint is only used with --vocoder neural")
     if not args.vocoder_checkpoint and not SHIPPED_VOCODER.exists():
-        raise MinidcaeError("--vocoder neural needs --vocoder-checkpoint PATH "
-                            "(a vocoder.safetensors written by `minidcae train-vocoder`)")
+        raise MinidcaeError(
+            "--vocoder neural needs --vocoder-checkpoint PATH "
+            "(a vocoder.safetensors written by `minidcae train-vocoder`)"
+        )
     args.vocoder_checkpoint = args.vocoder_checkpoint or str(SHIPPED_VOCODER)
     vocoder, _ = load_vocoder(args.vocoder_checkpoint)
     cfg, autoencoder, what = vocoder.cfg.mel, None, "oracle round trip: log-mel"
@@ -102,8 +111,10 @@ def _reconstruct_neural(args, profile) -> None:
     wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
     recon = resynthesize(vocoder, wav, cfg, autoencoder, args.input)  # (channels, frames * hop)
     save_audio(args.output, recon, cfg.sample_rate)
-    print(f"{what} -> neural vocoder {Path(args.vocoder_checkpoint).name}: "
-          f"{wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}")
+    print(
+        f"{what} -> neural vocoder {Path(args.vocoder_checkpoint).name}: "
+        f"{wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}"
+    )
     for key, value in reconstruction_report(wav, recon, cfg).items():
         print(f"  {key:22s} {value:8.3f}")
 
@@ -114,26 +125,45 @@ def cmd_train_ae(args) -> None:
 
     overrides, command = parse_settings(args.settings), _command_line()
     distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
-    path = train_ae(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
-                    evaluate=not args.skip_eval)
+    path = train_ae(
+        args.out,
+        get_profile(args.profile),
+        overrides,
+        args.device,
+        args.resume,
+        command=command,
+        evaluate=not args.skip_eval,
+    )
     if path is None:  # not rank 0: rank 0 reports
         return
     info = read_card(path)
     print(f"wrote {path}\n{_trained(info)} ({info['audio_seconds_per_second']} s of audio per second)")
     for name, m in info["heldout"].items():
-        print(f"  {name:20s} mel L1 {m['mel_l1_db']:.2f} dB   MR-STFT DCAE {m['mr_stft_dcae']:.3f} "
-              f"vs oracle {m['mr_stft_oracle']:.3f} ({100 * m['mr_stft_excess']:+.1f}%)")
+        print(
+            f"  {name:20s} mel L1 {m['mel_l1_db']:.2f} dB   MR-STFT DCAE {m['mr_stft_dcae']:.3f} "
+            f"vs oracle {m['mr_stft_oracle']:.3f} ({100 * m['mr_stft_excess']:+.1f}%)"
+        )
 
 
 def cmd_train_vocoder(args) -> None:
     from .train_vocoder import train_vocoder
 
     overrides, command = parse_settings(args.settings), _command_line()
-    path = train_vocoder(args.out, get_profile(args.profile), overrides, args.device, args.resume, command=command,
-                         evaluate=not args.skip_eval, extra_audio=args.extra_audio)
+    path = train_vocoder(
+        args.out,
+        get_profile(args.profile),
+        overrides,
+        args.device,
+        args.resume,
+        command=command,
+        evaluate=not args.skip_eval,
+        extra_audio=args.extra_audio,
+    )
     info = read_card(path)
-    print(f"wrote {path}\n{_trained(info)}; held out, vocoder vs Griffin-Lim "
-          f"({info['griffin_lim_iters']} iterations) from the true log-mel:")
+    print(
+        f"wrote {path}\n{_trained(info)}; held out, vocoder vs Griffin-Lim "
+        f"({info['griffin_lim_iters']} iterations) from the true log-mel:"
+    )
     for name, m in info["heldout"].items():
         line = f"  {name:16s} MR-STFT {m['mr_stft_vocoder']:.3f} vs {m['mr_stft_griffin_lim']:.3f}"
         for key in ("stoi", "pesq"):
@@ -159,8 +189,9 @@ def cmd_sweep(args) -> None:
 def cmd_train_classifier(args) -> None:
     from .train_classifier import train_classifier
 
-    path = train_classifier(args.out, get_profile(args.profile), parse_settings(args.settings), args.device,
-                            command=_command_line())
+    path = train_classifier(
+        args.out, get_profile(args.profile), parse_settings(args.settings), args.device, command=_command_line()
+    )
     info = read_card(path)
     print(f"wrote {path}\n{_trained(info)}; held-out accuracy on {info['heldout_clips']} clips: {accuracy_text(info)}")
 
@@ -170,8 +201,15 @@ def cmd_train_transformer(args) -> None:
     from .train_transformer import train_transformer
 
     distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
-    path = train_transformer(args.out, get_profile(args.profile), args.autoencoder, parse_settings(args.settings),
-                             args.device, command=_command_line(), classifier_path=args.classifier)
+    path = train_transformer(
+        args.out,
+        get_profile(args.profile),
+        args.autoencoder,
+        parse_settings(args.settings),
+        args.device,
+        command=_command_line(),
+        classifier_path=args.classifier,
+    )
     if path is None:  # not rank 0: rank 0 reports
         return
     info = read_card(path)
@@ -197,14 +235,27 @@ def cmd_generate(args) -> None:
 
         vocoder, _ = load_vocoder(args.vocoder_checkpoint or SHIPPED_VOCODER)
     start = time.perf_counter()
-    wav = generate(transformer, autoencoder, mel, args.prompt, args.seconds, args.steps, args.cfg, args.sampler,
-                   args.seed, vocoder, args.iters)  # (channels, samples)
+    wav = generate(
+        transformer,
+        autoencoder,
+        mel,
+        args.prompt,
+        args.seconds,
+        args.steps,
+        args.cfg,
+        args.sampler,
+        args.seed,
+        vocoder,
+        args.iters,
+    )  # (channels, samples)
     seconds = time.perf_counter() - start
     save_audio(args.output, wav, mel.sample_rate)
     audio_seconds = wav.shape[-1] / mel.sample_rate
-    print(f"{args.prompt!r}: {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
-          f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, cfg {args.cfg:g}, "
-          f"{args.vocoder}) -> {args.output}")
+    print(
+        f"{args.prompt!r}: {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
+        f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, cfg {args.cfg:g}, "
+        f"{args.vocoder}) -> {args.output}"
+    )
 
 
 def _trained(info: dict) -> str:
@@ -214,8 +265,10 @@ def _trained(info: dict) -> str:
 def _command_line() -> str | None:
     """The command as typed, for a model card; None when called from Python rather than the shell."""
     if os.environ.get("WORLD_SIZE") and sys.argv[0].endswith("__main__.py"):  # torchrun ... -m minidcae
-        return f"torchrun --nproc_per_node {os.environ.get('LOCAL_WORLD_SIZE', os.environ['WORLD_SIZE'])} -m minidcae " \
+        return (
+            f"torchrun --nproc_per_node {os.environ.get('LOCAL_WORLD_SIZE', os.environ['WORLD_SIZE'])} -m minidcae "
             + " ".join(sys.argv[1:])
+        )
     return "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
 
 
@@ -239,8 +292,8 @@ def cmd_decode(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .dcae import load_autoencoder
     from .checkpoint import write_json
+    from .dcae import load_autoencoder
     from .evaluate import evaluate_folder, print_report
 
     if Path(args.out).suffix.lower() != ".json":
@@ -262,6 +315,7 @@ def cmd_demo(args) -> None:
 
 def _parents() -> dict:
     """The options several commands share, each defined once (argparse parent parsers)."""
+
     def parent():
         return argparse.ArgumentParser(add_help=False)
 
@@ -270,7 +324,9 @@ def _parents() -> dict:
     device.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best available)")
     resumable.add_argument("--resume", action="store_true", help="continue from OUT's last training state")
     resumable.add_argument("--skip-eval", action="store_true", help="skip the held-out measurement at the end")
-    settings.add_argument("settings", nargs="*", metavar="key=value", help="overrides of the recipe's configs, e.g. steps=500")
+    settings.add_argument(
+        "settings", nargs="*", metavar="key=value", help="overrides of the recipe's configs, e.g. steps=500"
+    )
     return {"profile": profile, "device": device, "resumable": resumable, "settings": settings}
 
 
@@ -293,42 +349,94 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip; clip i uses seed + i")
     p.add_argument("--sample-rate", type=int, default=22050)
 
-    p = add("reconstruct", cmd_reconstruct, "round-trip an audio file through log-mel and back, and measure it", "profile")
+    p = add(
+        "reconstruct", cmd_reconstruct, "round-trip an audio file through log-mel and back, and measure it", "profile"
+    )
     p.add_argument("input", help="WAV, FLAC, OGG or MP3 file")
     p.add_argument("output", help="where to write the reconstruction")
     p.add_argument("--checkpoint", help="a DCAE checkpoint (.safetensors); without it, the oracle round trip")
     p.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the profile's)")
-    p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim",
-                   help="how the log-mel becomes sound (default griffin-lim)")
+    p.add_argument(
+        "--vocoder",
+        choices=("griffin-lim", "neural"),
+        default="griffin-lim",
+        help="how the log-mel becomes sound (default griffin-lim)",
+    )
     p.add_argument("--vocoder-checkpoint", help="a vocoder checkpoint for --vocoder neural (default: the shipped one)")
 
-    p = add("train-ae", cmd_train_ae, "train a DCAE (phase one, then optional adversarial phase two); "
-            "settings: TrainConfig or DCAEConfig fields", "profile", "device", "resumable", "settings")
+    p = add(
+        "train-ae",
+        cmd_train_ae,
+        "train a DCAE (phase one, then optional adversarial phase two); settings: TrainConfig or DCAEConfig fields",
+        "profile",
+        "device",
+        "resumable",
+        "settings",
+    )
     p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
 
-    p = add("train-vocoder", cmd_train_vocoder, "train a neural vocoder (log-mel -> waveform) and measure it against "
-            "Griffin-Lim; settings: TrainConfig fields or the vocoder's sizes (dim, blocks, kernel, expansion, "
-            "frame_clock, consistency_steps)", "profile", "device", "resumable", "settings")
+    p = add(
+        "train-vocoder",
+        cmd_train_vocoder,
+        "train a neural vocoder (log-mel -> waveform) and measure it against "
+        "Griffin-Lim; settings: TrainConfig fields or the vocoder's sizes (dim, blocks, kernel, expansion, "
+        "frame_clock, consistency_steps)",
+        "profile",
+        "device",
+        "resumable",
+        "settings",
+    )
     p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
-    p.add_argument("--extra-audio", action="append", default=[], metavar="DIR",
-                   help="a folder of more training audio, cut into clips (repeatable); files a held-out clip "
-                        "came from are skipped")
+    p.add_argument(
+        "--extra-audio",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of more training audio, cut into clips (repeatable); files a held-out clip "
+        "came from are skipped",
+    )
 
-    p = add("sweep", cmd_sweep, "train the compression sweep (time factor x channels, one budget) and measure it",
-            "profile", "device")
+    p = add(
+        "sweep",
+        cmd_sweep,
+        "train the compression sweep (time factor x channels, one budget) and measure it",
+        "profile",
+        "device",
+    )
     p.add_argument("--out", required=True, help="folder: one sub-folder per point, and sweep.json")
     p.add_argument("--points", default=None, help="comma-separated points like t8c4,t16c16 (default: all)")
 
-    p = add("train-classifier", cmd_train_classifier, "train the label classifier that judges generated clips; "
-            "settings: TrainConfig fields", "profile", "device", "settings")
+    p = add(
+        "train-classifier",
+        cmd_train_classifier,
+        "train the label classifier that judges generated clips; settings: TrainConfig fields",
+        "profile",
+        "device",
+        "settings",
+    )
     p.add_argument("--out", required=True, help="folder for logs and label_classifier.safetensors")
 
-    p = add("train-transformer", cmd_train_transformer, "train the latent transformer (flow matching, text prompts) "
-            "on an autoencoder's latents; settings: TrainConfig, GenerationConfig or TransformerConfig fields",
-            "profile", "device", "settings", aliases=("train-dit",))
-    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE checkpoint whose latents it learns (default: the shipped one)")
+    p = add(
+        "train-transformer",
+        cmd_train_transformer,
+        "train the latent transformer (flow matching, text prompts) "
+        "on an autoencoder's latents; settings: TrainConfig, GenerationConfig or TransformerConfig fields",
+        "profile",
+        "device",
+        "settings",
+        aliases=("train-dit",),
+    )
+    p.add_argument(
+        "--autoencoder",
+        default=str(SHIPPED_DCAE),
+        help="the DCAE checkpoint whose latents it learns (default: the shipped one)",
+    )
     p.add_argument("--out", required=True, help="folder for logs and transformer.safetensors")
-    p.add_argument("--classifier", default=None, help="a label classifier; with it, conditional accuracy and Frechet distance go on the card")
+    p.add_argument(
+        "--classifier",
+        default=None,
+        help="a label classifier; with it, conditional accuracy and Frechet distance go on the card",
+    )
 
     p = add("generate", cmd_generate, "generate a clip from a text prompt", "device")
     p.add_argument("prompt", help='e.g. "happy piano, 120 bpm, drums" or "sad violin, slow"; "" for no prompt')
@@ -338,8 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cfg", type=float, default=3.0, help="classifier-free guidance scale (1 = none)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sampler", choices=("euler", "heun"), default="euler")
-    p.add_argument("--checkpoint", default=str(SHIPPED_TRANSFORMER), help="the latent transformer (default: the shipped one)")
-    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE it was trained with (default: the shipped one)")
+    p.add_argument(
+        "--checkpoint", default=str(SHIPPED_TRANSFORMER), help="the latent transformer (default: the shipped one)"
+    )
+    p.add_argument(
+        "--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE it was trained with (default: the shipped one)"
+    )
     p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim")
     p.add_argument("--vocoder-checkpoint", default=None, help="for --vocoder neural (default: the shipped vocoder)")
     p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations")
@@ -355,15 +467,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--iters", type=int, default=None)
 
-    p = add("evaluate", cmd_evaluate, "measure a DCAE against the oracle (Griffin-Lim from the true mel) on a folder",
-            "profile")
+    p = add(
+        "evaluate",
+        cmd_evaluate,
+        "measure a DCAE against the oracle (Griffin-Lim from the true mel) on a folder",
+        "profile",
+    )
     p.add_argument("--checkpoint", required=True, help="a DCAE checkpoint (.safetensors)")
     p.add_argument("--data", required=True, help="folder of audio files (searched recursively)")
     p.add_argument("--out", required=True, help="where to write the JSON report")
     p.add_argument("--iters", type=int, default=None, help="Griffin-Lim iterations (default: the profile's)")
     p.add_argument("--max-seconds", type=float, default=None, help="measure only each file's first S seconds")
 
-    p = add("demo", cmd_demo, "run the pipeline on synthetic and bundled clips; write WAVs, figures, metrics", "profile")
+    p = add(
+        "demo", cmd_demo, "run the pipeline on synthetic and bundled clips; write WAVs, figures, metrics", "profile"
+    )
     p.add_argument("--out", default="runs/demo")
     return parser
 
@@ -383,8 +501,10 @@ def main(argv=None) -> int:
     except Exception as err:  # a bug, not bad input: still one line, with a way to see more
         if os.environ.get("MINIDCAE_DEBUG"):
             raise
-        print(f"minidcae: unexpected {type(err).__name__}: {err} (set MINIDCAE_DEBUG=1 for the traceback)",
-              file=sys.stderr)
+        print(
+            f"minidcae: unexpected {type(err).__name__}: {err} (set MINIDCAE_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

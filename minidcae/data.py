@@ -68,7 +68,7 @@ def crop_frames(mel: torch.Tensor, frames: int, rng: np.random.Generator) -> tor
     if total < frames:
         return torch.nn.functional.pad(mel, (0, frames - total), value=-1.0)  # (..., frames)
     start = int(rng.integers(0, total - frames + 1))
-    return mel[..., start:start + frames]  # (..., frames)
+    return mel[..., start : start + frames]  # (..., frames)
 
 
 class _CropDataset(Dataset):
@@ -91,8 +91,16 @@ class SynthMelDataset(_CropDataset):
     split="train" draws seeds [seed, seed + n); split="heldout" draws HELDOUT_SEED_BASE + seed + i.
     """
 
-    def __init__(self, n: int, seconds: float, crop: int, cfg: MelConfig = DEFAULT_MEL, seed: int = 0,
-                 split: str = "train", cache: MelCache | None = None):
+    def __init__(
+        self,
+        n: int,
+        seconds: float,
+        crop: int,
+        cfg: MelConfig = DEFAULT_MEL,
+        seed: int = 0,
+        split: str = "train",
+        cache: MelCache | None = None,
+    ):
         super().__init__(crop, seed)
         if split not in ("train", "heldout"):
             raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
@@ -115,9 +123,14 @@ class SynthMelDataset(_CropDataset):
 
     def __getitem__(self, index: int) -> dict:
         labels = draw_labels(self.base + index)
-        return {"mel": crop_frames(self.full_mel(index), self.crop, self._rng(index)),  # (1, n_mels, crop)
-                "instrument": INSTRUMENTS.index(labels["instrument"]), "mode": MODES.index(labels["mode"]),
-                "tempo": float(labels["tempo"]), "drums": int(labels["drums"]), "index": index}
+        return {
+            "mel": crop_frames(self.full_mel(index), self.crop, self._rng(index)),  # (1, n_mels, crop)
+            "instrument": INSTRUMENTS.index(labels["instrument"]),
+            "mode": MODES.index(labels["mode"]),
+            "tempo": float(labels["tempo"]),
+            "drums": int(labels["drums"]),
+            "index": index,
+        }
 
 
 def find_audio_files(root, allow_heldout: bool = False) -> list[Path]:
@@ -129,8 +142,10 @@ def find_audio_files(root, allow_heldout: bool = False) -> list[Path]:
     if not allow_heldout:
         held = [p for p in files if "heldout" in p.relative_to(root.parent).parts]
         if held:
-            raise ValueError(f"{held[0]}: is in a held-out split, which training never reads; "
-                             f"point at the train folder (or pass allow_heldout=True to evaluate)")
+            raise ValueError(
+                f"{held[0]}: is in a held-out split, which training never reads; "
+                f"point at the train folder (or pass allow_heldout=True to evaluate)"
+            )
     if not files:
         raise FileNotFoundError(f"{root}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder")
     return files
@@ -139,8 +154,15 @@ def find_audio_files(root, allow_heldout: bool = False) -> list[Path]:
 class FolderMelDataset(_CropDataset):
     """Every audio file under `root`, resampled to the config's rate; item i is file i, cropped."""
 
-    def __init__(self, root, crop: int, cfg: MelConfig = DEFAULT_MEL, seed: int = 0,
-                 allow_heldout: bool = False, cache: MelCache | None = None):
+    def __init__(
+        self,
+        root,
+        crop: int,
+        cfg: MelConfig = DEFAULT_MEL,
+        seed: int = 0,
+        allow_heldout: bool = False,
+        cache: MelCache | None = None,
+    ):
         super().__init__(crop, seed)
         self.files = find_audio_files(root, allow_heldout)
         self.cfg, self.cache = cfg, cache or MelCache()
@@ -156,8 +178,10 @@ class FolderMelDataset(_CropDataset):
         return self.cache.get(self.cfg, source, compute)  # (channels, n_mels, frames)
 
     def __getitem__(self, index: int) -> dict:
-        return {"mel": crop_frames(self.full_mel(index), self.crop, self._rng(index)),  # (channels, n_mels, crop)
-                "index": index}
+        return {
+            "mel": crop_frames(self.full_mel(index), self.crop, self._rng(index)),  # (channels, n_mels, crop)
+            "index": index,
+        }
 
 
 def bundled_clips(split: str = "train", kind: str | None = None, root=DATA_SAMPLES) -> list[dict]:
@@ -175,14 +199,25 @@ def bundled_clips(split: str = "train", kind: str | None = None, root=DATA_SAMPL
     return rows
 
 
-def heldout_clips(mel: MelConfig, n_synth: int = 8, seconds: float = 4.0, samples_dir=DATA_SAMPLES,
-                  synthetic: str = "synthetic held-out", real=lambda kind: "real held-out") -> dict:
+def heldout_clips(
+    mel: MelConfig,
+    n_synth: int = 8,
+    seconds: float = 4.0,
+    samples_dir=DATA_SAMPLES,
+    synthetic: str = "synthetic held-out",
+    real=lambda kind: "real held-out",
+) -> dict:
     """{set name: {clip name: waveform (1, samples)}} for clips no training run reads: n_synth
     synthetic clips from the held-out seeds, then the bundled held-out clips, each in the set
     real(its kind) names (one "real held-out" set unless told otherwise)."""
-    sets = {synthetic: {f"seed{HELDOUT_SEED_BASE + i}":
-                        torch.from_numpy(synth_clip(HELDOUT_SEED_BASE + i, seconds, mel.sample_rate)[0])[None]
-                        for i in range(n_synth)}}
+    sets = {
+        synthetic: {
+            f"seed{HELDOUT_SEED_BASE + i}": torch.from_numpy(
+                synth_clip(HELDOUT_SEED_BASE + i, seconds, mel.sample_rate)[0]
+            )[None]
+            for i in range(n_synth)
+        }
+    }
     try:
         rows = bundled_clips("heldout", root=samples_dir)
     except FileNotFoundError:

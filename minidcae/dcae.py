@@ -42,8 +42,10 @@ def match_channels(h: torch.Tensor, channels: int, what: str = "match_channels")
     if c == channels:
         return h
     if max(c, channels) % min(c, channels):
-        raise ValueError(f"{what}: cannot turn {c} channels into {channels}; one must divide the other, "
-                         "so that whole groups of channels are averaged or repeated")
+        raise ValueError(
+            f"{what}: cannot turn {c} channels into {channels}; one must divide the other, "
+            "so that whole groups of channels are averaged or repeated"
+        )
     if c > channels:
         return rearrange(h, "b (o g) f t -> b o g f t", o=channels).mean(dim=2)  # (B, channels, F, T)
     return h.repeat_interleave(channels // c, dim=1)  # (B, channels, F, T)
@@ -52,8 +54,12 @@ def match_channels(h: torch.Tensor, channels: int, what: str = "match_channels")
 def space_to_channel(x: torch.Tensor, sf: int, st: int, channels: int) -> torch.Tensor:
     """DC-AE's down shortcut: (B, C, F, T) -> (B, channels, F / sf, T / st), no parameters."""
     h = rearrange(x, "b c (f sf) (t st) -> b (c sf st) f t", sf=sf, st=st)  # (B, C sf st, F/sf, T/st)
-    return match_channels(h, channels, f"space_to_channel(sf={sf}, st={st}, channels={channels}) "
-                                       f"on {x.shape[1]} channels ({x.shape[1]} x {sf} x {st} after unshuffling)")
+    return match_channels(
+        h,
+        channels,
+        f"space_to_channel(sf={sf}, st={st}, channels={channels}) "
+        f"on {x.shape[1]} channels ({x.shape[1]} x {sf} x {st} after unshuffling)",
+    )
 
 
 def channel_to_space(x: torch.Tensor, sf: int, st: int, channels: int) -> torch.Tensor:
@@ -72,8 +78,14 @@ class ResBlock(nn.Module):
 
     def __init__(self, channels: int):
         super().__init__()
-        self.body = nn.Sequential(norm(channels), nn.SiLU(), nn.Conv2d(channels, channels, 3, padding=1),
-                                  norm(channels), nn.SiLU(), nn.Conv2d(channels, channels, 3, padding=1))
+        self.body = nn.Sequential(
+            norm(channels),
+            nn.SiLU(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            norm(channels),
+            nn.SiLU(),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
 
     def forward(self, x):
         return x + self.body(x)
@@ -111,8 +123,10 @@ def level_factors(cfg: DCAEConfig) -> list[tuple[int, int]]:
         if factor not in (1, 2, 4, 8, 16):
             raise ValueError(f"{name} must be 1, 2, 4, 8 or 16, got {factor}")
         if factor > 2 ** (len(cfg.widths) - 1):
-            raise ValueError(f"{name}={factor} needs at least {int(math.log2(factor)) + 1} widths, "
-                             f"got {len(cfg.widths)}: {cfg.widths}")
+            raise ValueError(
+                f"{name}={factor} needs at least {int(math.log2(factor)) + 1} widths, "
+                f"got {len(cfg.widths)}: {cfg.widths}"
+            )
     n_t, n_f = int(math.log2(cfg.time_factor)), int(math.log2(cfg.freq_factor))
     return [(2 if i < n_f else 1, 2 if i < n_t else 1) for i in range(len(cfg.widths) - 1)]
 
@@ -122,9 +136,14 @@ class Encoder(nn.Module):
         super().__init__()
         w, self.shortcuts, self.out_channels = cfg.widths, cfg.shortcuts, out_channels
         self.conv_in = nn.Conv2d(cfg.in_channels, w[0], 3, padding=1)
-        self.levels = nn.Sequential(*[
-            nn.Sequential(*[ResBlock(w[i]) for _ in range(cfg.blocks_per_level)], Down(w[i], w[i + 1], sf, st, cfg.shortcuts))
-            for i, (sf, st) in enumerate(level_factors(cfg))])
+        self.levels = nn.Sequential(
+            *[
+                nn.Sequential(
+                    *[ResBlock(w[i]) for _ in range(cfg.blocks_per_level)], Down(w[i], w[i + 1], sf, st, cfg.shortcuts)
+                )
+                for i, (sf, st) in enumerate(level_factors(cfg))
+            ]
+        )
         self.last = nn.Sequential(*[ResBlock(w[-1]) for _ in range(cfg.blocks_per_level)], norm(w[-1]), nn.SiLU())
         self.conv_out = nn.Conv2d(w[-1], out_channels, 3, padding=1)
 
@@ -140,9 +159,14 @@ class Decoder(nn.Module):
         w, self.shortcuts, self.width = cfg.widths, cfg.shortcuts, cfg.widths[-1]
         self.conv_in = nn.Conv2d(cfg.latent_channels, w[-1], 3, padding=1)
         self.first = nn.Sequential(*[ResBlock(w[-1]) for _ in range(cfg.blocks_per_level)])
-        self.levels = nn.Sequential(*[
-            nn.Sequential(Up(w[i + 1], w[i], sf, st, cfg.shortcuts), *[ResBlock(w[i]) for _ in range(cfg.blocks_per_level)])
-            for i, (sf, st) in reversed(list(enumerate(level_factors(cfg))))])
+        self.levels = nn.Sequential(
+            *[
+                nn.Sequential(
+                    Up(w[i + 1], w[i], sf, st, cfg.shortcuts), *[ResBlock(w[i]) for _ in range(cfg.blocks_per_level)]
+                )
+                for i, (sf, st) in reversed(list(enumerate(level_factors(cfg))))
+            ]
+        )
         self.head = nn.Sequential(norm(w[0]), nn.SiLU(), nn.Conv2d(w[0], cfg.in_channels, 3, padding=1))
 
     def forward(self, z):  # (B, latent_channels, F / ff, T / tf) -> (B, in_channels, F, T)
@@ -245,8 +269,13 @@ def encode_audio(model: DCAE, meta: dict, audio_path, out_path) -> Path:
     wav = load_audio(audio_path, mel.sample_rate, mel.channels)  # (C, samples)
     x = log_mel(wav, mel, str(audio_path))[None]  # (1, C, n_mels, frames)
     z = encode_long(model, x[0])[None]  # (1, latent_channels, F', T'): window by window for a long file
-    info = {"frames": x.shape[-1], "n_mels": x.shape[-2], "latent_channels": z.shape[1],
-            "sample_rate": mel.sample_rate, "source": Path(audio_path).name}
+    info = {
+        "frames": x.shape[-1],
+        "n_mels": x.shape[-2],
+        "latent_channels": z.shape[1],
+        "sample_rate": mel.sample_rate,
+        "source": Path(audio_path).name,
+    }
     return save_tensors(out_path, {"latent": z}, info)
 
 
@@ -258,8 +287,10 @@ def decode_latent(model: DCAE, meta: dict, latent_path, gl_iters: int = 32) -> t
         raise CheckpointError(f"{latent_path}: holds no 'latent' tensor; make one with `minidcae encode`")
     z = tensors["latent"]
     if z.ndim != 4 or z.shape[1] != model.cfg.latent_channels:
-        raise CheckpointError(f"{latent_path}: latent of shape {tuple(z.shape)} does not fit this autoencoder "
-                              f"({model.cfg.latent_channels} latent channels); use the checkpoint that encoded it")
+        raise CheckpointError(
+            f"{latent_path}: latent of shape {tuple(z.shape)} does not fit this autoencoder "
+            f"({model.cfg.latent_channels} latent channels); use the checkpoint that encoded it"
+        )
     mel = mel_config_of(meta)
     shape = (info.get("n_mels", mel.n_mels), info.get("frames", z.shape[-1] * model.cfg.time_factor))
     x_hat = decode_long(model, z[0], shape[0], shape[1])  # (C, n_mels, frames)

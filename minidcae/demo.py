@@ -105,8 +105,13 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
     fig.savefig(out / "mels.png", dpi=80)
     plt.close(fig)
     mean = {stage: mean_over([r[stage] for r in results.values()], COLUMNS) for stage in stages}
-    report = {"profile": profile.name, "griffin_lim_iters": profile.griffin_lim_iters,
-              "seconds": round(seconds, 2), "clips": results, "mean": mean}
+    report = {
+        "profile": profile.name,
+        "griffin_lim_iters": profile.griffin_lim_iters,
+        "seconds": round(seconds, 2),
+        "clips": results,
+        "mean": mean,
+    }
     write_json(out / "metrics.json", report)
     write_report(out, report, players, generated, COLUMNS)
     print_table(results, mean, list(stages))
@@ -127,8 +132,17 @@ def demo_generation(out: Path, profile: Profile) -> list[dict]:
     transformer, autoencoder, mel = load_generator(SHIPPED_TRANSFORMER, SHIPPED_DCAE)
     rows = []
     for i, prompt in enumerate(PROMPTS):
-        wav = generate(transformer, autoencoder, mel, prompt, profile.clip_seconds, steps=30, cfg_scale=3.0, seed=i,
-                       gl_iters=profile.griffin_lim_iters)  # (1, samples)
+        wav = generate(
+            transformer,
+            autoencoder,
+            mel,
+            prompt,
+            profile.clip_seconds,
+            steps=30,
+            cfg_scale=3.0,
+            seed=i,
+            gl_iters=profile.griffin_lim_iters,
+        )  # (1, samples)
         file = f"audio/generated_{i}.wav"
         save_audio(out / file, wav, mel.sample_rate)
         rows.append({"prompt": prompt, "path": file, "seconds": wav.shape[-1] / mel.sample_rate})

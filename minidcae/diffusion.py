@@ -20,7 +20,7 @@ per-sample tensor of shape (batch,). The samplers never look inside it: a closed
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -35,8 +35,14 @@ def shift_time(t: torch.Tensor, shift: float) -> torch.Tensor:
     return 1 - shift * sigma / (1 + (shift - 1) * sigma)
 
 
-def sample_t(n: int, shift: float = 1.0, mean: float = 0.0, std: float = 1.0,
-             generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+def sample_t(
+    n: int,
+    shift: float = 1.0,
+    mean: float = 0.0,
+    std: float = 1.0,
+    generator: torch.Generator | None = None,
+    device=None,
+) -> torch.Tensor:
     """(n,) training times: t = sigmoid(mean + std * e), e ~ N(0, 1), then shift_time."""
     e = torch.randn(n, generator=generator, device=device)  # (n,)
     return shift_time(torch.sigmoid(mean + std * e), shift)  # (n,), in (0, 1)
@@ -53,8 +59,9 @@ def interpolate(x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor) -> torch.Te
     return (1 - t) * x0 + t * x1
 
 
-def flow_matching_loss(velocity: Velocity, x1: torch.Tensor, shift: float = 1.0,
-                       generator: torch.Generator | None = None) -> torch.Tensor:
+def flow_matching_loss(
+    velocity: Velocity, x1: torch.Tensor, shift: float = 1.0, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Mean squared error between the predicted velocity at a random (x_t, t) and x1 - x0.
 
     The best possible prediction is E[x1 - x0 | x_t]: the average direction of all the straight

@@ -28,7 +28,7 @@ class PatchGAN(nn.Module):
         super().__init__()
         blocks, c = [], in_channels
         for i in range(layers):
-            out = width * 2 ** i
+            out = width * 2**i
             blocks.append(nn.Sequential(spectral_norm(nn.Conv2d(c, out, 4, stride=2, padding=1)), nn.LeakyReLU(0.2)))
             c = out
         self.blocks = nn.ModuleList(blocks)
@@ -50,7 +50,7 @@ class SpectrogramDiscriminator(nn.Module):
         super().__init__()
         self.n_fft, self.hop = n_fft, hop
         convs, c = [], 1
-        for i in range(layers):
+        for _ in range(layers):
             convs.append(spectral_norm(nn.Conv2d(c, width, (9, 3), stride=(2, 1), padding=(4, 1))))
             c = width
         self.convs = nn.ModuleList(convs)

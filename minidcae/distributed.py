@@ -62,8 +62,13 @@ def device_for_rank(requested: str | None = None) -> str | None:
 def rank_indices(length: int, epoch: int, seed: int, of_rank: int | None = None, ranks: int | None = None) -> list[int]:
     """A rank's indices of an epoch (this rank's by default): a shuffle drawn from (seed, epoch),
     split evenly between the ranks (the last few indices repeat if the length does not divide)."""
-    sampler = DistributedSampler(range(length), num_replicas=ranks or world(),
-                                 rank=rank() if of_rank is None else of_rank, shuffle=True, seed=seed)
+    sampler = DistributedSampler(
+        range(length),
+        num_replicas=ranks or world(),
+        rank=rank() if of_rank is None else of_rank,
+        shuffle=True,
+        seed=seed,
+    )
     sampler.set_epoch(epoch)
     return list(sampler)
 

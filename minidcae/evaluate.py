@@ -21,22 +21,30 @@ import torch
 from .audio import griffin_lim, load_audio, log_mel
 from .data import find_audio_files
 from .dcae import mel_config_of, reconstruct
-from .metrics import (log_mel_l1_db, mel_snr, multi_resolution_stft_distance, pesq_available, pesq_score,
-                      si_sdr, stoi)
+from .metrics import log_mel_l1_db, mel_snr, multi_resolution_stft_distance, pesq_available, pesq_score, si_sdr, stoi
 
 SYSTEMS = ("dcae", "oracle")
 COLUMNS = (  # (key, heading, decimals): the table print_report prints
-    ("log_mel_l1_db", "mel L1 dB", 2), ("mel_snr_db", "mel SNR dB", 2), ("mr_stft", "MR-STFT", 3),
-    ("si_sdr_db", "SI-SDR dB", 1), ("stoi", "STOI", 3), ("pesq", "PESQ", 2),
+    ("log_mel_l1_db", "mel L1 dB", 2),
+    ("mel_snr_db", "mel SNR dB", 2),
+    ("mr_stft", "MR-STFT", 3),
+    ("si_sdr_db", "SI-SDR dB", 1),
+    ("stoi", "STOI", 3),
+    ("pesq", "PESQ", 2),
 )
 CELL = 11  # characters per column, the space before it included
 
 
 def clip_measures(ref: torch.Tensor, est: torch.Tensor, sample_rate: int, mel) -> dict:
     """Every measure of one reconstruction; PESQ is None where the package is missing or finds no speech."""
-    row = {"log_mel_l1_db": log_mel_l1_db(ref, est, mel), "mel_snr_db": mel_snr(ref, est, mel),
-           "mr_stft": multi_resolution_stft_distance(ref, est), "si_sdr_db": si_sdr(ref, est),
-           "stoi": stoi(ref, est, sample_rate), "pesq": None}
+    row = {
+        "log_mel_l1_db": log_mel_l1_db(ref, est, mel),
+        "mel_snr_db": mel_snr(ref, est, mel),
+        "mr_stft": multi_resolution_stft_distance(ref, est),
+        "si_sdr_db": si_sdr(ref, est),
+        "stoi": stoi(ref, est, sample_rate),
+        "pesq": None,
+    }
     if pesq_available():
         try:
             row["pesq"] = pesq_score(ref, est, sample_rate)
@@ -55,8 +63,9 @@ def _mean(rows: list[dict]) -> dict:
 
 
 @torch.no_grad()
-def evaluate_folder(model, meta: dict, data_dir, gl_iters: int = 32, max_seconds: float | None = None,
-                    allow_heldout: bool = True) -> dict:
+def evaluate_folder(
+    model, meta: dict, data_dir, gl_iters: int = 32, max_seconds: float | None = None, allow_heldout: bool = True
+) -> dict:
     """{"clips": {file: {"seconds", "dcae": measures, "oracle": measures}}, "mean": {system: measures}, ...}
 
     Every audio file under data_dir (held-out folders too: evaluating is reading, not training),
@@ -72,12 +81,19 @@ def evaluate_folder(model, meta: dict, data_dir, gl_iters: int = 32, max_seconds
             wav = wav[:, : int(max_seconds * mel.sample_rate)]  # (channels, samples')
         x = log_mel(wav, mel, str(path))  # (channels, n_mels, frames); refuses a too-short clip by name
         outputs = {"dcae": reconstruct(model, wav, mel, gl_iters)[0], "oracle": griffin_lim(x, mel, gl_iters)}
-        clips[str(path.relative_to(root))] = {"seconds": wav.shape[-1] / mel.sample_rate, **{
-            name: clip_measures(wav, out, mel.sample_rate, mel) for name, out in outputs.items()}}
+        clips[str(path.relative_to(root))] = {
+            "seconds": wav.shape[-1] / mel.sample_rate,
+            **{name: clip_measures(wav, out, mel.sample_rate, mel) for name, out in outputs.items()},
+        }
     mean = {name: _mean([c[name] for c in clips.values()]) for name in SYSTEMS}
-    return {"data": str(root), "griffin_lim_iters": gl_iters, "sample_rate": mel.sample_rate,
-            "pesq": "wideband, 16 kHz" if pesq_available() else "not installed (pip install pesq==0.0.4)",
-            "mean": mean, "clips": clips}
+    return {
+        "data": str(root),
+        "griffin_lim_iters": gl_iters,
+        "sample_rate": mel.sample_rate,
+        "pesq": "wideband, 16 kHz" if pesq_available() else "not installed (pip install pesq==0.0.4)",
+        "mean": mean,
+        "clips": clips,
+    }
 
 
 def print_report(report: dict) -> None:
@@ -86,8 +102,10 @@ def print_report(report: dict) -> None:
     print(f"{'clip':{width}s}  system " + "".join(f" {head:>{CELL - 1}s}" for _, head, _ in COLUMNS))
 
     def line(label: str, system: str, row: dict) -> None:
-        cells = [f"{'-':>{CELL}s}" if row[key] is None else f" {row[key]:{CELL - 1}.{decimals}f}"
-                 for key, _, decimals in COLUMNS]
+        cells = [
+            f"{'-':>{CELL}s}" if row[key] is None else f" {row[key]:{CELL - 1}.{decimals}f}"
+            for key, _, decimals in COLUMNS
+        ]
         print(f"{label:{width}s}  {system:6s} " + "".join(cells))
 
     for name, clip in report["clips"].items():
@@ -121,8 +139,10 @@ def compare_pipelines(model, vocoder, mel, sets: dict, gl_iters: int = 32) -> di
             device = next(model.parameters()).device
             x_hat = model.decode(model.encode(x[None].to(device)), x.shape[-2:])[0].float().cpu()  # (C, n_mels, T)
             for source, mel_in in (("oracle", x), ("dcae", x_hat)):
-                for name, audio in (("griffin-lim", griffin_lim(mel_in, mel, gl_iters)),
-                                    ("neural", vocode(vocoder, mel_in, mel))):
+                for name, audio in (
+                    ("griffin-lim", griffin_lim(mel_in, mel, gl_iters)),
+                    ("neural", vocode(vocoder, mel_in, mel)),
+                ):
                     rows[f"{source} + {name}"].append(clip_measures(wav, audio, mel.sample_rate, mel))
         table[set_name] = {p: _mean(r) for p, r in rows.items()}
     return table
@@ -135,5 +155,7 @@ def print_pipelines(table: dict, columns=COLUMNS) -> None:
     for set_name, rows in table.items():
         print(f"-- {set_name}")
         for pipeline, row in rows.items():
-            print(f"{pipeline:{width}s}" + "".join(f"{'-':>{CELL}s}" if row[k] is None else f" {row[k]:{CELL - 1}.{d}f}"
-                                                  for k, _, d in columns))
+            print(
+                f"{pipeline:{width}s}"
+                + "".join(f"{'-':>{CELL}s}" if row[k] is None else f" {row[k]:{CELL - 1}.{d}f}" for k, _, d in columns)
+            )

@@ -33,16 +33,28 @@ def load_generator(checkpoint, autoencoder_path, device="cpu"):
     mel = mel_config_of(ae_meta)
     made, decoded = transformer.cfg, (autoencoder.cfg.latent_channels, mel.n_mels // autoencoder.cfg.freq_factor)
     if (made.latent_channels, made.latent_rows) != decoded:
-        raise MinidcaeError(f"{checkpoint} generates latents of {made.latent_channels} x {made.latent_rows}, "
-                            f"but {autoencoder_path} decodes {decoded[0]} x {decoded[1]}: "
-                            f"pass the autoencoder it was trained with")
+        raise MinidcaeError(
+            f"{checkpoint} generates latents of {made.latent_channels} x {made.latent_rows}, "
+            f"but {autoencoder_path} decodes {decoded[0]} x {decoded[1]}: "
+            f"pass the autoencoder it was trained with"
+        )
     return transformer, autoencoder, mel
 
 
 @torch.no_grad()
-def generate(transformer, autoencoder, mel: MelConfig, prompt: str, seconds: float, steps: int = 30,
-             cfg_scale: float = 3.0, sampler: str = "euler", seed: int = 0, vocoder=None,
-             gl_iters: int = 32) -> torch.Tensor:
+def generate(
+    transformer,
+    autoencoder,
+    mel: MelConfig,
+    prompt: str,
+    seconds: float,
+    steps: int = 30,
+    cfg_scale: float = 3.0,
+    sampler: str = "euler",
+    seed: int = 0,
+    vocoder=None,
+    gl_iters: int = 32,
+) -> torch.Tensor:
     """A prompt -> waveform (C, samples) of about `seconds`: seeded noise -> sampled latent ->
     the autoencoder's decoder -> log-mel -> the neural vocoder if given, else Griffin-Lim."""
     if seconds <= 0:
@@ -61,21 +73,33 @@ def generation_config_of(meta: dict) -> GenerationConfig:
 
 
 @torch.no_grad()
-def sample_latents(model, prompts: list[str], frames: int, steps: int = 30, cfg_scale: float = 3.0,
-                   sampler: str = "euler", shift: float = 3.0, seed: int = 0) -> torch.Tensor:
+def sample_latents(
+    model,
+    prompts: list[str],
+    frames: int,
+    steps: int = 30,
+    cfg_scale: float = 3.0,
+    sampler: str = "euler",
+    shift: float = 3.0,
+    seed: int = 0,
+) -> torch.Tensor:
     """Prompts -> normalised latents (B, C, F, frames): start from seeded noise (t = 0), integrate to t = 1.
 
     Guidance runs the conditional and the empty prompt side by side in one batch of 2B."""
     for p in prompts:
         if unknown_words(p):
-            raise ValueError(f"prompt {p!r}: unknown word(s) {unknown_words(p)}; the model knows moods (happy, sad), "
-                             f"instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) and drums")
+            raise ValueError(
+                f"prompt {p!r}: unknown word(s) {unknown_words(p)}; the model knows moods (happy, sad), "
+                f"instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) and drums"
+            )
     if sampler not in ("euler", "heun"):
         raise ValueError(f"sampler must be euler or heun, got {sampler!r}")
     model.eval()
     device = next(model.parameters()).device
     c = model.cfg
-    ids, mask = (t.to(device) for t in tokenize(list(prompts) + [""] * len(prompts)))  # (2B, L): conditional, then empty
+    ids, mask = (
+        t.to(device) for t in tokenize(list(prompts) + [""] * len(prompts))
+    )  # (2B, L): conditional, then empty
     g = torch.Generator().manual_seed(seed)
     x0 = torch.randn(len(prompts), c.latent_channels, c.latent_rows, frames, generator=g).to(device)  # (B, C, F, T)
 
@@ -113,18 +137,41 @@ def prompt_grid(per_label: int) -> tuple[list[str], torch.Tensor, torch.Tensor]:
     return prompts, torch.tensor(instruments), torch.tensor(modes)
 
 
-def generate_mels(model, autoencoder, prompts: list[str], frames: int, steps: int = 30, cfg_scale: float = 3.0,
-                  sampler: str = "euler", shift: float = 3.0, seed: int = 0, chunk: int = 48) -> torch.Tensor:
+def generate_mels(
+    model,
+    autoencoder,
+    prompts: list[str],
+    frames: int,
+    steps: int = 30,
+    cfg_scale: float = 3.0,
+    sampler: str = "euler",
+    shift: float = 3.0,
+    seed: int = 0,
+    chunk: int = 48,
+) -> torch.Tensor:
     """Prompts -> log-mels (N, in_channels, n_mels, frames * time_factor), sampled `chunk` at a time
     (chunk k uses seed + k, so the result does not depend on how many prompts come after)."""
-    z = torch.cat([sample_latents(model, prompts[i:i + chunk], frames, steps, cfg_scale, sampler, shift, seed + i)
-                   for i in range(0, len(prompts), chunk)])
+    z = torch.cat(
+        [
+            sample_latents(model, prompts[i : i + chunk], frames, steps, cfg_scale, sampler, shift, seed + i)
+            for i in range(0, len(prompts), chunk)
+        ]
+    )
     return latents_to_mels(autoencoder, z)
 
 
 @torch.no_grad()
-def obedience(model, autoencoder, classifier, mel: MelConfig, gen: GenerationConfig, per_label: int = 16,
-              steps: int | None = None, cfg_scale: float | None = None, seed: int = 0) -> dict:
+def obedience(
+    model,
+    autoencoder,
+    classifier,
+    mel: MelConfig,
+    gen: GenerationConfig,
+    per_label: int = 16,
+    steps: int | None = None,
+    cfg_scale: float | None = None,
+    seed: int = 0,
+) -> dict:
     """Generate per_label clips for each "mood instrument" prompt (12 prompts) and let the classifier judge:
     instrument and mode accuracy against the prompt (chance 1/6 and 1/2), and the Frechet distance of
     their embeddings to held-out real clips. For scale: the same measures for the autoencoder's
@@ -133,23 +180,40 @@ def obedience(model, autoencoder, classifier, mel: MelConfig, gen: GenerationCon
 
     prompts, want_i, want_m = prompt_grid(per_label)
     frames = round(gen.clip_seconds * mel.frame_rate / autoencoder.cfg.time_factor)
-    generated = generate_mels(model, autoencoder, prompts, frames, steps or gen.steps, cfg_scale or gen.cfg_scale,
-                              gen.sampler, gen.time_shift, seed)[:, :1]  # (N, 1, n_mels, T)
+    generated = generate_mels(
+        model,
+        autoencoder,
+        prompts,
+        frames,
+        steps or gen.steps,
+        cfg_scale or gen.cfg_scale,
+        gen.sampler,
+        gen.time_shift,
+        seed,
+    )[:, :1]  # (N, 1, n_mels, T)
     e_gen, pi, pm = predict(classifier, generated)
     real, real_i, real_m = labelled_mels(len(prompts), gen.clip_seconds, mel, heldout=True)  # (N, 1, n_mels, T)
     device = next(autoencoder.parameters()).device
-    recon = torch.cat([autoencoder.decode(autoencoder.encode(x.to(device)), x.shape[-2:]).float().cpu()
-                       for x in real.split(48)])[:, :1]  # the autoencoder's reconstructions of the same clips
+    recon = torch.cat(
+        [autoencoder.decode(autoencoder.encode(x.to(device)), x.shape[-2:]).float().cpu() for x in real.split(48)]
+    )[:, :1]  # the autoencoder's reconstructions of the same clips
     e_real, ri, rm = predict(classifier, real)
     e_recon, ci_, cm = predict(classifier, recon)
     half = len(e_real) // 2
-    return {"clips": len(prompts), "steps": steps or gen.steps, "cfg_scale": cfg_scale or gen.cfg_scale,
-            "instrument_accuracy": float((pi == want_i).float().mean()), "mode_accuracy": float((pm == want_m).float().mean()),
-            "chance": {"instrument": 1 / len(INSTRUMENTS), "mode": 1 / len(MODES)},
-            "frechet_generated_vs_real": frechet_distance(e_gen, e_real),
-            "reference": {"real_instrument_accuracy": float((ri == real_i).float().mean()),
-                          "real_mode_accuracy": float((rm == real_m).float().mean()),
-                          "reconstruction_instrument_accuracy": float((ci_ == real_i).float().mean()),
-                          "reconstruction_mode_accuracy": float((cm == real_m).float().mean()),
-                          "frechet_reconstruction_vs_real": frechet_distance(e_recon, e_real),
-                          "frechet_real_half_vs_half": frechet_distance(e_real[:half], e_real[half:])}}
+    return {
+        "clips": len(prompts),
+        "steps": steps or gen.steps,
+        "cfg_scale": cfg_scale or gen.cfg_scale,
+        "instrument_accuracy": float((pi == want_i).float().mean()),
+        "mode_accuracy": float((pm == want_m).float().mean()),
+        "chance": {"instrument": 1 / len(INSTRUMENTS), "mode": 1 / len(MODES)},
+        "frechet_generated_vs_real": frechet_distance(e_gen, e_real),
+        "reference": {
+            "real_instrument_accuracy": float((ri == real_i).float().mean()),
+            "real_mode_accuracy": float((rm == real_m).float().mean()),
+            "reconstruction_instrument_accuracy": float((ci_ == real_i).float().mean()),
+            "reconstruction_mode_accuracy": float((cm == real_m).float().mean()),
+            "frechet_reconstruction_vs_real": frechet_distance(e_recon, e_real),
+            "frechet_real_half_vs_half": frechet_distance(e_real[:half], e_real[half:]),
+        },
+    }

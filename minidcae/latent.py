@@ -27,11 +27,12 @@ from .config import MelConfig
 from .dcae import DCAE
 from .synth import HELDOUT_SEED_BASE, INSTRUMENTS, ClipLabels, synth_clip
 
-
 # ----------------------------------------------------------------------------- clips and latents
 
-def labelled_clips(per_instrument: int, seconds: float, sample_rate: int, seed_base: int = HELDOUT_SEED_BASE,
-                   instruments=INSTRUMENTS) -> tuple[torch.Tensor, list[ClipLabels]]:
+
+def labelled_clips(
+    per_instrument: int, seconds: float, sample_rate: int, seed_base: int = HELDOUT_SEED_BASE, instruments=INSTRUMENTS
+) -> tuple[torch.Tensor, list[ClipLabels]]:
     """`per_instrument` clips of each instrument from seeds seed_base, seed_base + 1, ...
 
     The instrument is fixed; mode, key, tempo and drums are whatever each seed draws. The default
@@ -48,8 +49,9 @@ def labelled_clips(per_instrument: int, seconds: float, sample_rate: int, seed_b
 
 
 @torch.no_grad()
-def encode_clips(model: DCAE, wavs: torch.Tensor, cfg: MelConfig, batch_size: int = 16,
-                 normalize: bool = True) -> torch.Tensor:
+def encode_clips(
+    model: DCAE, wavs: torch.Tensor, cfg: MelConfig, batch_size: int = 16, normalize: bool = True
+) -> torch.Tensor:
     """Waveforms (B, samples) or (B, channels, samples) -> latents (B, C_lat, F', T') on the CPU.
 
     normalize=True returns the model's per-channel normalised latents, (z - mean) / std, the
@@ -76,13 +78,14 @@ def pool_time(z: torch.Tensor) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- PCA
 
+
 @dataclass(frozen=True)
 class PCA:
     """Principal components of a set of vectors: project(x) gives their coordinates."""
 
-    mean: torch.Tensor                      # (D,)
-    components: torch.Tensor                # (k, D): orthonormal rows, largest variance first
-    explained_variance: torch.Tensor        # (k,): the variance of the data along each component
+    mean: torch.Tensor  # (D,)
+    components: torch.Tensor  # (k, D): orthonormal rows, largest variance first
+    explained_variance: torch.Tensor  # (k,): the variance of the data along each component
     explained_variance_ratio: torch.Tensor  # (k,): each component's share of the total variance
 
     def project(self, x: torch.Tensor) -> torch.Tensor:
@@ -110,6 +113,7 @@ def fit_pca(x: torch.Tensor, k: int | None = None) -> PCA:
 
 # ----------------------------------------------------------------------------- neighbours
 
+
 def nearest_neighbours(x: torch.Tensor, k: int = 1) -> torch.Tensor:
     """(N, D) -> (N, k): for each row, the indices of the k nearest *other* rows, nearest first."""
     # distances computed directly (not through ||a||^2 - 2 a.b + ||b||^2), so near-ties come out the same everywhere
@@ -135,6 +139,7 @@ def chance_agreement(labels) -> float:
 
 
 # ----------------------------------------------------------------------------- paths
+
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t: float) -> torch.Tensor:
     # z(t) = (1 - t) z0 + t z1

@@ -50,8 +50,9 @@ def stft_magnitude(wav: torch.Tensor, n_fft: int, hop: int, eps: float = 0.0) ->
     eps > 0 gives sqrt(|S|^2 + eps): the same magnitude, with a gradient that stays finite at a
     zero bin (for training losses)."""
     flat = wav.reshape(-1, wav.shape[-1])  # (N, L)
-    spec = torch.stft(flat, n_fft, hop, window=torch.hann_window(n_fft, device=wav.device),
-                      return_complex=True)  # (N, F, T)
+    spec = torch.stft(
+        flat, n_fft, hop, window=torch.hann_window(n_fft, device=wav.device), return_complex=True
+    )  # (N, F, T)
     magnitude = spec.abs() if eps == 0 else (spec.real.square() + spec.imag.square() + eps).sqrt()
     return magnitude.reshape(*wav.shape[:-1], *spec.shape[-2:])
 
@@ -74,14 +75,14 @@ def log_stft_distance(ref: torch.Tensor, est: torch.Tensor, n_fft: int = 1024, h
     return float(stft_distances(*_crop(ref, est), n_fft, hop)[1])
 
 
-def multi_resolution_stft_loss(ref: torch.Tensor, est: torch.Tensor, resolutions=STFT_RESOLUTIONS,
-                               eps: float = 0.0) -> torch.Tensor:
+def multi_resolution_stft_loss(
+    ref: torch.Tensor, est: torch.Tensor, resolutions=STFT_RESOLUTIONS, eps: float = 0.0
+) -> torch.Tensor:
     """Mean over resolutions of spectral convergence + log-magnitude distance, as a tensor (a loss)."""
     return sum(sum(stft_distances(ref, est, n, h, eps)) for n, h in resolutions) / len(resolutions)
 
 
-def multi_resolution_stft_distance(ref: torch.Tensor, est: torch.Tensor,
-                                   resolutions=STFT_RESOLUTIONS) -> float:
+def multi_resolution_stft_distance(ref: torch.Tensor, est: torch.Tensor, resolutions=STFT_RESOLUTIONS) -> float:
     """Mean over resolutions of spectral convergence + log-magnitude distance. 0 is perfect."""
     return float(multi_resolution_stft_loss(*_crop(ref, est), resolutions))
 
@@ -190,21 +191,25 @@ def pesq_score(ref: torch.Tensor, est: torch.Tensor, sample_rate: int) -> float:
     try:
         from pesq import pesq
     except ImportError:
-        raise ImportError('pesq_score needs the optional package pesq (ITU code, evaluation use only): '
-                          'pip install pesq==0.0.4, or pip install -e ".[speech]"') from None
+        raise ImportError(
+            "pesq_score needs the optional package pesq (ITU code, evaluation use only): "
+            'pip install pesq==0.0.4, or pip install -e ".[speech]"'
+        ) from None
     ref, est = _crop(ref, est)
     return float(pesq(SPEECH_RATE, _mono_at(ref, sample_rate), _mono_at(est, sample_rate), "wb"))
 
 
 # ----------------------------------------------------------------------------- onsets and tempo
 
+
 def frame_times(n_frames: int, cfg: MelConfig = DEFAULT_MEL) -> torch.Tensor:
     """Centre of each mel frame in seconds: frame k sits at (k hop + hop / 2) / sr."""
     return (torch.arange(n_frames) * cfg.hop_length + cfg.hop_length / 2) / cfg.sample_rate
 
 
-def onset_strength(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, top_db: float = 80.0,
-                   lead_sets_scale: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def onset_strength(
+    wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, top_db: float = 80.0, lead_sets_scale: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Spectral flux: how much the log-mel rises from one frame to the next.
 
     (..., samples) -> (times, flux), both (lead + frames,): flux[k] is the rise into the frame
@@ -230,8 +235,13 @@ def onset_strength(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, top_db: floa
     return times, flux / scale.clamp(min=EPS)
 
 
-def detect_onsets(wav: torch.Tensor, cfg: MelConfig = DEFAULT_MEL, threshold: float = 0.2,
-                  min_gap: float = 0.05, lead_sets_scale: bool = True) -> list[float]:
+def detect_onsets(
+    wav: torch.Tensor,
+    cfg: MelConfig = DEFAULT_MEL,
+    threshold: float = 0.2,
+    min_gap: float = 0.05,
+    lead_sets_scale: bool = True,
+) -> list[float]:
     """Onset times in seconds: frames where the flux is the largest within +-min_gap seconds
     and at least `threshold` (a fraction of the clip's largest flux). A peak in the silent lead
     (a sound under way at the start) is reported at 0. lead_sets_scale: see onset_strength."""
@@ -309,6 +319,7 @@ def is_octave_error(true_bpm: float, est_bpm: float, tolerance: float = 4.0) -> 
 
 # ----------------------------------------------------------------------------- latents
 
+
 def latent_stats(z: torch.Tensor) -> dict:
     """How a batch of latents z (B, C, F, T) uses its numbers.
 
@@ -326,5 +337,8 @@ def latent_stats(z: torch.Tensor) -> dict:
     ratio = variances / variances.sum().clamp(min=EPS)
     # the fewest components whose shares add up to 95%
     components = int((torch.cumsum(ratio, 0) < 0.95 - 1e-9).sum()) + 1
-    return {"channel_variance": channel_variance.tolist(), "pca_components_95": min(components, ratio.shape[0]),
-            "explained_variance_ratio": ratio.tolist()}
+    return {
+        "channel_variance": channel_variance.tolist(),
+        "pca_components_95": min(components, ratio.shape[0]),
+        "explained_variance_ratio": ratio.tolist(),
+    }

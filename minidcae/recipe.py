@@ -88,9 +88,15 @@ def hardware(device: torch.device | str | None = None) -> str:
 
 def card_fields(command: str | None, default_command: str, profile, train, mel, device, seconds: float) -> dict:
     """The fields every model card holds: how to remake it, its settings and front end, where and how long."""
-    return {"command": command or default_command, "profile": profile.name, "train": asdict(train),
-            "mel": asdict(mel), "hardware": hardware(device), "device": str(device),
-            "train_seconds": round(seconds, 1)}
+    return {
+        "command": command or default_command,
+        "profile": profile.name,
+        "train": asdict(train),
+        "mel": asdict(mel),
+        "hardware": hardware(device),
+        "device": str(device),
+        "train_seconds": round(seconds, 1),
+    }
 
 
 def read_card(path) -> dict:
@@ -101,17 +107,21 @@ def read_card(path) -> dict:
 def accuracy_text(info: dict) -> str:
     """A classifier card's held-out accuracy beside chance, as the CLI prints it and the model card shows it."""
     acc, chance = info["heldout_accuracy"], info["chance"]
-    return (f"instrument {acc['instrument']:.3f} (chance {chance['instrument']:.3f}), "
-            f"mode {acc['mode']:.3f} (chance {chance['mode']:.3f})")
+    return (
+        f"instrument {acc['instrument']:.3f} (chance {chance['instrument']:.3f}), "
+        f"mode {acc['mode']:.3f} (chance {chance['mode']:.3f})"
+    )
 
 
 def obedience_text(o: dict) -> str:
     """A latent transformer card's obedience (generation.obedience) in one paragraph."""
-    return (f"conditional accuracy over {o['clips']} generated clips: instrument {o['instrument_accuracy']:.3f} "
-            f"(chance {o['chance']['instrument']:.3f}), mode {o['mode_accuracy']:.3f} (chance {o['chance']['mode']:.3f}); "
-            f"Frechet distance to real clips {o['frechet_generated_vs_real']:.2f} "
-            f"(reconstructions {o['reference']['frechet_reconstruction_vs_real']:.2f}, "
-            f"real half vs half {o['reference']['frechet_real_half_vs_half']:.2f})")
+    return (
+        f"conditional accuracy over {o['clips']} generated clips: instrument {o['instrument_accuracy']:.3f} "
+        f"(chance {o['chance']['instrument']:.3f}), mode {o['mode_accuracy']:.3f} (chance {o['chance']['mode']:.3f}); "
+        f"Frechet distance to real clips {o['frechet_generated_vs_real']:.2f} "
+        f"(reconstructions {o['reference']['frechet_reconstruction_vs_real']:.2f}, "
+        f"real half vs half {o['reference']['frechet_real_half_vs_half']:.2f})"
+    )
 
 
 def wall_time_text(info: dict) -> str:

@@ -14,7 +14,7 @@ rather than cut. Memory depends on the window, not on the file's length.
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -34,8 +34,14 @@ def crossfade_weights(length: int, fade: int, first: bool, last: bool) -> torch.
     return w
 
 
-def windowed(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, window: int, fade: int,
-             context: int = 0, scale: float = 1.0) -> torch.Tensor:
+def windowed(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    window: int,
+    fade: int,
+    context: int = 0,
+    scale: float = 1.0,
+) -> torch.Tensor:
     """Overlap-add f over windows of x's last axis.
 
     Window k covers input frames [k (window - fade), k (window - fade) + window); f also sees
@@ -58,7 +64,7 @@ def windowed(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, window:
         if out is None:
             out = torch.zeros(*piece.shape[:-1], round(n * scale), dtype=piece.dtype)
         w = crossfade_weights(piece.shape[-1], round(fade * scale), i == 0, end == n)  # (L,)
-        out[..., round(start * scale):round(start * scale) + piece.shape[-1]] += piece * w
+        out[..., round(start * scale) : round(start * scale) + piece.shape[-1]] += piece * w
         if end == n:
             break
     return out
@@ -80,8 +86,9 @@ def encode_long(model, x: torch.Tensor, window: int = 1024, fade: int = 128, con
 
 
 @torch.no_grad()
-def decode_long(model, z: torch.Tensor, n_mels: int, frames: int | None = None, window: int = 128, fade: int = 16,
-                context: int = 8) -> torch.Tensor:
+def decode_long(
+    model, z: torch.Tensor, n_mels: int, frames: int | None = None, window: int = 128, fade: int = 16, context: int = 8
+) -> torch.Tensor:
     """Latent (C', F', T') -> log-mel (C, n_mels, frames or T' tf), decoded `window` latent frames at a time."""
     tf = model.cfg.time_factor
     device = next(model.parameters()).device
@@ -90,15 +97,17 @@ def decode_long(model, z: torch.Tensor, n_mels: int, frames: int | None = None, 
     return x if frames is None else x[..., :frames]
 
 
-def griffin_lim_long(x: torch.Tensor, cfg: MelConfig, n_iter: int = 32, window: int = 1024, fade: int = 32,
-                     context: int = 16) -> torch.Tensor:
+def griffin_lim_long(
+    x: torch.Tensor, cfg: MelConfig, n_iter: int = 32, window: int = 1024, fade: int = 32, context: int = 16
+) -> torch.Tensor:
     """Log-mel (C, n_mels, T) -> waveform (C, T hop), Griffin-Lim on windows of frames joined in the waveform."""
     return windowed(lambda piece: griffin_lim(piece, cfg, n_iter), x, window, fade, context, scale=cfg.hop_length)
 
 
 @torch.no_grad()
-def stream_decode(model, z: torch.Tensor, cfg: MelConfig, chunk: int = 16, context: int = 8,
-                  n_iter: int = 32) -> Iterator[torch.Tensor]:
+def stream_decode(
+    model, z: torch.Tensor, cfg: MelConfig, chunk: int = 16, context: int = 8, n_iter: int = 32
+) -> Iterator[torch.Tensor]:
     """Yield waveform chunks (C, chunk tf hop) of the decoded latent, in order, each as soon as it is made.
 
     Each chunk is decoded with `context` latent frames of lookahead and lookbehind and voiced by
@@ -109,5 +118,5 @@ def stream_decode(model, z: torch.Tensor, cfg: MelConfig, chunk: int = 16, conte
         end = min(n, start + chunk)
         lo, hi = max(0, start - context), min(n, end + context)
         x = model.decode(z[None, ..., lo:hi].to(device), (cfg.n_mels, (hi - lo) * tf))[0].float().cpu()
-        x = x[..., (start - lo) * tf:(end - lo) * tf]  # (C, n_mels, (end - start) tf)
+        x = x[..., (start - lo) * tf : (end - lo) * tf]  # (C, n_mels, (end - start) tf)
         yield griffin_lim(x, cfg, n_iter)

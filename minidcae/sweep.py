@@ -42,7 +42,7 @@ def point_config(time_factor: int, channels: int) -> DCAEConfig:
 
 
 def sweep_points(points: str | None = None) -> list[tuple[int, int]]:
-    """"t8c4,t16c4" -> [(8, 4), (16, 4)]; None -> the whole grid."""
+    """ "t8c4,t16c4" -> [(8, 4), (16, 4)]; None -> the whole grid."""
     if points is None:
         return [(t, c) for t in SWEEP_TIME_FACTORS for c in SWEEP_CHANNELS]
     out = []
@@ -51,20 +51,23 @@ def sweep_points(points: str | None = None) -> list[tuple[int, int]]:
             t, c = text.strip().lstrip("t").split("c")
             out.append((int(t), int(c)))
         except ValueError:
-            raise MinidcaeError(f"--points: {text!r} is not a point; write t<time factor>c<channels>, "
-                                f"e.g. t8c4,t16c16") from None
+            raise MinidcaeError(
+                f"--points: {text!r} is not a point; write t<time factor>c<channels>, e.g. t8c4,t16c16"
+            ) from None
     return out
 
 
-def train_sweep(out_dir, profile: Profile, points: str | None = None, device=None, quiet: bool = False,
-                command: str | None = None) -> dict[str, Path]:
+def train_sweep(
+    out_dir, profile: Profile, points: str | None = None, device=None, quiet: bool = False, command: str | None = None
+) -> dict[str, Path]:
     """Train each point with profile.sweep_train (same steps, batch, data and seed for all) into
     out_dir/<point>/autoencoder.safetensors; returns {point name: checkpoint path}."""
     paths = {}
     for t, c in sweep_points(points):
         point_profile = replace(profile, ae_train=profile.sweep_train, ae=point_config(t, c))
-        paths[point_name(t, c)] = train_ae(Path(out_dir) / point_name(t, c), point_profile, device=device,
-                                           quiet=quiet, command=command, evaluate=False)
+        paths[point_name(t, c)] = train_ae(
+            Path(out_dir) / point_name(t, c), point_profile, device=device, quiet=quiet, command=command, evaluate=False
+        )
     return paths
 
 
@@ -90,9 +93,15 @@ def evaluate_point(model: DCAE | None, mel: MelConfig, clips, gl_iters: int = 32
         audio = griffin_lim(x_hat, mel, gl_iters)  # (1, T * hop)
         score = onset_f1(onsets, detect_onsets(audio, mel))
         inside = onset_f1(onsets, detect_onsets(audio, mel, lead_sets_scale=False))
-        rows.append({"mel_l1_db": mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel)),
-                     "onset_precision": score["precision"], "onset_recall": score["recall"], "onset_f1": score["f1"],
-                     "onset_f1_inside": inside["f1"]})
+        rows.append(
+            {
+                "mel_l1_db": mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel)),
+                "onset_precision": score["precision"],
+                "onset_recall": score["recall"],
+                "onset_f1": score["f1"],
+                "onset_f1_inside": inside["f1"],
+            }
+        )
     return mean_over(rows)
 
 
@@ -107,20 +116,36 @@ def load_sweep(directory) -> dict[str, tuple[DCAE, dict]]:
                 found[name] = load_autoencoder(path)
                 break
     if not found:
-        raise MinidcaeError(f"{directory}: no sweep checkpoints (t2c4.safetensors ... t16c16.safetensors); "
-                            f"train them with `minidcae sweep --out {directory}`")
+        raise MinidcaeError(
+            f"{directory}: no sweep checkpoints (t2c4.safetensors ... t16c16.safetensors); "
+            f"train them with `minidcae sweep --out {directory}`"
+        )
     return found
 
 
 def sweep_table(models: dict, mel: MelConfig, clips, gl_iters: int = 32) -> list[dict]:
     """One row per point (and the oracle first): time factor, channels, compression, metrics."""
-    rows = [{"point": "oracle", "time_factor": 1, "channels": None, "compression": 1.0,
-             **evaluate_point(None, mel, clips, gl_iters)}]
+    rows = [
+        {
+            "point": "oracle",
+            "time_factor": 1,
+            "channels": None,
+            "compression": 1.0,
+            **evaluate_point(None, mel, clips, gl_iters),
+        }
+    ]
     for name, (model, meta) in models.items():
         cfg = model.cfg
-        rows.append({"point": name, "time_factor": cfg.time_factor, "channels": cfg.latent_channels,
-                     "compression": cfg.compression(mel.n_mels), "train_steps": meta["info"]["train"]["steps"],
-                     **evaluate_point(model.eval(), mel, clips, gl_iters)})
+        rows.append(
+            {
+                "point": name,
+                "time_factor": cfg.time_factor,
+                "channels": cfg.latent_channels,
+                "compression": cfg.compression(mel.n_mels),
+                "train_steps": meta["info"]["train"]["steps"],
+                **evaluate_point(model.eval(), mel, clips, gl_iters),
+            }
+        )
     return rows
 
 

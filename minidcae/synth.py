@@ -8,6 +8,7 @@ check a model against labels known exactly: every note onset, every beat, every 
 Inside everything is numpy float64; clips come out float32. All randomness goes through
 `np.random.default_rng`, so the same seed gives the same samples.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,14 @@ LABEL_NAMES = ("instrument", "mode", "key", "tempo", "drums")
 # semitones between neighbouring scale degrees, tonic up to the octave
 SCALE_STEPS = {"major": (2, 2, 1, 2, 2, 2, 1), "minor": (2, 1, 2, 2, 1, 2, 2)}
 # lowest and highest MIDI note each instrument plays (inclusive); the bass sits an octave down
-REGISTERS = {"piano": (55, 79), "violin": (60, 84), "guitar": (48, 72),
-             "flute": (67, 91), "organ": (53, 77), "bass": (28, 47)}
+REGISTERS = {
+    "piano": (55, 79),
+    "violin": (60, 84),
+    "guitar": (48, 72),
+    "flute": (67, 91),
+    "organ": (53, 77),
+    "bass": (28, 47),
+}
 NOTE_BEATS = (0.5, 1.0, 1.0, 2.0)  # note lengths in beats: a crotchet twice as likely
 WALK_STEPS = (-2, -1, -1, 0, 1, 1, 2)  # melody moves mostly by step, sometimes skips or repeats
 REST_PROBABILITY = 0.1
@@ -80,7 +87,7 @@ def _partials(phase, ratios, amps, sample_rate, top_hz):
 def _release(x: np.ndarray, sample_rate: int) -> np.ndarray:
     # linear fade to zero over the last RELEASE_SECONDS
     m = min(x.size, int(RELEASE_SECONDS * sample_rate))
-    x[x.size - m:] *= np.linspace(1.0, 0.0, m)
+    x[x.size - m :] *= np.linspace(1.0, 0.0, m)
     return x
 
 
@@ -112,20 +119,18 @@ def _guitar(f0, t, sample_rate, rng):
     period = max(2, int(round(sample_rate / f0 - 0.5)))
     y = np.zeros(t.size + 1)  # y[0] is the silent sample before the pluck
     burst = rng.uniform(-1.0, 1.0, period)
-    y[1:period + 1] = (burst - burst.mean())[: t.size]  # zero mean: the loop keeps DC forever
+    y[1 : period + 1] = (burst - burst.mean())[: t.size]  # zero mean: the loop keeps DC forever
     # y[n] needs only samples at least P back, so a whole period can be computed at once
     for start in range(period + 1, t.size + 1, period):
         stop = min(start + period, t.size + 1)
-        y[start:stop] = 0.996 * 0.5 * (y[start - period:stop - period]
-                                       + y[start - period - 1:stop - period - 1])
+        y[start:stop] = 0.996 * 0.5 * (y[start - period : stop - period] + y[start - period - 1 : stop - period - 1])
     return y[1:]
 
 
 def _flute(f0, t, sample_rate, rng):
     # An air jet over a pipe: almost a pure sine, weak 2nd and 3rd harmonics, gentle vibrato.
     freq = _vibrato(f0, t, cents=5, rate_hz=5.0, delay=0.2)
-    tone = _partials(_phase(freq, sample_rate), (1, 2, 3), (1.0, 0.15, 0.06),
-                     sample_rate, freq.max())
+    tone = _partials(_phase(freq, sample_rate), (1, 2, 3), (1.0, 0.15, 0.06), sample_rate, freq.max())
     # Breath noise: white noise through a 6-sample moving average (a lowpass near sr / 6).
     breath = np.convolve(rng.uniform(-1.0, 1.0, t.size), np.ones(6) / 6, mode="same")
     # Soft attack: ~80 ms for the jet to lock onto the pipe; the breath follows the same envelope.
@@ -149,12 +154,12 @@ def _bass(f0, t, sample_rate, rng):
     return np.clip(t / 0.005, 0.0, 1.0) * np.exp(-t / 0.5) * tone
 
 
-VOICES = {"piano": _piano, "violin": _violin, "guitar": _guitar,
-          "flute": _flute, "organ": _organ, "bass": _bass}
+VOICES = {"piano": _piano, "violin": _violin, "guitar": _guitar, "flute": _flute, "organ": _organ, "bass": _bass}
 
 
-def render_note(instrument: str, midi: float, seconds: float, sample_rate: int = 22050,
-                rng: np.random.Generator | None = None) -> np.ndarray:
+def render_note(
+    instrument: str, midi: float, seconds: float, sample_rate: int = 22050, rng: np.random.Generator | None = None
+) -> np.ndarray:
     """One note, float64, peak 1 (so instruments mix at equal level), ending in a release."""
     _check_choice("instrument", instrument, INSTRUMENTS)
     rng = np.random.default_rng(0) if rng is None else rng
@@ -189,6 +194,7 @@ KICK, SNARE, HIHAT = (_kick, 0.3, 0.9), (_snare, 0.2, 0.6), (_hihat, 0.05, 0.3)
 @dataclass(frozen=True)
 class ClipLabels:
     """What is true about one synthetic clip: the labels behind its prompt, and its timing."""
+
     seed: int
     instrument: str
     mode: str
@@ -204,10 +210,17 @@ class ClipLabels:
         return f"{text}, drums" if self.drums else text
 
     def as_row(self) -> dict:
-        return {"seed": self.seed, "instrument": self.instrument, "mode": self.mode,
-                "key": self.key, "tempo": self.tempo, "drums": self.drums,
-                "prompt": self.prompt(), "onsets": _seconds_text(self.onsets),
-                "beats": _seconds_text(self.beats)}
+        return {
+            "seed": self.seed,
+            "instrument": self.instrument,
+            "mode": self.mode,
+            "key": self.key,
+            "tempo": self.tempo,
+            "drums": self.drums,
+            "prompt": self.prompt(),
+            "onsets": _seconds_text(self.onsets),
+            "beats": _seconds_text(self.beats),
+        }
 
 
 def draw_labels(seed: int, **overrides) -> dict:
@@ -218,11 +231,13 @@ def draw_labels(seed: int, **overrides) -> dict:
         raise ValueError(f"unknown label(s) {unknown}; choose from: {', '.join(LABEL_NAMES)}")
     rng = np.random.default_rng(seed)
     # all five are drawn, in this order, every time: fixing one never changes the others
-    labels = {"instrument": INSTRUMENTS[rng.integers(len(INSTRUMENTS))],
-              "mode": MODES[rng.integers(len(MODES))],
-              "key": KEYS[rng.integers(len(KEYS))],
-              "tempo": float(rng.integers(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1)),
-              "drums": bool(rng.random() < 0.5)}
+    labels = {
+        "instrument": INSTRUMENTS[rng.integers(len(INSTRUMENTS))],
+        "mode": MODES[rng.integers(len(MODES))],
+        "key": KEYS[rng.integers(len(KEYS))],
+        "tempo": float(rng.integers(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1)),
+        "drums": bool(rng.random() < 0.5),
+    }
     labels.update(overrides)
     _check_labels(labels)
     return {**labels, "tempo": float(labels["tempo"]), "drums": bool(labels["drums"])}
@@ -253,7 +268,7 @@ def _place(mix: np.ndarray, sound: np.ndarray, start: float, sample_rate: int) -
         return
     if sound.size > room:
         sound = _release(sound[:room].copy(), sample_rate)
-    mix[begin:begin + sound.size] += sound
+    mix[begin : begin + sound.size] += sound
 
 
 def first_seed(seed: int, n: int, heldout: bool = False) -> int:
@@ -261,13 +276,14 @@ def first_seed(seed: int, n: int, heldout: bool = False) -> int:
     held-out ones. The guard every recipe goes through: training seeds never reach the held-out range."""
     base = HELDOUT_SEED_BASE + seed if heldout else seed
     if not heldout and base + n > HELDOUT_SEED_BASE:
-        raise ValueError(f"training seeds {base}..{base + n - 1} reach the held-out range "
-                         f"(from {HELDOUT_SEED_BASE}); use smaller seeds")
+        raise ValueError(
+            f"training seeds {base}..{base + n - 1} reach the held-out range "
+            f"(from {HELDOUT_SEED_BASE}); use smaller seeds"
+        )
     return base
 
 
-def synth_clip(seed: int, seconds: float, sample_rate: int = 22050,
-               **overrides) -> tuple[np.ndarray, ClipLabels]:
+def synth_clip(seed: int, seconds: float, sample_rate: int = 22050, **overrides) -> tuple[np.ndarray, ClipLabels]:
     """A mono float32 clip of round(seconds * sample_rate) samples, peak 0.95, and its labels."""
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
@@ -277,8 +293,7 @@ def synth_clip(seed: int, seconds: float, sample_rate: int = 22050,
     mix = np.zeros(int(round(seconds * sample_rate)))
     onsets = []
     for start, length, midi in _melody(labels, seconds, rng):
-        _place(mix, render_note(labels["instrument"], midi, length, sample_rate, rng),
-               start, sample_rate)
+        _place(mix, render_note(labels["instrument"], midi, length, sample_rate, rng), start, sample_rate)
         onsets.append(start)
     # beat k falls at k * 60 / tempo, for every k with a time inside the clip
     beats = [k * 60.0 / labels["tempo"] for k in range(int(seconds * labels["tempo"] / 60) + 2)]
@@ -287,17 +302,14 @@ def synth_clip(seed: int, seconds: float, sample_rate: int = 22050,
         # kick on beats 1 and 3 of each 4-beat bar, snare on 2 and 4, hi-hat on every beat
         for voice, length, level in (KICK if k % 4 in (0, 2) else SNARE, HIHAT):
             t = np.arange(int(round(length * sample_rate))) / sample_rate
-            _place(mix, level * _release(voice(t, sample_rate, rng), sample_rate),
-                   time, sample_rate)
+            _place(mix, level * _release(voice(t, sample_rate, rng), sample_rate), time, sample_rate)
             onsets.append(time)
     # normalise: the loudest sample becomes PEAK
     mix *= PEAK / max(np.abs(mix).max(), 1e-12)
-    return mix.astype(np.float32), ClipLabels(
-        seed=int(seed), **labels, onsets=_merge_close(onsets), beats=tuple(beats))
+    return mix.astype(np.float32), ClipLabels(seed=int(seed), **labels, onsets=_merge_close(onsets), beats=tuple(beats))
 
 
-def write_dataset(out_dir, n: int, seconds: float, seed: int,
-                  sample_rate: int = 22050) -> list[Path]:
+def write_dataset(out_dir, n: int, seconds: float, seed: int, sample_rate: int = 22050) -> list[Path]:
     """Write clip_00000.wav ... (16-bit, seeds seed, seed + 1, ...) and metadata.csv; return
     the clip paths. Files are written under a temporary name, then renamed."""
     if n < 1:
@@ -311,7 +323,7 @@ def write_dataset(out_dir, n: int, seconds: float, seed: int,
     for i in range(n):
         audio, labels = synth_clip(seed + i, seconds, sample_rate)
         path = out_dir / f"clip_{i:05d}.wav"
-        atomic_write(path, lambda tmp: sf.write(tmp, audio, sample_rate, subtype="PCM_16", format="WAV"))
+        atomic_write(path, lambda tmp, audio=audio: sf.write(tmp, audio, sample_rate, subtype="PCM_16", format="WAV"))
         paths.append(path)
         rows.append({"file": path.name, **labels.as_row()})
     table = io.StringIO()

@@ -23,8 +23,17 @@ from .synth import INSTRUMENTS, TEMPO_RANGE, ClipLabels
 PAD, UNKNOWN, EMPTY = "<pad>", "<unk>", "<empty>"
 MOODS = {"major": "happy", "minor": "sad"}
 TEMPO_WORDS = ((0, 90, "slow"), (90, 140, "medium"), (140, 1000, "fast"))  # [low, high) BPM
-VOCAB = (PAD, UNKNOWN, EMPTY, *MOODS.values(), *INSTRUMENTS, "drums", "bpm",
-         *(word for _, _, word in TEMPO_WORDS), *(str(b) for b in range(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1)))
+VOCAB = (
+    PAD,
+    UNKNOWN,
+    EMPTY,
+    *MOODS.values(),
+    *INSTRUMENTS,
+    "drums",
+    "bpm",
+    *(word for _, _, word in TEMPO_WORDS),
+    *(str(b) for b in range(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1)),
+)
 WORD_ID = {word: i for i, word in enumerate(VOCAB)}
 MAX_TOKENS = 8  # the longest phrasing, "happy piano, 120 bpm, drums", is 5 words
 

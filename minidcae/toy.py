@@ -23,8 +23,9 @@ def ring_centres(modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     return radius * torch.stack((angle.cos(), angle.sin()), dim=1)  # (modes, 2)
 
 
-def ring(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.1,
-         generator: torch.Generator | None = None) -> torch.Tensor:
+def ring(
+    n: int, modes: int = 8, radius: float = 2.0, std: float = 0.1, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """(n, 2) points: a random mode each, plus Gaussian noise of `std`."""
     which = torch.randint(0, modes, (n,), generator=generator)  # (n,)
     return ring_centres(modes, radius)[which] + std * torch.randn(n, 2, generator=generator)  # (n, 2)
@@ -33,8 +34,15 @@ def ring(n: int, modes: int = 8, radius: float = 2.0, std: float = 0.1,
 class ToyVelocity(nn.Module):
     def __init__(self, hidden: int = 128):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(3, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
-                                 nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 2))
+        self.net = nn.Sequential(
+            nn.Linear(3, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, 2),
+        )
 
     def forward(self, x: torch.Tensor, t) -> torch.Tensor:
         t = torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0])  # (B,)
@@ -63,5 +71,8 @@ def mode_report(x: torch.Tensor, modes: int = 8, radius: float = 2.0, within: fl
     nearest, which = d.min(dim=1)  # (n,), (n,)
     hit = nearest < within
     counts = torch.bincount(which[hit], minlength=modes).float()  # (modes,)
-    return {"near_a_mode": float(hit.float().mean()), "modes_hit": int((counts > 0).sum()),
-            "mode_shares": (counts / counts.sum().clamp(min=1)).tolist()}
+    return {
+        "near_a_mode": float(hit.float().mean()),
+        "modes_hit": int((counts > 0).sum()),
+        "mode_shares": (counts / counts.sum().clamp(min=1)).tolist(),
+    }

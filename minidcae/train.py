@@ -78,9 +78,20 @@ def _to(batch, device):
 
 
 class Trainer:
-    def __init__(self, modules: dict, loss_fn, optimize: dict, cfg: TrainConfig, out_dir=None, device=None,
-                 seconds_per_item: float = 0.0, ema: tuple = (), resume: bool = False, quiet: bool = False,
-                 horizon: int | None = None):
+    def __init__(
+        self,
+        modules: dict,
+        loss_fn,
+        optimize: dict,
+        cfg: TrainConfig,
+        out_dir=None,
+        device=None,
+        seconds_per_item: float = 0.0,
+        ema: tuple = (),
+        resume: bool = False,
+        quiet: bool = False,
+        horizon: int | None = None,
+    ):
         self.cfg, self.loss_fn, self.quiet = cfg, loss_fn, quiet
         self.horizon = horizon or cfg.steps  # the learning rate decays over this many steps
         self.device = pick_device(distributed.device_for_rank(device))
@@ -90,22 +101,32 @@ class Trainer:
         self.calls = dict(self.modules)
         if distributed.world() > 1:
             if len(optimize) > 1:
-                raise ValueError("training with several losses (the adversarial phase) is not supported under torchrun; "
-                                 "run it with adv_steps=0, or on one process")
+                raise ValueError(
+                    "training with several losses (the adversarial phase) is not supported under torchrun; "
+                    "run it with adv_steps=0, or on one process"
+                )
             for name, m in self.modules.items():
                 if any(m is o for o in optimize.values()) and any(p.requires_grad for p in m.parameters()):
                     self.calls[name] = DistributedDataParallel(m)
         self.optimize = optimize
-        self.optimizers = {key: torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=cfg.lr,
-                                                  weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
-                           for key, m in optimize.items()}
-        self.emas = ({name: copy.deepcopy(self.modules[name]).requires_grad_(False) for name in ema}
-                     if cfg.ema_decay > 0 else {})
+        self.optimizers = {
+            key: torch.optim.AdamW(
+                [p for p in m.parameters() if p.requires_grad],
+                lr=cfg.lr,
+                weight_decay=cfg.weight_decay,
+                betas=(0.9, 0.99),
+            )
+            for key, m in optimize.items()
+        }
+        self.emas = (
+            {name: copy.deepcopy(self.modules[name]).requires_grad_(False) for name in ema} if cfg.ema_decay > 0 else {}
+        )
         self.out_dir = Path(out_dir) if out_dir else None
         self.seconds_per_item, self.step, self.history = seconds_per_item, 0, []
         if resume and self.out_dir and (self.out_dir / STATE_FILE).exists():  # every rank resumes
-            self.step, extra = load_training_state(self.out_dir / STATE_FILE, self.modules, self.optimizers,
-                                                   self.emas, self.device)
+            self.step, extra = load_training_state(
+                self.out_dir / STATE_FILE, self.modules, self.optimizers, self.emas, self.device
+            )
             self.history = extra.get("history", [])
         if not distributed.is_main():
             self.out_dir, self.quiet = None, True  # only rank 0 logs and writes
@@ -146,8 +167,14 @@ class Trainer:
         # TQDM_DISABLE=1 (set in CI) turns the bar off; quiet=True does so for one run. It is passed
         # explicitly: tqdm.auto's notebook bar ignores the variable and would leave "0/40" frozen
         # in a committed notebook.
-        bar = tqdm(range(self.step, total), initial=self.step, total=total, desc="train", dynamic_ncols=True,
-                   disable=self.quiet or bars_disabled())
+        bar = tqdm(
+            range(self.step, total),
+            initial=self.step,
+            total=total,
+            desc="train",
+            dynamic_ncols=True,
+            disable=self.quiet or bars_disabled(),
+        )
         for step in bar:
             batch = _to(next_batch(step), self.device)
             start = time.perf_counter()
@@ -158,16 +185,24 @@ class Trainer:
             audio_rate = self.seconds_per_item * items / seconds
             bar.set_postfix(loss=f"{logs[next(iter(self.optimizers))]:.4f}", audio_s_per_s=f"{audio_rate:.1f}")
             if step % self.cfg.log_every == 0 or self.step == total:
-                self.history.append({"step": self.step, **logs, "lr": self.learning_rate(step),
-                                     "step_seconds": seconds, "audio_s_per_s": audio_rate})
+                self.history.append(
+                    {
+                        "step": self.step,
+                        **logs,
+                        "lr": self.learning_rate(step),
+                        "step_seconds": seconds,
+                        "audio_s_per_s": audio_rate,
+                    }
+                )
             if self.out_dir and (self.step % self.cfg.checkpoint_every == 0 or self.step == total):
                 self.save()
         return self.history
 
     def save(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        save_training_state(self.out_dir / STATE_FILE, self.modules, self.optimizers, self.emas, self.step,
-                            {"history": self.history})
+        save_training_state(
+            self.out_dir / STATE_FILE, self.modules, self.optimizers, self.emas, self.step, {"history": self.history}
+        )
         write_json(self.out_dir / "log.json", self.history)
         keys = sorted({k for row in self.history for k in row}, key=lambda k: (k != "step", k))
         with open(self.out_dir / "log.csv", "w", newline="") as f:

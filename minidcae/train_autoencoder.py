@@ -29,8 +29,14 @@ from .config import DATA_SAMPLES, DCAEConfig, MelConfig, Profile, TrainConfig, p
 from .data import FolderMelDataset, SynthMelDataset, heldout_clips
 from .dcae import DCAE, compute_latent_stats, count_parameters, reconstruct
 from .discriminators import PatchGAN
-from .losses import (discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss,
-                     mel_spectral_convergence, multi_resolution_mel_loss, reconstruction_loss)
+from .losses import (
+    discriminator_hinge_loss,
+    feature_matching_loss,
+    generator_hinge_loss,
+    mel_spectral_convergence,
+    multi_resolution_mel_loss,
+    reconstruction_loss,
+)
 from .metrics import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
 from .recipe import card_fields, keep_ema, mean_over, split_overrides
 from .train import Trainer, infinite_batches
@@ -49,8 +55,12 @@ def autoencoder_losses(cfg: TrainConfig):
         mr = multi_resolution_mel_loss(x_hat.float(), x)
         sc = mel_spectral_convergence(x_hat.float(), x)
         loss = rec + cfg.mr_weight * mr + cfg.sc_weight * sc + aux.get("loss", 0.0)
-        out = {"rec": rec.detach(), "mr": mr.detach(), "sc": sc.detach(),
-               **{k: v for k, v in aux.items() if k != "loss"}}
+        out = {
+            "rec": rec.detach(),
+            "mr": mr.detach(),
+            "sc": sc.detach(),
+            **{k: v for k, v in aux.items() if k != "loss"},
+        }
         if "disc" in m:
             real_features, real_logits = m["disc"](x)
             fake_features, fake_logits = m["disc"](x_hat)
@@ -64,8 +74,16 @@ def autoencoder_losses(cfg: TrainConfig):
     return losses
 
 
-def autoencoder_trainer(model: nn.Module, cfg: TrainConfig, out_dir=None, device=None, disc: nn.Module | None = None,
-                        seconds_per_item: float = 0.0, resume: bool = False, quiet: bool = False) -> Trainer:
+def autoencoder_trainer(
+    model: nn.Module,
+    cfg: TrainConfig,
+    out_dir=None,
+    device=None,
+    disc: nn.Module | None = None,
+    seconds_per_item: float = 0.0,
+    resume: bool = False,
+    quiet: bool = False,
+) -> Trainer:
     """Phase one (disc=None): train encoder and decoder for cfg.steps. Phase two: encoder frozen,
     decoder + PatchGAN for cfg.adv_steps."""
     modules, optimize = {"autoencoder": model}, {"loss": model}
@@ -73,9 +91,19 @@ def autoencoder_trainer(model: nn.Module, cfg: TrainConfig, out_dir=None, device
         model.encoder.requires_grad_(False)
         modules["disc"] = disc
         optimize = {"loss": model.decoder, "d_loss": disc}
-    return Trainer(modules, autoencoder_losses(cfg), optimize, cfg, out_dir, device, seconds_per_item,
-                   ema=("autoencoder",), resume=resume, quiet=quiet,
-                   horizon=cfg.adv_steps if disc is not None else cfg.steps)
+    return Trainer(
+        modules,
+        autoencoder_losses(cfg),
+        optimize,
+        cfg,
+        out_dir,
+        device,
+        seconds_per_item,
+        ema=("autoencoder",),
+        resume=resume,
+        quiet=quiet,
+        horizon=cfg.adv_steps if disc is not None else cfg.steps,
+    )
 
 
 def training_data(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES):
@@ -102,24 +130,39 @@ def evaluate_autoencoder(model: DCAE, mel: MelConfig, sets: dict, gl_iters: int 
             oracle = griffin_lim(x, mel, gl_iters)
             mr_recon = multi_resolution_stft_distance(wav, recon)
             mr_oracle = multi_resolution_stft_distance(wav, oracle)
-            rows[name] = {"mel_l1_db": mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel)),
-                          "mr_stft_dcae": mr_recon, "mr_stft_oracle": mr_oracle,
-                          "mr_stft_excess": mr_recon / mr_oracle - 1}
+            rows[name] = {
+                "mel_l1_db": mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel)),
+                "mr_stft_dcae": mr_recon,
+                "mr_stft_oracle": mr_oracle,
+                "mr_stft_excess": mr_recon / mr_oracle - 1,
+            }
         report[set_name] = {"mean": mean_over(rows), "clips": rows}
     return report
 
 
-def train_ae(out_dir, profile: Profile, overrides: dict | None = None, device=None, resume: bool = False,
-             quiet: bool = False, command: str | None = None, evaluate: bool = True) -> Path:
+def train_ae(
+    out_dir,
+    profile: Profile,
+    overrides: dict | None = None,
+    device=None,
+    resume: bool = False,
+    quiet: bool = False,
+    command: str | None = None,
+    evaluate: bool = True,
+) -> Path:
     """The whole recipe; returns the path of the finished checkpoint (out_dir/autoencoder.safetensors).
 
     evaluate=False skips the held-out measurement (quick experiments; the card then has no figures).
     """
-    train_over, model_over = split_overrides(overrides or {}, {"TrainConfig": TrainConfig(), "DCAEConfig": DCAEConfig()})
+    train_over, model_over = split_overrides(
+        overrides or {}, {"TrainConfig": TrainConfig(), "DCAEConfig": DCAEConfig()}
+    )
     cfg, ae_cfg, mel = replace(profile.ae_train, **train_over), replace(profile.ae, **model_over), profile.mel
     if distributed.world() > 1 and cfg.adv_steps > 0:
-        raise ValueError(f"adv_steps={cfg.adv_steps}: the adversarial phase does not run under torchrun; "
-                         "add adv_steps=0 (and run phase two on one process if you want it)")
+        raise ValueError(
+            f"adv_steps={cfg.adv_steps}: the adversarial phase does not run under torchrun; "
+            "add adv_steps=0 (and run phase two on one process if you want it)"
+        )
     out = Path(out_dir)
     device = pick_device(distributed.device_for_rank(device))
     torch.manual_seed(cfg.seed)
@@ -136,36 +179,47 @@ def train_ae(out_dir, profile: Profile, overrides: dict | None = None, device=No
         compute_latent_stats(model, (batches(i)["mel"].to(device) for i in range(8)))
         report = evaluate_autoencoder(model, mel, heldout_clips(mel), profile.griffin_lim_iters) if evaluate else {}
         rates = [r["audio_s_per_s"] for h in history.values() for r in h]
-        info = {**card_fields(command, "minidcae train-ae", profile, cfg, mel, device, seconds),
-                "griffin_lim_iters": profile.griffin_lim_iters, "phases": list(history),
-                "parameters": count_parameters(model), "world_size": distributed.world(), "replicas_identical": agree,
-                "audio_seconds_per_second": round(sum(rates) / max(1, len(rates)), 2),
-                "heldout": {k: v["mean"] for k, v in report.items()}}
+        info = {
+            **card_fields(command, "minidcae train-ae", profile, cfg, mel, device, seconds),
+            "griffin_lim_iters": profile.griffin_lim_iters,
+            "phases": list(history),
+            "parameters": count_parameters(model),
+            "world_size": distributed.world(),
+            "replicas_identical": agree,
+            "audio_seconds_per_second": round(sum(rates) / max(1, len(rates)), 2),
+            "heldout": {k: v["mean"] for k, v in report.items()},
+        }
         (out / f"{name}_heldout.json").write_text(json.dumps(report, indent=2) + "\n")
         path = save_model(out / name, model, "dcae", ae_cfg, info, dtype=torch.float16)
         model.to(device)
         return path
 
     # Phase one: encoder and decoder learn to reconstruct.
-    phase1 = autoencoder_trainer(model, replace(cfg, adv_steps=0), out / "phase1", device, None,
-                                 crop_seconds, resume, quiet)
+    phase1 = autoencoder_trainer(
+        model, replace(cfg, adv_steps=0), out / "phase1", device, None, crop_seconds, resume, quiet
+    )
     phase1.fit(batches, cfg.steps)
     keep_ema(phase1, "autoencoder")
     agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 measures and writes
     if not distributed.is_main():
         return None
     history = {"phase1": phase1.history}
-    path = finish("autoencoder_phase1" if cfg.adv_steps > 0 else "autoencoder", history,
-                  time.perf_counter() - start)
+    path = finish("autoencoder_phase1" if cfg.adv_steps > 0 else "autoencoder", history, time.perf_counter() - start)
 
     # Phase two (as ACE-Step): the encoder frozen, the decoder trained with a PatchGAN added.
     if cfg.adv_steps > 0:
-        phase2 = autoencoder_trainer(model, replace(cfg, lr=cfg.adv_lr), out / "phase2", device, PatchGAN(ae_cfg.in_channels),
-                                     crop_seconds, resume, quiet)
+        phase2 = autoencoder_trainer(
+            model,
+            replace(cfg, lr=cfg.adv_lr),
+            out / "phase2",
+            device,
+            PatchGAN(ae_cfg.in_channels),
+            crop_seconds,
+            resume,
+            quiet,
+        )
         phase2.fit(lambda step: batches(cfg.steps + step), cfg.adv_steps)
         keep_ema(phase2, "autoencoder")
         history["phase2"] = phase2.history
         path = finish("autoencoder", history, time.perf_counter() - start)
     return path
-
-

@@ -36,33 +36,57 @@ def classifier_losses(m: dict, batch: dict) -> dict:
 
 def classifier_batches(mels, instruments, modes, cfg):
     """step -> a batch of random crops (crop_frames long) at random gains, drawn from (seed, step)."""
+
     def next_batch(step: int) -> dict:
         rng = np.random.default_rng([cfg.seed, step])
         idx = rng.integers(0, len(mels), cfg.batch_size)
         crop = min(cfg.crop_frames, mels.shape[-1])
         starts = rng.integers(0, mels.shape[-1] - crop + 1, cfg.batch_size)
-        x = torch.stack([mels[i, :, :, s:s + crop] for i, s in zip(idx, starts)])  # (B, 1, n_mels, crop)
+        x = torch.stack([mels[i, :, :, s : s + crop] for i, s in zip(idx, starts)])  # (B, 1, n_mels, crop)
         return {"mel": x, "instrument": instruments[idx], "mode": modes[idx]}
+
     return next_batch
 
 
-def train_classifier(out_dir, profile: Profile, overrides: dict | None = None, device=None, quiet: bool = False,
-                     command: str | None = None) -> Path:
+def train_classifier(
+    out_dir,
+    profile: Profile,
+    overrides: dict | None = None,
+    device=None,
+    quiet: bool = False,
+    command: str | None = None,
+) -> Path:
     """Train on synthetic training clips, measure on held-out ones, save out_dir/label_classifier.*"""
     (fields,) = split_overrides(overrides or {}, {"TrainConfig": profile.classifier_train})
-    cfg, mel, model_cfg = replace(profile.classifier_train, **fields), profile.mel, ClassifierConfig(n_mels=profile.mel.n_mels)
+    cfg, mel, model_cfg = (
+        replace(profile.classifier_train, **fields),
+        profile.mel,
+        ClassifierConfig(n_mels=profile.mel.n_mels),
+    )
     out, device = Path(out_dir), pick_device(device)
     torch.manual_seed(cfg.seed)
     model = LabelClassifier(model_cfg)
     start = time.perf_counter()
     train = labelled_mels(cfg.n_clips, cfg.clip_seconds, mel, seed=cfg.seed)
-    trainer = Trainer({"classifier": model}, classifier_losses, {"loss": model}, cfg, out / "train", device,
-                      cfg.crop_frames * mel.hop_length / mel.sample_rate, ema=("classifier",), quiet=quiet)
+    trainer = Trainer(
+        {"classifier": model},
+        classifier_losses,
+        {"loss": model},
+        cfg,
+        out / "train",
+        device,
+        cfg.crop_frames * mel.hop_length / mel.sample_rate,
+        ema=("classifier",),
+        quiet=quiet,
+    )
     trainer.fit(classifier_batches(*train, cfg), cfg.steps)
     keep_ema(trainer, "classifier")
     model.cpu().eval()
     heldout = labelled_mels(max(64, cfg.n_clips // 8), cfg.clip_seconds, mel, heldout=True)
-    info = {**card_fields(command, "minidcae train-classifier", profile, cfg, mel, device, time.perf_counter() - start),
-            "heldout_clips": len(heldout[0]), "heldout_accuracy": accuracy(model, *heldout),
-            "chance": {"instrument": 1 / len(INSTRUMENTS), "mode": 1 / len(MODES)}}
+    info = {
+        **card_fields(command, "minidcae train-classifier", profile, cfg, mel, device, time.perf_counter() - start),
+        "heldout_clips": len(heldout[0]),
+        "heldout_accuracy": accuracy(model, *heldout),
+        "chance": {"instrument": 1 / len(INSTRUMENTS), "mode": 1 / len(MODES)},
+    }
     return save_model(out / "label_classifier", model, "label_classifier", model_cfg, info)

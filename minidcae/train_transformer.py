@@ -35,8 +35,9 @@ from .transformer import LatentTransformer
 
 
 @torch.no_grad()
-def encode_training_set(autoencoder, mel: MelConfig, n: int, seconds: float, seed: int = 0,
-                        heldout: bool = False, batch: int = 32) -> tuple[torch.Tensor, list[ClipLabels]]:
+def encode_training_set(
+    autoencoder, mel: MelConfig, n: int, seconds: float, seed: int = 0, heldout: bool = False, batch: int = 32
+) -> tuple[torch.Tensor, list[ClipLabels]]:
     """(normalised latents (n, C, F, T), labels) for synthetic clips from seed (training) or the held-out range."""
     base = first_seed(seed, n, heldout)
     autoencoder.eval()
@@ -65,6 +66,7 @@ def transformer_batches(latents: torch.Tensor, labels: list[ClipLabels], cfg: Tr
         idx = rng.integers(0, len(latents), cfg.batch_size // ranks)
         prompts = ["" if rng.random() < gen.drop_prompt else training_prompt(labels[i], rng) for i in idx]
         return {"latent": latents[idx], "prompt": prompts}
+
     return next_batch
 
 
@@ -85,10 +87,23 @@ def transformer_losses(gen: GenerationConfig, seed: int = 0):
     return losses
 
 
-def train_transformer(out_dir, profile: Profile, autoencoder_path, overrides: dict | None = None, device=None,
-              quiet: bool = False, command: str | None = None, classifier_path=None, evaluate: bool = True) -> Path:
+def train_transformer(
+    out_dir,
+    profile: Profile,
+    autoencoder_path,
+    overrides: dict | None = None,
+    device=None,
+    quiet: bool = False,
+    command: str | None = None,
+    classifier_path=None,
+    evaluate: bool = True,
+) -> Path:
     """The recipe; returns out_dir/transformer.safetensors. With a classifier, measures obedience for the card."""
-    groups = {"TrainConfig": TrainConfig(), "GenerationConfig": GenerationConfig(), "TransformerConfig": TransformerConfig()}
+    groups = {
+        "TrainConfig": TrainConfig(),
+        "GenerationConfig": GenerationConfig(),
+        "TransformerConfig": TransformerConfig(),
+    }
     train_over, gen_over, model_over = split_overrides(overrides or {}, groups)
     cfg = replace(profile.transformer_train, **train_over)
     gen = replace(profile.generation, **gen_over)
@@ -96,29 +111,54 @@ def train_transformer(out_dir, profile: Profile, autoencoder_path, overrides: di
     autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
     mel = mel_config_of(ae_meta)
     ae = autoencoder.cfg
-    model_cfg = replace(profile.transformer, latent_channels=ae.latent_channels,
-                        latent_rows=mel.n_mels // ae.freq_factor, **model_over)
+    model_cfg = replace(
+        profile.transformer, latent_channels=ae.latent_channels, latent_rows=mel.n_mels // ae.freq_factor, **model_over
+    )
     torch.manual_seed(cfg.seed)
     model = LatentTransformer(model_cfg)
     start = time.perf_counter()
     latents, labels = encode_training_set(autoencoder, mel, gen.n_clips, gen.clip_seconds, cfg.seed)
     encode_seconds = time.perf_counter() - start
-    trainer = Trainer({"transformer": model}, transformer_losses(gen, cfg.seed), {"loss": model}, cfg, out / "train",
-                      device, gen.clip_seconds, ema=("transformer",), quiet=quiet)
+    trainer = Trainer(
+        {"transformer": model},
+        transformer_losses(gen, cfg.seed),
+        {"loss": model},
+        cfg,
+        out / "train",
+        device,
+        gen.clip_seconds,
+        ema=("transformer",),
+        quiet=quiet,
+    )
     trainer.fit(transformer_batches(latents, labels, cfg, gen), cfg.steps)
     keep_ema(trainer, "transformer")
     model.eval()
     agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 goes on
     if not distributed.is_main():
         return None
-    info = {**card_fields(command, "minidcae train-transformer", profile, cfg, mel, device,
-                          time.perf_counter() - start - encode_seconds),
-            "generation": asdict(gen), "autoencoder": Path(autoencoder_path).name,
-            "latent_shape": list(latents.shape[1:]), "parameters": sum(p.numel() for p in model.parameters()),
-            "world_size": distributed.world(), "replicas_identical": agree, "encode_seconds": round(encode_seconds, 1)}
+    info = {
+        **card_fields(
+            command,
+            "minidcae train-transformer",
+            profile,
+            cfg,
+            mel,
+            device,
+            time.perf_counter() - start - encode_seconds,
+        ),
+        "generation": asdict(gen),
+        "autoencoder": Path(autoencoder_path).name,
+        "latent_shape": list(latents.shape[1:]),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "world_size": distributed.world(),
+        "replicas_identical": agree,
+        "encode_seconds": round(encode_seconds, 1),
+    }
     if evaluate and classifier_path is not None:
         from .classifier import load_classifier
 
         classifier, _ = load_classifier(classifier_path, device)
-        info["obedience"] = obedience(model, autoencoder, classifier, mel, gen, per_label=8 if profile.name == "ci" else 16)
+        info["obedience"] = obedience(
+            model, autoencoder, classifier, mel, gen, per_label=8 if profile.name == "ci" else 16
+        )
     return save_model(out / "transformer", model.cpu(), "transformer", model_cfg, info)

@@ -36,11 +36,12 @@ from .synth import first_seed, synth_clip
 from .train import Trainer, infinite_batches
 from .vocoder import Vocoder, vocode
 
-REAL_SHARE = 0.5       # about half of the training crops come from the bundled real (train) clips
+REAL_SHARE = 0.5  # about half of the training crops come from the bundled real (train) clips
 SIZES = ("dim", "blocks", "kernel", "expansion", "frame_clock", "consistency_steps")  # what key=value may set
 
 
 # ----------------------------------------------------------------------------- data
+
 
 class WaveMelDataset(Dataset):
     """Item i: a random crop of `crop` frames (crop * hop samples) of waveform i, at a random gain
@@ -64,7 +65,7 @@ class WaveMelDataset(Dataset):
             wav = F.pad(wav, (0, n - wav.shape[-1]))  # (1, n): silence after a short clip
         start = int(rng.integers(0, wav.shape[-1] - n + 1))
         # gain g = 10^(dB / 20), dB uniform in [-12, 0]: the vocoder should not learn one loudness
-        crop = wav[:, start:start + n] * 10 ** (rng.uniform(-12, 0) / 20)  # (1, n)
+        crop = wav[:, start : start + n] * 10 ** (rng.uniform(-12, 0) / 20)  # (1, n)
         return {"mel": log_mel(crop, self.cfg), "wav": crop, "index": index}  # (1, n_mels, crop), (1, n)
 
 
@@ -77,7 +78,7 @@ def extra_waves(folders, mel: MelConfig, seconds: float, samples_dir=DATA_SAMPLE
         for path in files:
             wav = load_audio(path, mel.sample_rate)  # (1, samples)
             for start in range(0, wav.shape[-1], piece):
-                chunk = wav[:, start:start + piece]  # (1, <= piece)
+                chunk = wav[:, start : start + piece]  # (1, <= piece)
                 if chunk.abs().max() > 1e-3 and chunk.shape[-1] >= piece // 4:
                     waves.append(chunk)
     return waves
@@ -88,8 +89,9 @@ def training_waves(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES, e
     make about REAL_SHARE of the list, plus the pieces of any `extra` folders (extra_waves).
     Never reads data_samples/audio/heldout nor the files its clips were cut from."""
     base = first_seed(cfg.seed, cfg.n_clips)
-    waves = [torch.from_numpy(synth_clip(base + i, cfg.clip_seconds, mel.sample_rate)[0])[None]
-             for i in range(cfg.n_clips)]  # each (1, samples)
+    waves = [
+        torch.from_numpy(synth_clip(base + i, cfg.clip_seconds, mel.sample_rate)[0])[None] for i in range(cfg.n_clips)
+    ]  # each (1, samples)
     real_dir = Path(samples_dir) / "audio" / "train"
     if real_dir.is_dir():
         real = [load_audio(p, mel.sample_rate) for p in find_audio_files(real_dir)]  # each (1, samples)
@@ -99,6 +101,7 @@ def training_waves(cfg: TrainConfig, mel: MelConfig, samples_dir=DATA_SAMPLES, e
 
 
 # ----------------------------------------------------------------------------- losses
+
 
 def vocoder_losses(cfg: TrainConfig, mel: MelConfig):
     """The loss function for Trainer: mel L1 + mr_weight * MR-STFT, and with a "disc" module
@@ -119,7 +122,9 @@ def vocoder_losses(cfg: TrainConfig, mel: MelConfig):
             loss = loss + cfg.adv_weight * g_adv + cfg.fm_weight * fm
             fake_detached = m["disc"](wav_hat.detach())[1]
             out.update(g_adv=g_adv.detach(), fm=fm.detach())
-            out["d_loss"] = sum(discriminator_hinge_loss(r, f) for r, f in zip(real_logits, fake_detached)) / len(real_logits)
+            out["d_loss"] = sum(discriminator_hinge_loss(r, f) for r, f in zip(real_logits, fake_detached)) / len(
+                real_logits
+            )
         return {"loss": loss, **out}
 
     return losses
@@ -127,10 +132,17 @@ def vocoder_losses(cfg: TrainConfig, mel: MelConfig):
 
 # ----------------------------------------------------------------------------- measuring it
 
+
 def heldout_sets(mel: MelConfig, n_synth: int = 8, seconds: float = 4.0, samples_dir=DATA_SAMPLES) -> dict:
     """{"synthetic music" | "real music" | "speech": {clip name: waveform (1, samples)}}, all held out."""
-    return heldout_clips(mel, n_synth, seconds, samples_dir, synthetic="synthetic music",
-                         real=lambda kind: "speech" if kind == "speech" else "real music")
+    return heldout_clips(
+        mel,
+        n_synth,
+        seconds,
+        samples_dir,
+        synthetic="synthetic music",
+        real=lambda kind: "speech" if kind == "speech" else "real music",
+    )
 
 
 @torch.no_grad()
@@ -149,15 +161,22 @@ def evaluate_vocoder(model: Vocoder, mel: MelConfig, sets: dict, gl_iters: int =
             start = time.perf_counter()
             neural = vocode(model, x, mel)  # (1, T * hop)
             neural_seconds = time.perf_counter() - start
-            row = {"mr_stft_vocoder": multi_resolution_stft_distance(wav, neural),
-                   "mr_stft_griffin_lim": multi_resolution_stft_distance(wav, gl),
-                   "seconds_vocoder": neural_seconds, "seconds_griffin_lim": gl_seconds,
-                   "audio_seconds": wav.shape[-1] / mel.sample_rate}
+            row = {
+                "mr_stft_vocoder": multi_resolution_stft_distance(wav, neural),
+                "mr_stft_griffin_lim": multi_resolution_stft_distance(wav, gl),
+                "seconds_vocoder": neural_seconds,
+                "seconds_griffin_lim": gl_seconds,
+                "audio_seconds": wav.shape[-1] / mel.sample_rate,
+            }
             if set_name == "speech":
-                row.update(stoi_vocoder=stoi(wav, neural, mel.sample_rate), stoi_griffin_lim=stoi(wav, gl, mel.sample_rate))
+                row.update(
+                    stoi_vocoder=stoi(wav, neural, mel.sample_rate), stoi_griffin_lim=stoi(wav, gl, mel.sample_rate)
+                )
                 if pesq_available():
-                    row.update(pesq_vocoder=pesq_score(wav, neural, mel.sample_rate),
-                               pesq_griffin_lim=pesq_score(wav, gl, mel.sample_rate))
+                    row.update(
+                        pesq_vocoder=pesq_score(wav, neural, mel.sample_rate),
+                        pesq_griffin_lim=pesq_score(wav, gl, mel.sample_rate),
+                    )
             rows[name] = row
         report[set_name] = {"mean": mean_over(rows), "clips": rows}
     return report
@@ -165,9 +184,19 @@ def evaluate_vocoder(model: Vocoder, mel: MelConfig, sets: dict, gl_iters: int =
 
 # ----------------------------------------------------------------------------- the recipe
 
-def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, device=None, resume: bool = False,
-                  quiet: bool = False, command: str | None = None, evaluate: bool = True,
-                  gl_iters: int = 32, extra_audio=()) -> Path:
+
+def train_vocoder(
+    out_dir,
+    profile: Profile,
+    overrides: dict | None = None,
+    device=None,
+    resume: bool = False,
+    quiet: bool = False,
+    command: str | None = None,
+    evaluate: bool = True,
+    gl_iters: int = 32,
+    extra_audio=(),
+) -> Path:
     """The whole recipe; returns out_dir/vocoder.safetensors (and vocoder_phase1.* when adv_steps > 0).
 
     Phase one: mel L1 + multi-resolution STFT. Phase two (adv_steps > 0): the same plus a
@@ -175,8 +204,9 @@ def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, devi
     Griffin-Lim (gl_iters iterations) from the same true log-mel. extra_audio: folders of more
     training audio (say the Debian packages data_samples/make_samples.py cuts its clips from).
     """
-    train_over, model_over = split_overrides(overrides or {}, {"TrainConfig": TrainConfig(), "vocoder size": VocoderConfig()},
-                                             only={"vocoder size": SIZES})
+    train_over, model_over = split_overrides(
+        overrides or {}, {"TrainConfig": TrainConfig(), "vocoder size": VocoderConfig()}, only={"vocoder size": SIZES}
+    )
     cfg = replace(profile.vocoder_train, **train_over)
     mel = profile.mel
     if mel.channels != 1:
@@ -186,8 +216,7 @@ def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, devi
     torch.manual_seed(cfg.seed)
     model = Vocoder(voc_cfg)
     waves = training_waves(cfg, mel, extra=extra_audio)
-    batches = infinite_batches(WaveMelDataset(waves, cfg.crop_frames, mel, cfg.seed),
-                               cfg.batch_size, cfg.seed)
+    batches = infinite_batches(WaveMelDataset(waves, cfg.crop_frames, mel, cfg.seed), cfg.batch_size, cfg.seed)
     crop_seconds = cfg.crop_frames * mel.hop_length / mel.sample_rate
     start = time.perf_counter()
     history = {}
@@ -198,19 +227,33 @@ def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, devi
         model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
         model.cpu().eval()
         report = evaluate_vocoder(model, mel, heldout_sets(mel), gl_iters) if evaluate else {}
-        info = {**card_fields(command, "minidcae train-vocoder", profile, cfg, mel, device, seconds),
-                "phases": {k: len(v) and v[-1]["step"] for k, v in history.items()},
-                "parameters": count_parameters(model), "griffin_lim_iters": gl_iters,
-                "extra_audio": [str(f) for f in extra_audio], "training_clips": len(waves),
-                "heldout": {k: v["mean"] for k, v in report.items()}}
+        info = {
+            **card_fields(command, "minidcae train-vocoder", profile, cfg, mel, device, seconds),
+            "phases": {k: len(v) and v[-1]["step"] for k, v in history.items()},
+            "parameters": count_parameters(model),
+            "griffin_lim_iters": gl_iters,
+            "extra_audio": [str(f) for f in extra_audio],
+            "training_clips": len(waves),
+            "heldout": {k: v["mean"] for k, v in report.items()},
+        }
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{name}_heldout.json").write_text(json.dumps(report, indent=2) + "\n")
         path = save_model(out / name, model, "vocoder", voc_cfg, info, dtype=torch.float16)
         model.to(device)
         return path
 
-    phase1 = Trainer({"vocoder": model}, vocoder_losses(cfg, mel), {"loss": model}, cfg, out / "phase1", device,
-                     crop_seconds, ema=("vocoder",), resume=resume, quiet=quiet)
+    phase1 = Trainer(
+        {"vocoder": model},
+        vocoder_losses(cfg, mel),
+        {"loss": model},
+        cfg,
+        out / "phase1",
+        device,
+        crop_seconds,
+        ema=("vocoder",),
+        resume=resume,
+        quiet=quiet,
+    )
     phase1.fit(batches, cfg.steps)
     keep_ema(phase1, "vocoder")
     history["phase1"] = phase1.history
@@ -222,8 +265,19 @@ def train_vocoder(out_dir, profile: Profile, overrides: dict | None = None, devi
         modules, optimize = {"vocoder": model}, {"loss": model}
         if cfg.adv_weight > 0 or cfg.fm_weight > 0:
             modules["disc"] = optimize["d_loss"] = MultiResolutionDiscriminator()
-        phase2 = Trainer(modules, vocoder_losses(adv, mel), optimize, adv, out / "phase2", device, crop_seconds,
-                         ema=("vocoder",), resume=resume, quiet=quiet, horizon=cfg.adv_steps)
+        phase2 = Trainer(
+            modules,
+            vocoder_losses(adv, mel),
+            optimize,
+            adv,
+            out / "phase2",
+            device,
+            crop_seconds,
+            ema=("vocoder",),
+            resume=resume,
+            quiet=quiet,
+            horizon=cfg.adv_steps,
+        )
         phase2.fit(lambda step: batches(cfg.steps + step), cfg.adv_steps)
         keep_ema(phase2, "vocoder")
         history["phase2"] = phase2.history

@@ -91,7 +91,11 @@ class CrossAttention(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.heads = cfg.heads
-        self.q, self.kv, self.out = nn.Linear(cfg.dim, cfg.dim), nn.Linear(cfg.dim, 2 * cfg.dim), nn.Linear(cfg.dim, cfg.dim)
+        self.q, self.kv, self.out = (
+            nn.Linear(cfg.dim, cfg.dim),
+            nn.Linear(cfg.dim, 2 * cfg.dim),
+            nn.Linear(cfg.dim, cfg.dim),
+        )
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, cond_mask: torch.Tensor) -> torch.Tensor:
         q = rearrange(self.q(x), "b n (h d) -> b h n d", h=self.heads)  # (B, H, N, d)
@@ -151,8 +155,9 @@ class LatentTransformer(nn.Module):
             nn.init.zeros_(layer.weight)  # start as "predict 0, every block an identity": a calm start
             nn.init.zeros_(layer.bias)
 
-    def forward(self, x: torch.Tensor, t, ids: torch.Tensor, ids_mask: torch.Tensor,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, t, ids: torch.Tensor, ids_mask: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         b, c, f, n = x.shape
         t = torch.as_tensor(t, dtype=torch.float32, device=x.device).expand(b)  # (B,): a float for all, or one each
         tokens = self.proj_in(rearrange(x, "b c f n -> b n (c f)"))  # (B, N, dim): one token per latent frame

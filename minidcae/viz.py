@@ -39,8 +39,9 @@ def plot_mel(x, cfg: MelConfig = DEFAULT_MEL, ax=None, title: str = "", vmin=-1.
     m = _numpy(x)
     m = m.reshape(-1, *m.shape[-2:])[0]  # first channel: (n_mels, frames)
     seconds = cfg.seconds_for(m.shape[-1])
-    im = ax.imshow(m, origin="lower", aspect="auto", cmap="magma", vmin=vmin, vmax=vmax,
-                   extent=(0, seconds, 0, m.shape[0]))
+    im = ax.imshow(
+        m, origin="lower", aspect="auto", cmap="magma", vmin=vmin, vmax=vmax, extent=(0, seconds, 0, m.shape[0])
+    )
     ax.set(xlabel="seconds", ylabel="mel band", title=title)
     plt.colorbar(im, ax=ax, pad=0.01)
     return ax
@@ -80,7 +81,8 @@ class Players:
     def _repr_html_(self) -> str:
         cells = "".join(
             f"<td style='padding:4px 12px'><b>{html.escape(name)}</b><br>{audio_tag(w, self.sample_rate)}</td>"
-            for name, w in self.clips.items())
+            for name, w in self.clips.items()
+        )
         return f"<table><tr>{cells}</tr></table>"
 
     def __repr__(self) -> str:
@@ -94,15 +96,18 @@ def plot_history(runs, keys=("loss",), ax=None, title: str = "", logy: bool = Fa
     runs = runs if isinstance(runs, dict) else {"": runs}
     for label, history in runs.items():
         for key in keys:
-            ax.plot([row["step"] for row in history], [row[key] for row in history],
-                    label=" ".join(filter(None, (label, key))), marker="." if len(history) < 30 else None)
+            ax.plot(
+                [row["step"] for row in history],
+                [row[key] for row in history],
+                label=" ".join(filter(None, (label, key))),
+                marker="." if len(history) < 30 else None,
+            )
     ax.set(xlabel="step", ylabel=", ".join(keys), title=title, yscale="log" if logy else "linear")
     ax.legend()
     return ax
 
 
 # ----------------------------------------------------------------------------- the latent space (notebook 04)
-
 
 
 def plot_latent(z, x=None, cfg: MelConfig = DEFAULT_MEL, title: str = "", limit: float = 3.0, cols: int = 4):
@@ -119,8 +124,15 @@ def plot_latent(z, x=None, cfg: MelConfig = DEFAULT_MEL, title: str = "", limit:
     for c in range(lat.shape[0]):
         row = c // cols + (2 if x is not None else 0)
         ax = fig.add_subplot(grid[row, c % cols])
-        im = ax.imshow(lat[c], origin="lower", aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
-                       extent=(0, seconds, 0, lat.shape[1]))
+        im = ax.imshow(
+            lat[c],
+            origin="lower",
+            aspect="auto",
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            extent=(0, seconds, 0, lat.shape[1]),
+        )
         ax.set_title(f"channel {c}", fontsize=9)
         ax.tick_params(labelsize=7)
         if c >= lat.shape[0] - cols:
@@ -157,8 +169,15 @@ def plot_mel_row(mels: dict, cfg: MelConfig = DEFAULT_MEL, vmin=-1.0, vmax=1.0):
     for ax, (name, m) in zip(axes[0], mels.items()):
         m = _numpy(m)
         m = m.reshape(-1, *m.shape[-2:])[0]  # (n_mels, frames)
-        im = ax.imshow(m, origin="lower", aspect="auto", cmap="magma", vmin=vmin, vmax=vmax,
-                       extent=(0, cfg.seconds_for(m.shape[-1]), 0, m.shape[0]))
+        im = ax.imshow(
+            m,
+            origin="lower",
+            aspect="auto",
+            cmap="magma",
+            vmin=vmin,
+            vmax=vmax,
+            extent=(0, cfg.seconds_for(m.shape[-1]), 0, m.shape[0]),
+        )
         ax.set(title=name, xlabel="seconds")
     axes[0, 0].set_ylabel("mel band")
     fig.colorbar(im, ax=list(axes[0]), pad=0.01)
@@ -173,12 +192,14 @@ class InterpolationWidget(widgets.VBox):
     saved notebook shows the same text wherever it runs (no audio bytes, no model ids).
     """
 
-    def __init__(self, render, cfg: MelConfig = DEFAULT_MEL, steps: int = 20,
-                 ends: tuple[str, str] = ("t = 0", "t = 1")):
+    def __init__(
+        self, render, cfg: MelConfig = DEFAULT_MEL, steps: int = 20, ends: tuple[str, str] = ("t = 0", "t = 1")
+    ):
         self.render, self.cfg, self.steps, self.ends = render, cfg, steps, ends
         self._cache = {}
-        self.slider = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=1 / steps, description="t",
-                                          continuous_update=False, readout_format=".2f")
+        self.slider = widgets.FloatSlider(
+            value=0.0, min=0.0, max=1.0, step=1 / steps, description="t", continuous_update=False, readout_format=".2f"
+        )
         self.caption = widgets.Label()
         self.image = widgets.Image(format="png")
         self.audio = widgets.Audio(format="ogg", autoplay=False, loop=False)

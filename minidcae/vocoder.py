@@ -37,6 +37,7 @@ MAX_LOG_MAGNITUDE = 4.6  # log(100): Vocos's cap on the predicted magnitude, so 
 
 # ----------------------------------------------------------------------------- the inverse STFT
 
+
 def inverse_stft(spec: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
     """Complex STFT (..., n_freqs, frames) in audio.stft's convention -> waveform (..., frames * hop).
 
@@ -63,7 +64,7 @@ def inverse_stft(spec: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
     # env[n] = sum_k w[n - k hop]^2: never zero between the first and the last frame's centres
     envelope = overlap_add(window.square()[None, :, None].expand(1, n_fft, frames))  # (1, length)
     y = y / envelope.clamp(min=1e-8)  # (N, length)
-    wav = y[:, side:side + frames * hop]  # (N, frames * hop)
+    wav = y[:, side : side + frames * hop]  # (N, frames * hop)
     return wav.reshape(*spec.shape[:-2], frames * hop)
 
 
@@ -75,6 +76,7 @@ def make_consistent(spec: torch.Tensor, cfg: MelConfig) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- the network
+
 
 def spread_matrix(cfg: MelConfig) -> torch.Tensor:
     """(n_freqs, n_mels): a first guess of the linear magnitude from the mel, s ~= W @ mel.
@@ -114,8 +116,9 @@ class Vocoder(nn.Module):
         self.cfg, mel = cfg, cfg.mel
         self.embed = nn.Conv1d(cfg.n_mels + cfg.clock_period, cfg.dim, cfg.kernel, padding=cfg.kernel // 2)
         self.norm_in = nn.LayerNorm(cfg.dim)
-        self.blocks = nn.ModuleList(ConvNeXtBlock(cfg.dim, cfg.kernel, cfg.expansion, 1 / cfg.blocks)
-                                    for _ in range(cfg.blocks))
+        self.blocks = nn.ModuleList(
+            ConvNeXtBlock(cfg.dim, cfg.kernel, cfg.expansion, 1 / cfg.blocks) for _ in range(cfg.blocks)
+        )
         self.norm_out = nn.LayerNorm(cfg.dim)
         self.head = nn.Linear(cfg.dim, 2 * mel.n_freqs)  # per frame: log-magnitude correction and phase
         # Start from the mel spread over the bins, each frame a pulse at its own centre: phase
@@ -127,7 +130,7 @@ class Vocoder(nn.Module):
         nn.init.zeros_(self.head.weight)
         with torch.no_grad():
             self.head.bias.zero_()
-            self.head.bias[mel.n_freqs:] = torch.pi * torch.arange(mel.n_freqs)
+            self.head.bias[mel.n_freqs :] = torch.pi * torch.arange(mel.n_freqs)
         self.register_buffer("spread", spread_matrix(mel), persistent=False)  # (n_freqs, n_mels)
 
     def spectrum(self, x: torch.Tensor) -> torch.Tensor:
@@ -166,6 +169,7 @@ class Vocoder(nn.Module):
 
 # ----------------------------------------------------------------------------- using a vocoder
 
+
 def _same_front_end(a: MelConfig, b: MelConfig) -> bool:
     keys = ("sample_rate", "n_fft", "hop_length", "n_mels", "f_min", "f_max", "norm_offset", "norm_scale")
     return all(getattr(a, k) == getattr(b, k) for k in keys)
@@ -178,9 +182,11 @@ def vocode(model: Vocoder, x: torch.Tensor, cfg: MelConfig | None = None) -> tor
     cfg, if given, is the front end x came from; it must be the one the vocoder was trained on.
     """
     if cfg is not None and not _same_front_end(cfg, model.cfg.mel):
-        raise MinidcaeError(f"this vocoder inverts {model.cfg.n_mels}-band mels at {model.cfg.sample_rate} Hz, "
-                            f"hop {model.cfg.hop_length}; the log-mel given has {cfg.n_mels} bands at "
-                            f"{cfg.sample_rate} Hz, hop {cfg.hop_length}: use a vocoder trained on this front end")
+        raise MinidcaeError(
+            f"this vocoder inverts {model.cfg.n_mels}-band mels at {model.cfg.sample_rate} Hz, "
+            f"hop {model.cfg.hop_length}; the log-mel given has {cfg.n_mels} bands at "
+            f"{cfg.sample_rate} Hz, hop {cfg.hop_length}: use a vocoder trained on this front end"
+        )
     if x.shape[-2] != model.cfg.n_mels:
         raise MinidcaeError(f"log-mel has {x.shape[-2]} bands; this vocoder expects {model.cfg.n_mels}")
     model.eval()

@@ -5,13 +5,16 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from minidcae.attention import (LinearAttentionState, causal_linear_attention, linear_attention,
-                                softmax_attention)
+from minidcae.attention import LinearAttentionState, causal_linear_attention, linear_attention, softmax_attention
 
 
 def qkv(b=2, h=3, n=7, d=4, e=5, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(b, h, n, d, generator=g), torch.randn(b, h, n, d, generator=g), torch.randn(b, h, n, e, generator=g)
+    return (
+        torch.randn(b, h, n, d, generator=g),
+        torch.randn(b, h, n, d, generator=g),
+        torch.randn(b, h, n, e, generator=g),
+    )
 
 
 def test_linear_attention_equals_its_formula_term_by_term():
@@ -61,8 +64,9 @@ def test_linear_attention_matches_ace_step_lite_la_padding_included():
     ours = linear_attention(q, k, v, key_padding_mask=mask, query_padding_mask=mask)
     assert torch.allclose(ours, ace_step_lite_la(q, k, v, mask), rtol=1e-5, atol=1e-6)
     assert (ours[0, :, 6:] == 0).all()  # padded query positions give exactly 0
-    assert torch.allclose(linear_attention(q, k, v), ace_step_lite_la(q, k, v, torch.ones(2, 9, dtype=torch.bool)),
-                          rtol=1e-5, atol=1e-6)
+    assert torch.allclose(
+        linear_attention(q, k, v), ace_step_lite_la(q, k, v, torch.ones(2, 9, dtype=torch.bool)), rtol=1e-5, atol=1e-6
+    )
     # eps 1e-15 everywhere, as upstream: linear, causal linear and the streaming state
     for fn in (linear_attention, causal_linear_attention, LinearAttentionState.__init__):
         assert inspect.signature(fn).parameters["eps"].default == 1e-15

@@ -5,8 +5,17 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.audio import (denormalize_log_mel, griffin_lim, load_audio, log_mel, log_mel_to_mel,
-                            mel_spectrogram, mel_to_linear, normalize_log_mel, save_audio)
+from minidcae.audio import (
+    denormalize_log_mel,
+    griffin_lim,
+    load_audio,
+    log_mel,
+    log_mel_to_mel,
+    mel_spectrogram,
+    mel_to_linear,
+    normalize_log_mel,
+    save_audio,
+)
 from minidcae.config import ACE_STEP_MEL, DEFAULT_MEL
 from minidcae.errors import AudioFileError
 from minidcae.metrics import spectral_convergence
@@ -82,7 +91,12 @@ def test_ace_step_preset_frame_count():
     x = log_mel(wav, ACE_STEP_MEL)
     assert x.shape == (2, 128, 864)
     assert ACE_STEP_MEL.frames_for(441000) == 864
-    assert (ACE_STEP_MEL.n_fft, ACE_STEP_MEL.hop_length, ACE_STEP_MEL.f_min, ACE_STEP_MEL.f_max) == (2048, 512, 40, 16000)
+    assert (ACE_STEP_MEL.n_fft, ACE_STEP_MEL.hop_length, ACE_STEP_MEL.f_min, ACE_STEP_MEL.f_max) == (
+        2048,
+        512,
+        40,
+        16000,
+    )
 
 
 def test_normalisation_has_an_exact_inverse_and_maps_to_about_unit_range():
@@ -122,8 +136,14 @@ def slaney_filterbank(cfg):
 
 def test_mel_matches_a_hand_built_slaney_filterbank():
     wav = torch.from_numpy(tone(440, 1.0, 22050) + tone(3000, 1.0, 22050, 0.3))[None]
-    spec = torch.stft(torch.nn.functional.pad(wav[None], (384, 384), mode="reflect")[0], 1024, 256,
-                      window=torch.hann_window(1024), center=False, return_complex=True).abs()  # (1, F, T)
+    spec = torch.stft(
+        torch.nn.functional.pad(wav[None], (384, 384), mode="reflect")[0],
+        1024,
+        256,
+        window=torch.hann_window(1024),
+        center=False,
+        return_complex=True,
+    ).abs()  # (1, F, T)
     expected = torch.einsum("fm,bft->bmt", slaney_filterbank(DEFAULT_MEL), spec)
     assert torch.allclose(mel_spectrogram(wav), expected, rtol=1e-3, atol=1e-4)
 
@@ -135,8 +155,19 @@ def ace_step_log_mel(wav):
     (x - min) / (max - min) with min -11, max 3, then Normalize(0.5, 0.5)."""
     wav = torch.nn.functional.pad(wav, (0, -wav.shape[-1] % 4096))
     y = torch.nn.functional.pad(wav[:, None], (768, 768), mode="reflect")[:, 0]  # (C, L + 1536)
-    spec = torch.view_as_real(torch.stft(y, 2048, hop_length=512, win_length=2048, window=torch.hann_window(2048),
-                                         center=False, normalized=False, onesided=True, return_complex=True))
+    spec = torch.view_as_real(
+        torch.stft(
+            y,
+            2048,
+            hop_length=512,
+            win_length=2048,
+            window=torch.hann_window(2048),
+            center=False,
+            normalized=False,
+            onesided=True,
+            return_complex=True,
+        )
+    )
     linear = torch.sqrt(spec.pow(2).sum(-1) + 1e-6)  # (C, 1025, T)
     mel = torch.einsum("fm,cft->cmt", slaney_filterbank(ACE_STEP_MEL), linear)  # (C, 128, T)
     x = (torch.log(torch.clamp(mel, min=1e-5)) - (-11.0)) / (3.0 - (-11.0))
@@ -211,8 +242,17 @@ def test_griffin_lim_steps_repeat_torchaudios_griffin_lim_exactly():
     ours = griffin_lim_magnitude(magnitude, cfg, n_iter=8)
     frames = magnitude.shape[-1]
     theirs = torchaudio.functional.griffinlim(
-        magnitude, torch.hann_window(cfg.win_length), cfg.n_fft, cfg.hop_length, cfg.win_length, power=1.0,
-        n_iter=8, momentum=0.99, length=frames * cfg.hop_length - cfg.hop_length // 2, rand_init=False)
+        magnitude,
+        torch.hann_window(cfg.win_length),
+        cfg.n_fft,
+        cfg.hop_length,
+        cfg.win_length,
+        power=1.0,
+        n_iter=8,
+        momentum=0.99,
+        length=frames * cfg.hop_length - cfg.hop_length // 2,
+        rand_init=False,
+    )
     assert torch.allclose(ours, F.pad(theirs, (cfg.hop_length // 2, 0)), atol=1e-6)
 
 

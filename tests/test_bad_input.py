@@ -48,7 +48,9 @@ def corpus(tmp_path_factory):
     # checkpoints: weights that do not fit the config beside them, a valid DCAE of another config,
     # a corrupted file, and a pickle in disguise
     tensors, meta = load_tensors(SHIPPED_DCAE)
-    save_tensors(d / "mismatched.safetensors", tensors, {**meta, "config": {**meta["config"], "widths": [8, 16, 32, 64]}})
+    save_tensors(
+        d / "mismatched.safetensors", tensors, {**meta, "config": {**meta["config"], "widths": [8, 16, 32, 64]}}
+    )
     cfg = DCAEConfig(widths=(8, 8, 8, 8), latent_channels=4, time_factor=4)
     save_model(d / "other_config", DCAE(cfg), "dcae", cfg)
     raw = SHIPPED_DCAE.read_bytes()
@@ -73,10 +75,20 @@ def run(args, capsys):
 
 def commands_on_audio(path, out):
     ckpt = str(SHIPPED_DCAE)
-    return [["reconstruct", str(path), str(out / "r.wav"), "--iters", "2"],
-            ["reconstruct", str(path), str(out / "r.wav"), "--checkpoint", ckpt, "--iters", "2"],
-            ["reconstruct", str(path), str(out / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", str(SHIPPED_VOCODER)],
-            ["encode", str(path), str(out / "z.safetensors"), "--checkpoint", ckpt]]
+    return [
+        ["reconstruct", str(path), str(out / "r.wav"), "--iters", "2"],
+        ["reconstruct", str(path), str(out / "r.wav"), "--checkpoint", ckpt, "--iters", "2"],
+        [
+            "reconstruct",
+            str(path),
+            str(out / "r.wav"),
+            "--vocoder",
+            "neural",
+            "--vocoder-checkpoint",
+            str(SHIPPED_VOCODER),
+        ],
+        ["encode", str(path), str(out / "z.safetensors"), "--checkpoint", ckpt],
+    ]
 
 
 @pytest.mark.parametrize("name", AUDIO)
@@ -88,7 +100,10 @@ def test_bad_audio_fails_in_one_line_naming_the_file_and_writes_nothing(corpus, 
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / name).write_bytes((corpus / name).read_bytes())
-    code, err = run(["evaluate", "--checkpoint", str(SHIPPED_DCAE), "--data", str(folder), "--out", str(tmp_path / "e.json")], capsys)
+    code, err = run(
+        ["evaluate", "--checkpoint", str(SHIPPED_DCAE), "--data", str(folder), "--out", str(tmp_path / "e.json")],
+        capsys,
+    )
     assert code == 2 and name in err and not (tmp_path / "e.json").exists()
 
 
@@ -99,8 +114,21 @@ def test_other_rates_channels_and_depths_are_converted(corpus, name, tmp_path, c
         assert run(args, capsys)[0] == 0, args
     out, rate = sf.read(tmp_path / "r.wav")
     assert rate == SR and out.ndim == 1 and abs(len(out) / SR - seconds) < 0.02
-    assert run(["decode", str(tmp_path / "z.safetensors"), str(tmp_path / "d.wav"), "--checkpoint", str(SHIPPED_DCAE),
-                "--iters", "2"], capsys)[0] == 0
+    assert (
+        run(
+            [
+                "decode",
+                str(tmp_path / "z.safetensors"),
+                str(tmp_path / "d.wav"),
+                "--checkpoint",
+                str(SHIPPED_DCAE),
+                "--iters",
+                "2",
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
 
 
 def test_a_truncated_wav_is_read_as_far_as_it_goes(corpus, tmp_path, capsys):
@@ -115,6 +143,7 @@ def test_a_truncated_wav_is_read_as_far_as_it_goes(corpus, tmp_path, capsys):
 
 def test_load_audio_warns_in_one_line_when_a_wav_ends_early_and_returns_what_is_there(corpus, tmp_path, capsys):
     from minidcae.audio import load_audio
+
     wav = load_audio(corpus / "truncated.wav", SR)
     err = capsys.readouterr().err
     frames = sf.info(corpus / "truncated.wav").frames  # what libsndfile finds: fewer than the header's 2 s
@@ -126,35 +155,57 @@ def test_load_audio_warns_in_one_line_when_a_wav_ends_early_and_returns_what_is_
     # do not confuse the header reader
     data = (corpus / "good.wav").read_bytes()  # RIFF header (12 bytes), fmt chunk (24), data chunk
     extra = b"LIST" + (5).to_bytes(4, "little") + b"INFOx" + b"\0"
-    (tmp_path / "listed.wav").write_bytes(data[:4] + (int.from_bytes(data[4:8], "little") + len(extra)).to_bytes(4, "little")
-                                          + data[8:36] + extra + data[36:])
+    (tmp_path / "listed.wav").write_bytes(
+        data[:4]
+        + (int.from_bytes(data[4:8], "little") + len(extra)).to_bytes(4, "little")
+        + data[8:36]
+        + extra
+        + data[36:]
+    )
     sf.write(tmp_path / "float.wav", np.zeros((SR, 3), dtype=np.float32), SR, subtype="FLOAT")
     assert load_audio(tmp_path / "listed.wav", SR).shape == (1, 2 * SR)
     assert load_audio(tmp_path / "float.wav", SR).shape == (1, SR) and capsys.readouterr().err == ""
-    (tmp_path / "listed_cut.wav").write_bytes((tmp_path / "listed.wav").read_bytes()[:-2 * SR])  # half of it
+    (tmp_path / "listed_cut.wav").write_bytes((tmp_path / "listed.wav").read_bytes()[: -2 * SR])  # half of it
     assert load_audio(tmp_path / "listed_cut.wav", SR).shape == (1, SR)
     assert f"header says {2 * SR} frames, {SR} read" in capsys.readouterr().err
 
 
 def test_a_ten_minute_file_goes_through_in_bounded_windows(corpus, tmp_path, capsys):
     path = corpus / "ten_minutes.wav"
-    assert run(["encode", str(path), str(tmp_path / "z.safetensors"), "--checkpoint", str(SHIPPED_DCAE)], capsys)[0] == 0
-    assert run(["decode", str(tmp_path / "z.safetensors"), str(tmp_path / "d.wav"), "--checkpoint", str(SHIPPED_DCAE),
-                "--iters", "1"], capsys)[0] == 0
+    assert (
+        run(["encode", str(path), str(tmp_path / "z.safetensors"), "--checkpoint", str(SHIPPED_DCAE)], capsys)[0] == 0
+    )
+    assert (
+        run(
+            [
+                "decode",
+                str(tmp_path / "z.safetensors"),
+                str(tmp_path / "d.wav"),
+                "--checkpoint",
+                str(SHIPPED_DCAE),
+                "--iters",
+                "1",
+            ],
+            capsys,
+        )[0]
+        == 0
+    )
     assert abs(sf.info(tmp_path / "d.wav").duration - 600) < 0.1
 
 
 @pytest.mark.parametrize("name", CHECKPOINTS)
 def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, capsys):
     ckpt, audio = str(corpus / name), str(corpus / "good.wav")
-    cases = [["reconstruct", audio, str(tmp_path / "r.wav"), "--checkpoint", ckpt],
-             ["reconstruct", audio, str(tmp_path / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", ckpt],
-             ["encode", audio, str(tmp_path / "z.safetensors"), "--checkpoint", ckpt],
-             ["decode", ckpt, str(tmp_path / "d.wav"), "--checkpoint", str(SHIPPED_DCAE)],
-             ["evaluate", "--checkpoint", ckpt, "--data", str(corpus), "--out", str(tmp_path / "e.json")],
-             ["generate", "happy piano", str(tmp_path / "g.wav"), "--checkpoint", ckpt],
-             ["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", ckpt],
-             ["train-transformer", "--profile", "ci", "--out", str(tmp_path / "transformer"), "--autoencoder", ckpt]]
+    cases = [
+        ["reconstruct", audio, str(tmp_path / "r.wav"), "--checkpoint", ckpt],
+        ["reconstruct", audio, str(tmp_path / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", ckpt],
+        ["encode", audio, str(tmp_path / "z.safetensors"), "--checkpoint", ckpt],
+        ["decode", ckpt, str(tmp_path / "d.wav"), "--checkpoint", str(SHIPPED_DCAE)],
+        ["evaluate", "--checkpoint", ckpt, "--data", str(corpus), "--out", str(tmp_path / "e.json")],
+        ["generate", "happy piano", str(tmp_path / "g.wav"), "--checkpoint", ckpt],
+        ["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", ckpt],
+        ["train-transformer", "--profile", "ci", "--out", str(tmp_path / "transformer"), "--autoencoder", ckpt],
+    ]
     for args in cases:
         code, err = run(args, capsys)
         assert code == 2 and name in err, (args, err)
@@ -164,18 +215,26 @@ def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, cap
 def test_a_valid_checkpoint_of_another_config_is_refused_where_it_does_not_fit(corpus, tmp_path, capsys):
     other, audio = str(corpus / "other_config.safetensors"), str(corpus / "good.wav")
     assert run(["encode", audio, str(tmp_path / "z.safetensors"), "--checkpoint", str(SHIPPED_DCAE)], capsys)[0] == 0
-    for args, says in ((["decode", str(tmp_path / "z.safetensors"), str(tmp_path / "d.wav"), "--checkpoint", other], "latent"),
-                       (["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", other], "autoencoder"),
-                       (["reconstruct", audio, str(tmp_path / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", other], "dcae")):
+    for args, says in (
+        (["decode", str(tmp_path / "z.safetensors"), str(tmp_path / "d.wav"), "--checkpoint", other], "latent"),
+        (["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", other], "autoencoder"),
+        (["reconstruct", audio, str(tmp_path / "r.wav"), "--vocoder", "neural", "--vocoder-checkpoint", other], "dcae"),
+    ):
         code, err = run(args, capsys)
         assert code == 2 and says in err, (args, err)
-    assert run(["reconstruct", audio, str(tmp_path / "r.wav"), "--checkpoint", other, "--iters", "2"], capsys)[0] == 0  # it fits here
+    assert (
+        run(["reconstruct", audio, str(tmp_path / "r.wav"), "--checkpoint", other, "--iters", "2"], capsys)[0] == 0
+    )  # it fits here
 
 
 def test_a_checkpoint_of_the_wrong_kind_says_what_it_holds(tmp_path, capsys):
-    code, err = run(["reconstruct", str(SHIPPED_TRANSFORMER.with_name("vocoder.safetensors")), str(tmp_path / "r.wav")], capsys)
+    code, err = run(
+        ["reconstruct", str(SHIPPED_TRANSFORMER.with_name("vocoder.safetensors")), str(tmp_path / "r.wav")], capsys
+    )
     assert code == 2  # a checkpoint is not audio
-    code, err = run(["generate", "sad violin", str(tmp_path / "g.wav"), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys)
+    code, err = run(
+        ["generate", "sad violin", str(tmp_path / "g.wav"), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys
+    )
     assert code == 2 and "label_classifier" in err
 
 
@@ -196,13 +255,28 @@ def test_loading_never_unpickles(monkeypatch):
 def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_path):
     out = tmp_path / "ae"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    cmd = [sys.executable, "-m", "minidcae", "train-ae", "--profile", "ci", "--out", str(out), "steps=400",
-           "checkpoint_every=10", "adv_steps=0", "--skip-eval"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "minidcae",
+        "train-ae",
+        "--profile",
+        "ci",
+        "--out",
+        str(out),
+        "steps=400",
+        "checkpoint_every=10",
+        "adv_steps=0",
+        "--skip-eval",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = out / "phase1" / "state.safetensors"
     deadline = time.time() + 120
-    while time.time() < deadline and not (state.exists() and json.loads((out / "phase1" / "log.json").read_text() or "[]")[-1:]
-                                           and json.loads((out / "phase1" / "log.json").read_text())[-1]["step"] >= 30):
+    while time.time() < deadline and not (
+        state.exists()
+        and json.loads((out / "phase1" / "log.json").read_text() or "[]")[-1:]
+        and json.loads((out / "phase1" / "log.json").read_text())[-1]["step"] >= 30
+    ):
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -212,8 +286,13 @@ def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_pa
     _, meta = load_tensors(state)
     saved = meta["step"]
     assert saved % 10 == 0 and saved >= 30
-    resumed = subprocess.run(cmd[:-4] + ["steps=" + str(saved + 20), "checkpoint_every=10", "adv_steps=0",
-                                         "--skip-eval", "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        cmd[:-4] + ["steps=" + str(saved + 20), "checkpoint_every=10", "adv_steps=0", "--skip-eval", "--resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr[-1500:]
     log = json.loads((out / "phase1" / "log.json").read_text())
     assert log[-1]["step"] == saved + 20  # it went on from the last checkpoint: at most one interval lost

@@ -13,13 +13,16 @@ def test_naive_memory_grows_with_n_squared_and_linear_with_n():
 def test_crossover_is_where_linear_wins_from_then_on():
     def row(n, naive, sdpa, linear):
         return {"tokens": n, "naive softmax s": naive, "torch sdpa s": sdpa, "linear s": linear}
+
     rows = [row(64, 1, 1, 2), row(128, 3, 1, 2), row(256, 9, 4, 3), row(512, None, 16, 4)]
     assert crossover(rows) == 256  # at 128 sdpa is still faster; a skipped kind does not count
     assert crossover(rows[:2]) is None
 
 
 def test_a_small_scaling_run_skips_what_exceeds_the_budget():
-    rows = attention_scaling([64, 256], heads=2, head_dim=8, memory_budget_gb=256 * 256 * 2 * 2 * 4 / 2 ** 30 * 0.99, repeat=1)
+    rows = attention_scaling(
+        [64, 256], heads=2, head_dim=8, memory_budget_gb=256 * 256 * 2 * 2 * 4 / 2**30 * 0.99, repeat=1
+    )
     assert rows[0]["naive softmax s"] is not None and rows[1]["naive softmax s"] is None
     assert rows[1]["linear s"] > 0 and rows[1]["torch sdpa s"] > 0
     assert time_call(lambda: sum(range(100)), repeat=2) >= 0

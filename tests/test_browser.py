@@ -43,11 +43,25 @@ def lab(tmp_path_factory):
     shutil.copy(ROOT / "notebooks" / "04_latent_space.ipynb", root)
     port, token = _free_port(), secrets.token_hex(16)
     # a clean workspace and settings folder, so nothing a previous session remembered changes the run
-    env = {**os.environ, "MINIDCAE_PROFILE": "ci", "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1",
-           "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"), "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings")}
-    cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-           "--allow-root"]  # CI runs as root
+    env = {
+        **os.environ,
+        "MINIDCAE_PROFILE": "ci",
+        "OMP_NUM_THREADS": "1",
+        "TQDM_DISABLE": "1",
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
+    }
+    cmd = [
+        str(Path(sys.executable).parent / "jupyter"),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.open_browser=False",
+        "--allow-root",
+    ]  # CI runs as root
     # render every cell (no windowing), so the widget is in the page wherever the view has scrolled
     tracker = root / ".settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True)
@@ -59,10 +73,10 @@ def lab(tmp_path_factory):
         try:
             urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
             break
-        except OSError:
+        except OSError as e:
             if time.time() > deadline or server.poll() is not None:
                 server.kill()
-                raise RuntimeError("JupyterLab did not start")
+                raise RuntimeError("JupyterLab did not start") from e
             time.sleep(0.5)
     yield url, token
     server.terminate()
@@ -122,8 +136,11 @@ def test_notebook_04_widgets_render_and_the_slider_changes_the_plot(lab, browser
     slider.click()
     for _ in range(5):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("src => { const i = document.querySelector('.jupyter-widgets img'); return i && i.src !== src; }",
-                           arg=before_src, timeout=60_000)
+    page.wait_for_function(
+        "src => { const i = document.querySelector('.jupyter-widgets img'); return i && i.src !== src; }",
+        arg=before_src,
+        timeout=60_000,
+    )
     assert readout.inner_text() != before_readout
     # the caption and the plot catch up with the last key press: t = readout, caption "(1 - t)% ..."
     t = float(readout.inner_text())
@@ -143,8 +160,12 @@ def test_every_player_of_the_demo_report_loads_its_audio(browser, tmp_path):
     n = page.locator("audio").count()
     assert n >= 20
     # each player: metadata loaded (a duration), no error
-    page.wait_for_function("[...document.querySelectorAll('audio')].every(a => a.readyState >= 1 || a.error)", timeout=60_000)
-    states = page.evaluate("[...document.querySelectorAll('audio')].map(a => [a.getAttribute('src'), a.readyState, a.duration, !!a.error])")
+    page.wait_for_function(
+        "[...document.querySelectorAll('audio')].every(a => a.readyState >= 1 || a.error)", timeout=60_000
+    )
+    states = page.evaluate(
+        "[...document.querySelectorAll('audio')].map(a => [a.getAttribute('src'), a.readyState, a.duration, !!a.error])"
+    )
     bad = [s for s in states if s[3] or not s[2] > 0]
     assert not bad, bad
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -13,12 +13,18 @@ def test_a_correct_answer_written_another_way_is_correct(capsys):
     def mine(x, sf, st, channels):
         b, c, f, t = x.shape
         # (B, C, F, T) -> (B, C, F/sf, sf, T/st, st) -> (B, C, sf, st, F/sf, T/st) -> groups -> mean
-        h = x.reshape(b, c, f // sf, sf, t // st, st).permute(0, 1, 3, 5, 2, 4).reshape(b, c * sf * st, f // sf, t // st)
+        h = (
+            x.reshape(b, c, f // sf, sf, t // st, st)
+            .permute(0, 1, 3, 5, 2, 4)
+            .reshape(b, c * sf * st, f // sf, t // st)
+        )
         return h.reshape(b, channels, -1, f // sf, t // st).mean(dim=2)
 
     check.compare(mine, dcae.space_to_channel, space_to_channel_inputs)
     out = capsys.readouterr().out
-    assert out == ("correct: mine matches minidcae.dcae.space_to_channel on 3 random inputs (atol 1e-05, rtol 0.0001)\n")
+    assert out == (
+        "correct: mine matches minidcae.dcae.space_to_channel on 3 random inputs (atol 1e-05, rtol 0.0001)\n"
+    )
 
 
 def test_a_wrong_shape_is_named_with_both_shapes():

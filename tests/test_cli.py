@@ -29,11 +29,13 @@ def test_reconstruct_writes_audio_and_prints_metrics(tmp_path, capsys):
 def test_bad_input_gives_one_line_and_status_2(tmp_path, capsys):
     (tmp_path / "text.wav").write_text("hello")
     sf.write(tmp_path / "tiny.wav", np.zeros(220, np.float32), 22050)
-    for args in (["reconstruct", str(tmp_path / "missing.wav"), str(tmp_path / "o.wav")],
-                 ["reconstruct", str(tmp_path / "text.wav"), str(tmp_path / "o.wav")],
-                 ["reconstruct", str(tmp_path / "tiny.wav"), str(tmp_path / "o.wav")],
-                 ["reconstruct", str(tmp_path / "tiny.wav"), str(tmp_path / "o.txt")],
-                 ["synth", "--out", str(tmp_path / "s"), "--n", "0"]):
+    for args in (
+        ["reconstruct", str(tmp_path / "missing.wav"), str(tmp_path / "o.wav")],
+        ["reconstruct", str(tmp_path / "text.wav"), str(tmp_path / "o.wav")],
+        ["reconstruct", str(tmp_path / "tiny.wav"), str(tmp_path / "o.wav")],
+        ["reconstruct", str(tmp_path / "tiny.wav"), str(tmp_path / "o.txt")],
+        ["synth", "--out", str(tmp_path / "s"), "--n", "0"],
+    ):
         assert main(args) == 2, args
         err = capsys.readouterr().err.strip()
         assert err.startswith("minidcae: error: ") and "\n" not in err, err
@@ -41,7 +43,10 @@ def test_bad_input_gives_one_line_and_status_2(tmp_path, capsys):
 
 
 def test_the_installed_command_prints_no_traceback(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "minidcae", "reconstruct", str(tmp_path / "nope.flac"),
-                          str(tmp_path / "o.wav")], capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "minidcae", "reconstruct", str(tmp_path / "nope.flac"), str(tmp_path / "o.wav")],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "nope.flac: no such file" in run.stderr

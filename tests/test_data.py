@@ -17,7 +17,7 @@ def test_synth_dataset_yields_fixed_crops_of_the_right_clip(tmp_path):
     full = log_mel(torch.from_numpy(wav)[None])  # (1, n_mels, frames)
     assert INSTRUMENTS[item["instrument"]] == labels.instrument
     # the crop is a window of the clip's own log-mel
-    starts = [s for s in range(full.shape[-1] - 63) if torch.allclose(full[..., s:s + 64], item["mel"], atol=1e-5)]
+    starts = [s for s in range(full.shape[-1] - 63) if torch.allclose(full[..., s : s + 64], item["mel"], atol=1e-5)]
     assert starts
 
 
@@ -63,5 +63,5 @@ def test_crop_is_a_window_or_padding():
     mel = torch.arange(10.0)[None]
     rng = np.random.default_rng(0)
     window = crop_frames(mel, 4, rng)
-    assert window.shape == (1, 4) and torch.equal(window, mel[:, int(window[0, 0]):int(window[0, 0]) + 4])
+    assert window.shape == (1, 4) and torch.equal(window, mel[:, int(window[0, 0]) : int(window[0, 0]) + 4])
     assert torch.equal(crop_frames(mel, 12, rng)[:, 10:], torch.full((1, 2), -1.0))

@@ -2,9 +2,17 @@ import pytest
 import torch
 
 from minidcae.config import ACE_FULL_DCAE, ACE_GEOMETRY_DCAE, DEFAULT_DCAE, DCAEConfig
-from minidcae.dcae import (ACE_STEP_LATENT_SCALE, ACE_STEP_LATENT_SHIFT, DCAE, ace_step_denormalize_latent,
-                           ace_step_normalize_latent, channel_to_space, compute_latent_stats, count_parameters,
-                           space_to_channel)
+from minidcae.dcae import (
+    ACE_STEP_LATENT_SCALE,
+    ACE_STEP_LATENT_SHIFT,
+    DCAE,
+    ace_step_denormalize_latent,
+    ace_step_normalize_latent,
+    channel_to_space,
+    compute_latent_stats,
+    count_parameters,
+    space_to_channel,
+)
 
 
 def test_space_to_channel_is_pixel_unshuffle_then_group_average():

@@ -12,16 +12,26 @@ and which ends at x_1 = mu + sigma x0: each noise sample has one exact destinati
 import pytest
 import torch
 
-from minidcae.diffusion import (euler_sample, euler_step, flow_matching_loss, guided, heun_sample, heun_step,
-                                interpolate, sample_t, shift_time, time_grid)
+from minidcae.diffusion import (
+    euler_sample,
+    euler_step,
+    flow_matching_loss,
+    guided,
+    heun_sample,
+    heun_step,
+    interpolate,
+    sample_t,
+    shift_time,
+    time_grid,
+)
 
 MU, SIGMA = 2.0, 0.5
 
 
 def exact_velocity(x, t):
     t = torch.as_tensor(t, dtype=x.dtype).reshape(-1, *([1] * (x.dim() - 1))) if torch.is_tensor(t) else t
-    s2 = (1 - t) ** 2 + t ** 2 * SIGMA ** 2
-    return MU + (t * SIGMA ** 2 - (1 - t)) / s2 * (x - t * MU)
+    s2 = (1 - t) ** 2 + t**2 * SIGMA**2
+    return MU + (t * SIGMA**2 - (1 - t)) / s2 * (x - t * MU)
 
 
 def noise(n=256):

@@ -46,8 +46,23 @@ def test_the_replica_check_can_tell_identical_from_different_weights(tmp_path, s
 def test_torchrun_trains_on_two_cpu_ranks_and_they_end_identical(tmp_path):
     torchrun = Path(sys.executable).with_name("torchrun")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()), "-m", "minidcae", "train-ae",
-           "--profile", "ci", "--out", str(tmp_path / "ae"), "steps=4", "adv_steps=0", "--skip-eval"]
+    cmd = [
+        str(torchrun),
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(_free_port()),
+        "-m",
+        "minidcae",
+        "train-ae",
+        "--profile",
+        "ci",
+        "--out",
+        str(tmp_path / "ae"),
+        "steps=4",
+        "adv_steps=0",
+        "--skip-eval",
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     info = json.loads((tmp_path / "ae" / "autoencoder.json").read_text())["info"]
@@ -59,7 +74,21 @@ def test_torchrun_trains_on_two_cpu_ranks_and_they_end_identical(tmp_path):
 def test_the_adversarial_phase_is_refused_under_torchrun_in_one_line(tmp_path):
     torchrun = Path(sys.executable).with_name("torchrun")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()), "-m", "minidcae", "train-ae",
-           "--profile", "ci", "--out", str(tmp_path / "ae"), "steps=2", "adv_steps=2"]
+    cmd = [
+        str(torchrun),
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(_free_port()),
+        "-m",
+        "minidcae",
+        "train-ae",
+        "--profile",
+        "ci",
+        "--out",
+        str(tmp_path / "ae"),
+        "steps=2",
+        "adv_steps=2",
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "adv_steps=0" in done.stderr

@@ -60,8 +60,10 @@ def test_max_seconds_cuts_each_clip(checkpoint, folder):
 
 def test_evaluate_command_prints_the_table_and_writes_json(checkpoint, folder, tmp_path, capsys):
     out = tmp_path / "reports" / "report.json"
-    assert main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(folder), "--out", str(out),
-                 "--iters", "4"]) == 0
+    assert (
+        main(["evaluate", "--checkpoint", str(checkpoint), "--data", str(folder), "--out", str(out), "--iters", "4"])
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "a.wav" in printed and "oracle" in printed and f"wrote {out}" in printed
     report = json.loads(out.read_text())
@@ -75,11 +77,13 @@ def test_evaluate_bad_input_gives_one_line(checkpoint, folder, tmp_path, capsys)
     (tmp_path / "short").mkdir()
     sf.write(tmp_path / "short" / "tiny.wav", np.zeros(100, dtype=np.float32), 22050)
     out = str(tmp_path / "r.json")
-    cases = [["--checkpoint", str(tmp_path / "none.safetensors"), "--data", str(folder), "--out", out],
-             ["--checkpoint", str(checkpoint), "--data", str(tmp_path / "missing"), "--out", out],
-             ["--checkpoint", str(checkpoint), "--data", str(tmp_path / "empty"), "--out", out],
-             ["--checkpoint", str(checkpoint), "--data", str(tmp_path / "short"), "--out", out],
-             ["--checkpoint", str(checkpoint), "--data", str(folder), "--out", str(tmp_path / "r.txt")]]
+    cases = [
+        ["--checkpoint", str(tmp_path / "none.safetensors"), "--data", str(folder), "--out", out],
+        ["--checkpoint", str(checkpoint), "--data", str(tmp_path / "missing"), "--out", out],
+        ["--checkpoint", str(checkpoint), "--data", str(tmp_path / "empty"), "--out", out],
+        ["--checkpoint", str(checkpoint), "--data", str(tmp_path / "short"), "--out", out],
+        ["--checkpoint", str(checkpoint), "--data", str(folder), "--out", str(tmp_path / "r.txt")],
+    ]
     errors = []
     for args in cases:
         assert main(["evaluate", *args]) == 2, args

@@ -35,7 +35,9 @@ def test_classifier_training_never_reads_held_out_seeds():
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen")
     classifier = train_classifier(root / "clf", get_profile("ci"), quiet=True)
-    assert main(["train-transformer", "--profile", "ci", "--out", str(root / "tr"), "--classifier", str(classifier)]) == 0
+    assert (
+        main(["train-transformer", "--profile", "ci", "--out", str(root / "tr"), "--classifier", str(classifier)]) == 0
+    )
     return root, classifier
 
 
@@ -52,8 +54,22 @@ def test_generate_writes_the_asked_length_and_repeats_with_a_seed(trained, tmp_p
     root, _ = trained
     dit = str(root / "tr" / "transformer.safetensors")
     for name in ("a.wav", "b.wav"):
-        assert main(["generate", "happy piano, 120 bpm", str(tmp_path / name), "--seconds", "2", "--steps", "4",
-                     "--checkpoint", dit]) == 0
+        assert (
+            main(
+                [
+                    "generate",
+                    "happy piano, 120 bpm",
+                    str(tmp_path / name),
+                    "--seconds",
+                    "2",
+                    "--steps",
+                    "4",
+                    "--checkpoint",
+                    dit,
+                ]
+            )
+            == 0
+        )
     a, sr = sf.read(tmp_path / "a.wav")
     b, _ = sf.read(tmp_path / "b.wav")
     assert abs(len(a) / sr - 2.0) < 0.1 and (a == b).all()
@@ -91,8 +107,24 @@ def test_the_training_set_is_normalised_with_the_autoencoders_statistics():
 def test_generate_is_the_pipeline_the_command_runs(trained, tmp_path):
     root, _ = trained
     checkpoint = root / "tr" / "transformer.safetensors"
-    assert main(["generate", "sad violin", str(tmp_path / "c.wav"), "--seconds", "1", "--steps", "3", "--seed", "2",
-                 "--checkpoint", str(checkpoint)]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "sad violin",
+                str(tmp_path / "c.wav"),
+                "--seconds",
+                "1",
+                "--steps",
+                "3",
+                "--seed",
+                "2",
+                "--checkpoint",
+                str(checkpoint),
+            ]
+        )
+        == 0
+    )
     transformer, autoencoder, mel = load_generator(checkpoint, SHIPPED_DCAE)
     wav = generate(transformer, autoencoder, mel, "sad violin", 1.0, steps=3, seed=2)  # (1, samples)
     written, _ = sf.read(tmp_path / "c.wav", dtype="float32")

@@ -6,9 +6,21 @@ import torch
 
 from minidcae.config import DEFAULT_DCAE, DEFAULT_MEL
 from minidcae.dcae import DCAE
-from minidcae.latent import (angle_degrees, chance_agreement, direct_distance_db, encode_clips, fit_pca,
-                             interpolation_path, labelled_clips, lerp, nearest_neighbours, neighbour_agreement,
-                             path_steps_db, pool_time, slerp)
+from minidcae.latent import (
+    angle_degrees,
+    chance_agreement,
+    direct_distance_db,
+    encode_clips,
+    fit_pca,
+    interpolation_path,
+    labelled_clips,
+    lerp,
+    nearest_neighbours,
+    neighbour_agreement,
+    path_steps_db,
+    pool_time,
+    slerp,
+)
 from minidcae.synth import HELDOUT_SEED_BASE, INSTRUMENTS
 
 matplotlib.use("Agg")
@@ -17,8 +29,8 @@ matplotlib.use("Agg")
 def test_labelled_clips_give_each_instrument_its_share_from_heldout_seeds():
     wavs, labels = labelled_clips(2, 0.5, 22050, instruments=("piano", "bass"))
     assert wavs.shape == (4, 11025)
-    assert [l.instrument for l in labels] == ["piano", "piano", "bass", "bass"]
-    assert [l.seed for l in labels] == [HELDOUT_SEED_BASE + i for i in range(4)]
+    assert [lab.instrument for lab in labels] == ["piano", "piano", "bass", "bass"]
+    assert [lab.seed for lab in labels] == [HELDOUT_SEED_BASE + i for i in range(4)]
 
 
 def test_encode_clips_matches_encoding_one_clip_at_a_time():
@@ -29,6 +41,7 @@ def test_encode_clips_matches_encoding_one_clip_at_a_time():
     wavs = 0.1 * torch.randn(3, 8192)
     z = encode_clips(model, wavs, DEFAULT_MEL, batch_size=2)  # two batches: 2 + 1
     from minidcae.audio import log_mel
+
     with torch.no_grad():
         one = model.encode(log_mel(wavs[2:3], DEFAULT_MEL)[:, None])
     assert z.shape == (3, 8, 16, 4)

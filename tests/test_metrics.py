@@ -8,10 +8,26 @@ from einops import rearrange
 
 from minidcae.audio import load_audio
 from minidcae.config import DATA_SAMPLES, MelConfig
-from minidcae.metrics import (detect_onsets, estimate_tempo, frame_times, is_octave_error, latent_stats,
-                              log_mel_l1_db, log_stft_distance, mel_snr, multi_resolution_stft_distance,
-                              onset_f1, onset_strength, pesq_available, pesq_score, reconstruction_report, si_sdr,
-                              spectral_convergence, stoi, tempo_error)
+from minidcae.metrics import (
+    detect_onsets,
+    estimate_tempo,
+    frame_times,
+    is_octave_error,
+    latent_stats,
+    log_mel_l1_db,
+    log_stft_distance,
+    mel_snr,
+    multi_resolution_stft_distance,
+    onset_f1,
+    onset_strength,
+    pesq_available,
+    pesq_score,
+    reconstruction_report,
+    si_sdr,
+    spectral_convergence,
+    stoi,
+    tempo_error,
+)
 from minidcae.synth import synth_clip
 
 
@@ -70,7 +86,9 @@ def test_si_sdr_on_stereo_is_per_channel_then_averaged():
     flattened = si_sdr(ref.flatten(), est.flatten())  # the old way: one signal of both channels
     assert abs(si_sdr(ref, est) - flattened) > 5  # 40 dB and 10 dB average to 25; flattened reads about 13
     # mono is one channel: the same whether (L,) or (1, L)
-    assert si_sdr(ref[:1], est[:1]) == si_sdr(ref[0], est[0]) == pytest.approx(si_sdr_reference(ref[0], est[0]), abs=1e-3)
+    assert (
+        si_sdr(ref[:1], est[:1]) == si_sdr(ref[0], est[0]) == pytest.approx(si_sdr_reference(ref[0], est[0]), abs=1e-3)
+    )
 
 
 def test_half_amplitude_gives_hand_worked_values():
@@ -88,6 +106,7 @@ def test_measures_crop_to_the_shorter_signal(music):
 
 
 # ----------------------------------------------------------------------------- mel SNR, STOI, PESQ
+
 
 def test_mel_snr_matches_hand_worked_values_and_worsens_with_noise(music):
     assert mel_snr(music, music) > 60
@@ -132,6 +151,7 @@ def test_pesq_without_the_package_says_how_to_install_it(speech, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- onsets and tempo
+
 
 def test_onset_f1_matches_a_hand_worked_case():
     # 0 ~ 0.01 and 2 ~ 2.03 are hits; 1.2 is 0.2 s from 1 (a miss and a false alarm); 3 is a false alarm.
@@ -242,6 +262,7 @@ def test_tempo_error_grows_with_noise():
 
 
 # ----------------------------------------------------------------------------- latents
+
 
 def test_latent_stats_match_a_hand_worked_latent():
     # 4 frames of C * F = 2 * 2 numbers: frame t = a_t e_(c0,f0) + b_t e_(c1,f1), a and b orthogonal, mean 0.

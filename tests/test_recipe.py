@@ -32,8 +32,15 @@ def test_mean_over_clips_is_the_plain_mean_of_each_figure():
 
 def test_keep_ema_loads_the_average_back_into_the_model():
     model = torch.nn.Linear(2, 1)
-    trainer = Trainer({"m": model}, lambda m, b: {"loss": m["m"](b["x"]).square().mean()}, {"loss": model},
-                      TrainConfig(steps=3, ema_decay=0.9, lr=0.1), device="cpu", ema=("m",), quiet=True)
+    trainer = Trainer(
+        {"m": model},
+        lambda m, b: {"loss": m["m"](b["x"]).square().mean()},
+        {"loss": model},
+        TrainConfig(steps=3, ema_decay=0.9, lr=0.1),
+        device="cpu",
+        ema=("m",),
+        quiet=True,
+    )
     trainer.fit(lambda step: {"x": torch.ones(4, 2)})
     assert not torch.equal(model.weight, trainer.emas["m"].weight)
     keep_ema(trainer, "m")

@@ -14,7 +14,7 @@ from minidcae.data import heldout_clips
 from minidcae.dcae import load_autoencoder, mel_config_of
 from minidcae.train_autoencoder import evaluate_autoencoder
 
-QUALITY_BAR_DB = 2.0       # mean absolute log-mel error, power mel in dB, 80 dB floor
+QUALITY_BAR_DB = 2.0  # mean absolute log-mel error, power mel in dB, 80 dB floor
 QUALITY_BAR_EXCESS = 0.15  # Griffin-Lim from the reconstruction within 15% of the oracle on MR-STFT
 
 
@@ -53,7 +53,10 @@ def test_recomputed_figures_match_the_card(shipped):
     model, meta, per_clip = shipped
     mel = mel_config_of(meta)
     sets = heldout_clips(mel)
-    pick = {"synthetic held-out": list(sets["synthetic held-out"])[:2], "real held-out": list(sets["real held-out"])[:3]}
+    pick = {
+        "synthetic held-out": list(sets["synthetic held-out"])[:2],
+        "real held-out": list(sets["real held-out"])[:3],
+    }
     subset = {name: {clip: sets[name][clip] for clip in clips} for name, clips in pick.items()}
     fresh = evaluate_autoencoder(model, mel, subset, meta["info"]["griffin_lim_iters"])
     for name, clips in pick.items():

@@ -39,7 +39,9 @@ def test_windows_with_enough_context_give_exactly_the_whole_result_of_a_local_op
 @pytest.fixture(scope="module")
 def long_clip():
     model, _ = load_autoencoder(SHIPPED_DCAE)
-    wav = torch.cat([torch.from_numpy(synth_clip(1_000_000 + s, 6.0, DEFAULT_MEL.sample_rate)[0]) for s in range(3)])[None]
+    wav = torch.cat([torch.from_numpy(synth_clip(1_000_000 + s, 6.0, DEFAULT_MEL.sample_rate)[0]) for s in range(3)])[
+        None
+    ]
     return model.eval(), log_mel(wav, DEFAULT_MEL)  # (1, 64, 1551): 18 s
 
 

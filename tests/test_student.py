@@ -49,10 +49,12 @@ def test_the_placeholder_replaces_exactly_the_marked_lines():
 def test_a_placeholder_inside_a_function_keeps_its_indentation_and_the_checker_goes_on(capsys):
     from minidcae import check
 
-    source = ("def my_double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\n"
-              "check.compare(my_double, lambda x: x + x, [(3.0,)])\n"
-              "with check.exercise('plot it'):\n    ### BEGIN SOLUTION\n    print('a plot')\n    ### END SOLUTION\n"
-              "print('the notebook goes on')")
+    source = (
+        "def my_double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\n"
+        "check.compare(my_double, lambda x: x + x, [(3.0,)])\n"
+        "with check.exercise('plot it'):\n    ### BEGIN SOLUTION\n    print('a plot')\n    ### END SOLUTION\n"
+        "print('the notebook goes on')"
+    )
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(source)]
     student = make_student.student_copy(nb).cells[0].source
@@ -67,7 +69,9 @@ def test_a_placeholder_inside_a_function_keeps_its_indentation_and_the_checker_g
 
 def test_answers_to_questions_are_left_out_of_student_copies():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("1. Why?\n<!-- BEGIN ANSWER -->\nBecause.\n<!-- END ANSWER -->\n2. What if?")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("1. Why?\n<!-- BEGIN ANSWER -->\nBecause.\n<!-- END ANSWER -->\n2. What if?")
+    ]
     out = make_student.student_copy(nb).cells[0].source
     assert out == "1. Why?\n*Your answer:*\n2. What if?"
 

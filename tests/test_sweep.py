@@ -5,8 +5,16 @@ import torch
 
 from minidcae.config import DEFAULT_MEL, SWEEP_CHANNELS, SWEEP_TIME_FACTORS, get_profile
 from minidcae.errors import MinidcaeError
-from minidcae.sweep import (evaluate_point, heldout_rhythm_clips, load_sweep, point_config, point_name,
-                            sweep_points, sweep_table, train_sweep)
+from minidcae.sweep import (
+    evaluate_point,
+    heldout_rhythm_clips,
+    load_sweep,
+    point_config,
+    point_name,
+    sweep_points,
+    sweep_table,
+    train_sweep,
+)
 
 MEL = DEFAULT_MEL
 

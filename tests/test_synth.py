@@ -1,4 +1,5 @@
 """Tests for minidcae.synth: determinism, labels, and truth checked against the audio itself."""
+
 import csv
 
 import numpy as np
@@ -37,8 +38,7 @@ def test_overrides_do_not_change_other_labels_or_melody_rng():
     drawn = synth.draw_labels(11)
     fixed = synth.draw_labels(11, tempo=100)
     assert fixed["tempo"] == 100.0
-    assert {k: v for k, v in fixed.items() if k != "tempo"} == \
-        {k: v for k, v in drawn.items() if k != "tempo"}
+    assert {k: v for k, v in fixed.items() if k != "tempo"} == {k: v for k, v in drawn.items() if k != "tempo"}
 
 
 @pytest.mark.parametrize("instrument", synth.INSTRUMENTS)
@@ -78,10 +78,10 @@ def test_onsets_match_energy_rises_in_the_audio(instrument):
         for time in onsets[1:]:
             i = int(round(time * SR))
             if i + window <= audio.size:
-                hits.append(_rms(audio[i:i + window]) > 1.2 * _rms(audio[i - window:i]))
+                hits.append(_rms(audio[i : i + window]) > 1.2 * _rms(audio[i - window : i]))
         for time in (onsets[:-1] + onsets[1:]) / 2:
             i = int(round(time * SR))
-            controls.append(_rms(audio[i:i + window]) > 1.2 * _rms(audio[i - window:i]))
+            controls.append(_rms(audio[i : i + window]) > 1.2 * _rms(audio[i - window : i]))
     assert len(hits) > 20
     assert np.mean(hits) >= 0.9
     assert np.mean(controls) <= 0.1
@@ -129,8 +129,8 @@ def test_guitar_block_karplus_strong_matches_sample_by_sample_loop():
         slow[i] = 0.996 * 0.5 * (slow[i - period] + before)
     np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-12)
     # and the string rings at sr / (P + 1/2): autocorrelation peaks near one period
-    ac = np.correlate(fast, fast, mode="full")[n - 1:]
-    assert abs(SR / (np.argmax(ac[period // 2:]) + period // 2) - f0) <= 0.02 * f0
+    ac = np.correlate(fast, fast, mode="full")[n - 1 :]
+    assert abs(SR / (np.argmax(ac[period // 2 :]) + period // 2) - f0) <= 0.02 * f0
 
 
 def test_midi_to_hz_matches_equal_temperament():
@@ -155,8 +155,7 @@ def test_a_minor_scale_is_the_white_keys_from_a():
 
 def test_melody_notes_are_in_the_key():
     # independent of the note list: the spectral peak inside each note is a scale tone
-    audio, labels = synth.synth_clip(9, 4.0, instrument="flute", key="D", mode="major",
-                                      drums=False)
+    audio, labels = synth.synth_clip(9, 4.0, instrument="flute", key="D", mode="major", drums=False)
     scale_hz = synth.midi_to_hz(synth.scale_midi("D", "major", 60, 96))
     ends = list(labels.onsets[1:]) + [4.0]
     checked = 0
@@ -172,7 +171,7 @@ def test_melody_notes_are_in_the_key():
 def test_write_dataset_twice_is_byte_identical(tmp_path):
     first = synth.write_dataset(tmp_path / "a", n=3, seconds=0.5, seed=10)
     second = synth.write_dataset(tmp_path / "b", n=3, seconds=0.5, seed=10)
-    assert [p.name for p in first] == ["clip_00000.wav", "clip_00001.wav", "clip_00002.wav"]
+    assert [p.name for p in first] == [p.name for p in second] == ["clip_00000.wav", "clip_00001.wav", "clip_00002.wav"]
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
     assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
     assert names == ["clip_00000.wav", "clip_00001.wav", "clip_00002.wav", "metadata.csv"]
@@ -185,8 +184,7 @@ def test_write_dataset_wav_and_metadata_agree_with_synth_clip(tmp_path):
     with open(tmp_path / "metadata.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4
-    assert list(rows[0]) == ["file", "seed", "instrument", "mode", "key", "tempo", "drums",
-                             "prompt", "onsets", "beats"]
+    assert list(rows[0]) == ["file", "seed", "instrument", "mode", "key", "tempo", "drums", "prompt", "onsets", "beats"]
     for i, (path, row) in enumerate(zip(paths, rows)):
         audio, labels = synth.synth_clip(20 + i, 0.5)
         data, rate = sf.read(path, dtype="float32")
@@ -197,8 +195,7 @@ def test_write_dataset_wav_and_metadata_agree_with_synth_clip(tmp_path):
         assert [float(x) for x in row["beats"].split()] == [round(b, 4) for b in labels.beats]
 
 
-@pytest.mark.parametrize("kwargs", [dict(n=0, seconds=1.0), dict(n=2, seconds=0.0),
-                                    dict(n=2, seconds=-1.0)])
+@pytest.mark.parametrize("kwargs", [dict(n=0, seconds=1.0), dict(n=2, seconds=0.0), dict(n=2, seconds=-1.0)])
 def test_write_dataset_rejects_bad_arguments(tmp_path, kwargs):
     with pytest.raises(ValueError):
         synth.write_dataset(tmp_path / "x", seed=0, **kwargs)
@@ -221,16 +218,23 @@ def test_bad_overrides_raise_value_error_naming_the_choices():
 
 def test_overrides_are_reflected_in_labels_and_prompt():
     _, labels = synth.synth_clip(3, 2.0, instrument="violin", mode="minor", tempo=72, drums=False)
-    assert (labels.instrument, labels.mode, labels.tempo, labels.drums) == \
-        ("violin", "minor", 72.0, False)
+    assert (labels.instrument, labels.mode, labels.tempo, labels.drums) == ("violin", "minor", 72.0, False)
     assert labels.prompt() == "sad violin, 72 bpm"
     _, labels = synth.synth_clip(3, 2.0, instrument="piano", mode="major", tempo=120, drums=True)
     assert labels.prompt() == "happy piano, 120 bpm, drums"
 
 
 def test_as_row_formats_times_with_four_decimals():
-    labels = synth.ClipLabels(seed=1, instrument="organ", mode="major", key="C", tempo=90.0,
-                              drums=False, onsets=(0.0, 1 / 3), beats=(0.0, 2 / 3))
+    labels = synth.ClipLabels(
+        seed=1,
+        instrument="organ",
+        mode="major",
+        key="C",
+        tempo=90.0,
+        drums=False,
+        onsets=(0.0, 1 / 3),
+        beats=(0.0, 2 / 3),
+    )
     row = labels.as_row()
     assert row["onsets"] == "0.0000 0.3333" and row["beats"] == "0.0000 0.6667"
     assert row["prompt"] == "happy organ, 90 bpm"
@@ -240,6 +244,6 @@ def test_as_row_formats_times_with_four_decimals():
 def test_every_note_ends_in_a_release_to_silence(instrument):
     # the last 5 ms fall linearly to zero, so cutting the note off cannot click
     note = synth.render_note(instrument, 60, 0.3, SR, np.random.default_rng(1))
-    tail = np.abs(note[-int(0.005 * SR):])
+    tail = np.abs(note[-int(0.005 * SR) :])
     assert note[-1] == 0.0
     assert tail.max() <= 0.5 * np.abs(note).max()

@@ -47,7 +47,9 @@ def test_phase_two_freezes_the_encoder_and_trains_decoder_and_critic(tmp_path):
     ds = SynthMelDataset(4, 1.5, 32, cache=MelCache(tmp_path / "cache"))
     model, disc = DCAE(SMALL), PatchGAN(width=8)
     enc, dec, d = ([p.clone() for p in m.parameters()] for m in (model.encoder, model.decoder, disc))
-    trainer = autoencoder_trainer(model, TrainConfig(steps=2, batch_size=2, adv_steps=2), device="cpu", disc=disc, quiet=True)
+    trainer = autoencoder_trainer(
+        model, TrainConfig(steps=2, batch_size=2, adv_steps=2), device="cpu", disc=disc, quiet=True
+    )
     trainer.fit(infinite_batches(ds, 2, 0))
     assert all(torch.equal(a, b) for a, b in zip(enc, model.encoder.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(dec, model.decoder.parameters()))

@@ -50,10 +50,12 @@ def test_the_prompt_and_the_time_both_change_the_output():
 def test_rope_makes_scores_depend_on_relative_position_only():
     g = torch.Generator().manual_seed(0)
     q, k = torch.randn(1, 1, 1, 8, generator=g), torch.randn(1, 1, 1, 8, generator=g)
+
     def score(n, m):  # q placed at position n, k at position m, in a sequence of 12
         qs, ks = torch.zeros(1, 1, 12, 8), torch.zeros(1, 1, 12, 8)
         qs[:, :, n], ks[:, :, m] = q[:, :, 0], k[:, :, 0]
         return float(rotate(qs)[0, 0, n] @ rotate(ks)[0, 0, m])
+
     assert score(3, 1) == pytest.approx(score(9, 7), abs=1e-5)
     assert score(3, 1) != pytest.approx(score(3, 2), abs=1e-3)
 

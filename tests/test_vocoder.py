@@ -9,11 +9,11 @@ from minidcae.audio import griffin_lim_magnitude, log_mel, stft
 from minidcae.checkpoint import CheckpointError, save_model
 from minidcae.cli import main
 from minidcae.config import DEFAULT_MEL, TrainConfig, VocoderConfig, get_profile
+from minidcae.data import heldout_sources
+from minidcae.discriminators import MultiResolutionDiscriminator
 from minidcae.errors import MinidcaeError
 from minidcae.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
 from minidcae.synth import synth_clip
-from minidcae.data import heldout_sources
-from minidcae.discriminators import MultiResolutionDiscriminator
 from minidcae.train import Trainer, infinite_batches
 from minidcae.train_vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses
 from minidcae.vocoder import Vocoder, inverse_stft, load_vocoder, make_consistent, spread_matrix, vocode
@@ -172,7 +172,8 @@ def test_extra_audio_is_cut_into_clips_and_never_includes_a_held_out_source(tmp_
     sf.write(music / "silence.flac", np.zeros(2 * sr, np.float32), sr)
     (samples / "audio" / "metadata.csv").write_text(
         "file,split,kind,source,licence\n"
-        f"heldout/x.flac,heldout,instrument,Debian pkg: {music / 'test-source.flac'}; first 1 s,CC0-1.0\n")
+        f"heldout/x.flac,heldout,instrument,Debian pkg: {music / 'test-source.flac'}; first 1 s,CC0-1.0\n"
+    )
     assert heldout_sources(samples) == {(music / "test-source.flac").resolve()}
     pieces = extra_waves([music], MEL, 4.0, samples)
     # long.flac: 4 s + 4 s + 1.5 s; the held-out source and the silent file are left out
@@ -197,7 +198,7 @@ def test_the_frame_clock_turns_each_bin_as_a_steady_sinusoid_at_its_centre_does(
 
 
 def test_a_consistency_step_leaves_a_real_stft_alone_and_brings_a_random_phase_closer():
-    spec = stft(clip(5, 1.0)[:, :40 * HOP], MEL)  # (1, F, 40): the STFT of a waveform is consistent already
+    spec = stft(clip(5, 1.0)[:, : 40 * HOP], MEL)  # (1, F, 40): the STFT of a waveform is consistent already
     assert torch.allclose(make_consistent(spec, MEL), spec, atol=1e-4 * spec.abs().max())
     torch.manual_seed(0)
     guess = spec.abs() * torch.exp(2j * torch.pi * torch.rand(spec.shape))  # the right magnitude, a random phase

@@ -21,7 +21,9 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*(\n|$)", re.M | re.S)
-PLACEHOLDER = "{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError(\"this is an exercise: write your answer here\")\n"
+PLACEHOLDER = (
+    '{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError("this is an exercise: write your answer here")\n'
+)
 ANSWER = re.compile(r"<!-- BEGIN ANSWER -->.*?<!-- END ANSWER -->", re.S)
 ANSWER_PLACEHOLDER = "*Your answer:*"
 
@@ -45,8 +47,10 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def expected_copies(source=ROOT / "notebooks") -> dict[str, str]:
     """{file name: the student copy's text} for every notebook."""
-    return {p.name: nbformat.writes(student_copy(nbformat.read(p, as_version=4))) + "\n"
-            for p in sorted(Path(source).glob("[0-9][0-9]_*.ipynb"))}
+    return {
+        p.name: nbformat.writes(student_copy(nbformat.read(p, as_version=4))) + "\n"
+        for p in sorted(Path(source).glob("[0-9][0-9]_*.ipynb"))
+    }
 
 
 def main(out=ROOT / "student") -> None:

@@ -85,22 +85,39 @@ def main() -> None:
     ]
     for name, meta in (("phase one (`dcae_t8`)", final), ("phase one + two (`dcae_t8_phase2`)", phase2)):
         for set_name, m in meta["info"]["heldout"].items():
-            lines.append(f"| {name} | {set_name} | {m['mel_l1_db']:.2f} | {m['mr_stft_dcae']:.3f} | "
-                         f"{m['mr_stft_oracle']:.3f} | {100 * m['mr_stft_excess']:+.1f}% |")
-    verdicts = [f"{name}: {'meets' if m['mel_l1_db'] <= BAR_DB and m['mr_stft_excess'] <= BAR_EXCESS else 'MISSES'} the bar"
-                for name, m in final["info"]["heldout"].items()]
+            lines.append(
+                f"| {name} | {set_name} | {m['mel_l1_db']:.2f} | {m['mr_stft_dcae']:.3f} | "
+                f"{m['mr_stft_oracle']:.3f} | {100 * m['mr_stft_excess']:+.1f}% |"
+            )
+    verdicts = [
+        f"{name}: {'meets' if m['mel_l1_db'] <= BAR_DB and m['mr_stft_excess'] <= BAR_EXCESS else 'MISSES'} the bar"
+        for name, m in final["info"]["heldout"].items()
+    ]
     lines += ["", "Verdict for `dcae_t8`: " + "; ".join(verdicts) + "."]
-    lines += ["", "Phase two (ACE-Step's recipe: encoder frozen, decoder trained against a PatchGAN) bought "
-              "nothing measurable here: on real held-out clips it moved the Griffin-Lim MR-STFT gap from "
-              f"{100 * final['info']['heldout']['real held-out']['mr_stft_excess']:+.1f}% to "
-              f"{100 * phase2['info']['heldout']['real held-out']['mr_stft_excess']:+.1f}%, so the phase-one "
-              "checkpoint is the one shipped as `dcae_t8`. A longer adversarial phase with a GPU may differ."]
-    lines += ["", "Per clip (`dcae_t8`):", "", "| clip set | clip | mel L1 (dB) | DCAE vs oracle |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "Phase two (ACE-Step's recipe: encoder frozen, decoder trained against a PatchGAN) bought "
+        "nothing measurable here: on real held-out clips it moved the Griffin-Lim MR-STFT gap from "
+        f"{100 * final['info']['heldout']['real held-out']['mr_stft_excess']:+.1f}% to "
+        f"{100 * phase2['info']['heldout']['real held-out']['mr_stft_excess']:+.1f}%, so the phase-one "
+        "checkpoint is the one shipped as `dcae_t8`. A longer adversarial phase with a GPU may differ.",
+    ]
+    lines += [
+        "",
+        "Per clip (`dcae_t8`):",
+        "",
+        "| clip set | clip | mel L1 (dB) | DCAE vs oracle |",
+        "|---|---|---|---|",
+    ]
     for set_name, report in per_clip.items():
         for clip, m in report["clips"].items():
             lines.append(f"| {set_name} | {clip} | {m['mel_l1_db']:.2f} | {100 * m['mr_stft_excess']:+.1f}% |")
-    lines += ["", "`tests/test_shipped_checkpoint.py` recomputes clips from scratch and checks them against "
-              "`dcae_t8_heldout.json`, and checks the means above meet the bar.", ""]
+    lines += [
+        "",
+        "`tests/test_shipped_checkpoint.py` recomputes clips from scratch and checks them against "
+        "`dcae_t8_heldout.json`, and checks the means above meet the bar.",
+        "",
+    ]
     for section in (vocoder_card, sweep_card, classifier_card, transformer_card):
         lines += section()
     (CKPT / "README.md").write_text("\n".join(lines))
@@ -116,45 +133,80 @@ def vocoder_card() -> list[str]:
     if meta is None:
         return []
     info, cfg, train = meta["info"], meta["config"], meta["info"]["train"]
-    lines = ["## The neural vocoder (`vocoder.safetensors`)", "",
-             "A Vocos-style vocoder: ConvNeXt blocks over the mel frames predict each frame's STFT "
-             "(log-magnitude and phase), an inverse STFT makes the samples. Load with "
-             "`minidcae.vocoder.load_vocoder(path)`; use with `--vocoder neural`.", "", "```bash", info["command"], "```", "",
-             f"- model: {cfg['blocks']} ConvNeXt blocks of width {cfg['dim']}, kernel {cfg['kernel']}; "
-             f"{info['parameters']:,} parameters (float16 on disk)"
-             + ("; a frame clock (each bin's phase turn per frame is added, and the network is told k mod "
-                f"{VocoderConfig(**cfg).clock_period})" if cfg.get("frame_clock") else "")
-             + (f"; {cfg['consistency_steps']} Griffin-Lim steps built in and trained through"
-                if cfg.get("consistency_steps") else ""),
-             f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s and the bundled real train clips"
-             + (f", plus every file under {', '.join(f'`{d}`' for d in info['extra_audio'])} cut into "
-                f"{train['clip_seconds']} s clips, except the files a held-out clip was cut from "
-                f"({info['training_clips']:,} clips in all; the Debian packages are listed in `data_samples/make_samples.py`)"
-                if info.get("extra_audio") else "")
-             + f"; crops of {train['crop_frames']} frames at random gains",
-             f"- phase one: {info['phases']['phase1']} steps of batch {train['batch_size']}, lr {train['lr']}, mel L1 + "
-             f"multi-resolution STFT"
-             + (f"; phase two: {info['phases']['phase2']} steps adding a multi-resolution STFT discriminator "
-                f"(hinge {train['adv_weight']}, feature matching {train['fm_weight']}), lr {train['adv_lr']}"
-                if info["phases"].get("phase2") else "; no adversarial phase"),
-             f"- {wall_time_text(info)}", "",
-             f"Held out, from the true log-mel, against Griffin-Lim ({info['griffin_lim_iters']} iterations):", "",
-             "| clip set | MR-STFT vocoder | MR-STFT Griffin-Lim | STOI vocoder | STOI Griffin-Lim | PESQ vocoder | PESQ Griffin-Lim | s per clip vocoder | s per clip Griffin-Lim |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "## The neural vocoder (`vocoder.safetensors`)",
+        "",
+        "A Vocos-style vocoder: ConvNeXt blocks over the mel frames predict each frame's STFT "
+        "(log-magnitude and phase), an inverse STFT makes the samples. Load with "
+        "`minidcae.vocoder.load_vocoder(path)`; use with `--vocoder neural`.",
+        "",
+        "```bash",
+        info["command"],
+        "```",
+        "",
+        f"- model: {cfg['blocks']} ConvNeXt blocks of width {cfg['dim']}, kernel {cfg['kernel']}; "
+        f"{info['parameters']:,} parameters (float16 on disk)"
+        + (
+            "; a frame clock (each bin's phase turn per frame is added, and the network is told k mod "
+            f"{VocoderConfig(**cfg).clock_period})"
+            if cfg.get("frame_clock")
+            else ""
+        )
+        + (
+            f"; {cfg['consistency_steps']} Griffin-Lim steps built in and trained through"
+            if cfg.get("consistency_steps")
+            else ""
+        ),
+        f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s and the bundled real train clips"
+        + (
+            f", plus every file under {', '.join(f'`{d}`' for d in info['extra_audio'])} cut into "
+            f"{train['clip_seconds']} s clips, except the files a held-out clip was cut from "
+            f"({info['training_clips']:,} clips in all; the Debian packages are listed in `data_samples/make_samples.py`)"
+            if info.get("extra_audio")
+            else ""
+        )
+        + f"; crops of {train['crop_frames']} frames at random gains",
+        f"- phase one: {info['phases']['phase1']} steps of batch {train['batch_size']}, lr {train['lr']}, mel L1 + "
+        f"multi-resolution STFT"
+        + (
+            f"; phase two: {info['phases']['phase2']} steps adding a multi-resolution STFT discriminator "
+            f"(hinge {train['adv_weight']}, feature matching {train['fm_weight']}), lr {train['adv_lr']}"
+            if info["phases"].get("phase2")
+            else "; no adversarial phase"
+        ),
+        f"- {wall_time_text(info)}",
+        "",
+        f"Held out, from the true log-mel, against Griffin-Lim ({info['griffin_lim_iters']} iterations):",
+        "",
+        "| clip set | MR-STFT vocoder | MR-STFT Griffin-Lim | STOI vocoder | STOI Griffin-Lim | PESQ vocoder | PESQ Griffin-Lim | s per clip vocoder | s per clip Griffin-Lim |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, m in info["heldout"].items():
-        cell = lambda k: f"{m[k]:.3f}" if k in m else "-"
-        lines.append(f"| {name} | {m['mr_stft_vocoder']:.3f} | {m['mr_stft_griffin_lim']:.3f} | {cell('stoi_vocoder')} | "
-                     f"{cell('stoi_griffin_lim')} | {cell('pesq_vocoder')} | {cell('pesq_griffin_lim')} | "
-                     f"{m['seconds_vocoder']:.3f} | {m['seconds_griffin_lim']:.3f} |")
+
+        def cell(k, m=m):
+            return f"{m[k]:.3f}" if k in m else "-"
+
+        lines.append(
+            f"| {name} | {m['mr_stft_vocoder']:.3f} | {m['mr_stft_griffin_lim']:.3f} | {cell('stoi_vocoder')} | "
+            f"{cell('stoi_griffin_lim')} | {cell('pesq_vocoder')} | {cell('pesq_griffin_lim')} | "
+            f"{m['seconds_vocoder']:.3f} | {m['seconds_griffin_lim']:.3f} |"
+        )
     beats = [name for name, m in info["heldout"].items() if m["mr_stft_vocoder"] < m["mr_stft_griffin_lim"]]
     speech, music = info["heldout"]["speech"], info["heldout"]["real music"]
-    meets = (music["mr_stft_vocoder"] < music["mr_stft_griffin_lim"] and speech["pesq_vocoder"] > speech["pesq_griffin_lim"]
-             and speech["stoi_vocoder"] > speech["stoi_griffin_lim"])
-    lines += ["", f"It beats Griffin-Lim on MR-STFT for: {', '.join(beats) or 'none'}; on speech, PESQ "
-              f"{speech['pesq_vocoder']:.2f} vs {speech['pesq_griffin_lim']:.2f} and STOI {speech['stoi_vocoder']:.3f} vs "
-              f"{speech['stoi_griffin_lim']:.3f}. The vocoder's bar (beat Griffin-Lim on real-music MR-STFT and on speech "
-              f"PESQ and STOI): **{'met' if meets else 'not met'}**."
-              + ("" if meets else " It ships so notebook 05 can compare; Griffin-Lim stays the default."), ""]
+    meets = (
+        music["mr_stft_vocoder"] < music["mr_stft_griffin_lim"]
+        and speech["pesq_vocoder"] > speech["pesq_griffin_lim"]
+        and speech["stoi_vocoder"] > speech["stoi_griffin_lim"]
+    )
+    lines += [
+        "",
+        f"It beats Griffin-Lim on MR-STFT for: {', '.join(beats) or 'none'}; on speech, PESQ "
+        f"{speech['pesq_vocoder']:.2f} vs {speech['pesq_griffin_lim']:.2f} and STOI {speech['stoi_vocoder']:.3f} vs "
+        f"{speech['stoi_griffin_lim']:.3f}. The vocoder's bar (beat Griffin-Lim on real-music MR-STFT and on speech "
+        f"PESQ and STOI): **{'met' if meets else 'not met'}**."
+        + ("" if meets else " It ships so notebook 05 can compare; Griffin-Lim stays the default."),
+        "",
+    ]
     return lines
 
 
@@ -165,20 +217,33 @@ def sweep_card() -> list[str]:
     first = _load(f"sweep/{table[1]['point']}.json")
     info, cfg, train = first["info"], first["config"], first["info"]["train"]
     seconds = [(_load(f"sweep/{r['point']}.json") or {}).get("info", {}).get("train_seconds", 0) for r in table[1:]]
-    lines = ["## The compression sweep (`sweep/`)", "",
-             "Eight small DCAEs, one per time factor (2, 4, 8, 16) and channel count (4, 16), frequency factor 4, "
-             "all trained with the same steps on the same data, for notebook 05.", "", "```bash", info["command"], "```", "",
-             f"- model: widths {tuple(cfg['widths'])}; {info['parameters']:,} parameters for `{table[1]['point']}`",
-             f"- each point: {train['steps']} steps of batch {train['batch_size']}, crops of {train['crop_frames']} frames, "
-             f"lr {train['lr']}, EMA {train['ema_decay']}; {train['n_clips']} synthetic clips and the bundled real train clips",
-             f"- hardware: {info['hardware']}; {sum(seconds) / 60:.1f} min for all eight", "",
-             "Measured by the command on 8 held-out synthetic clips of 4 s (`sweep/sweep.json`; notebook 05 "
-             "recomputes these on 16): mel L1 of the decoded mel, onset F1 of its Griffin-Lim audio against "
-             "the synthesizer's true onsets (50 ms tolerance).", "",
-             "| point | compression | mel L1 (dB) | onset precision | onset recall | onset F1 |", "|---|---|---|---|---|---|"]
+    lines = [
+        "## The compression sweep (`sweep/`)",
+        "",
+        "Eight small DCAEs, one per time factor (2, 4, 8, 16) and channel count (4, 16), frequency factor 4, "
+        "all trained with the same steps on the same data, for notebook 05.",
+        "",
+        "```bash",
+        info["command"],
+        "```",
+        "",
+        f"- model: widths {tuple(cfg['widths'])}; {info['parameters']:,} parameters for `{table[1]['point']}`",
+        f"- each point: {train['steps']} steps of batch {train['batch_size']}, crops of {train['crop_frames']} frames, "
+        f"lr {train['lr']}, EMA {train['ema_decay']}; {train['n_clips']} synthetic clips and the bundled real train clips",
+        f"- hardware: {info['hardware']}; {sum(seconds) / 60:.1f} min for all eight",
+        "",
+        "Measured by the command on 8 held-out synthetic clips of 4 s (`sweep/sweep.json`; notebook 05 "
+        "recomputes these on 16): mel L1 of the decoded mel, onset F1 of its Griffin-Lim audio against "
+        "the synthesizer's true onsets (50 ms tolerance).",
+        "",
+        "| point | compression | mel L1 (dB) | onset precision | onset recall | onset F1 |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in table:
-        lines.append(f"| {r['point']} | {r['compression']:.1f}x | {r['mel_l1_db']:.2f} | {r['onset_precision']:.3f} | "
-                     f"{r['onset_recall']:.3f} | {r['onset_f1']:.3f} |")
+        lines.append(
+            f"| {r['point']} | {r['compression']:.1f}x | {r['mel_l1_db']:.2f} | {r['onset_precision']:.3f} | "
+            f"{r['onset_recall']:.3f} | {r['onset_f1']:.3f} |"
+        )
     return lines + [""]
 
 
@@ -187,15 +252,23 @@ def classifier_card() -> list[str]:
     if meta is None:
         return []
     info, cfg, train = meta["info"], meta["config"], meta["info"]["train"]
-    return ["## The label classifier (`label_classifier.safetensors`)", "",
-            "The judge of generated clips: a small CNN from log-mel to instrument and mode, and an embedding "
-            "for the Frechet distance. Trained on synthetic (real, not generated) mels only.", "",
-            "```bash", info["command"], "```", "",
-            f"- model: widths {tuple(cfg['widths'])}, embedding {cfg['embed_dim']}",
-            f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s; {train['steps']} steps of batch "
-            f"{train['batch_size']}, lr {train['lr']}",
-            f"- {wall_time_text(info)}",
-            f"- held out ({info['heldout_clips']} clips): {accuracy_text(info)}", ""]
+    return [
+        "## The label classifier (`label_classifier.safetensors`)",
+        "",
+        "The judge of generated clips: a small CNN from log-mel to instrument and mode, and an embedding "
+        "for the Frechet distance. Trained on synthetic (real, not generated) mels only.",
+        "",
+        "```bash",
+        info["command"],
+        "```",
+        "",
+        f"- model: widths {tuple(cfg['widths'])}, embedding {cfg['embed_dim']}",
+        f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s; {train['steps']} steps of batch "
+        f"{train['batch_size']}, lr {train['lr']}",
+        f"- {wall_time_text(info)}",
+        f"- held out ({info['heldout_clips']} clips): {accuracy_text(info)}",
+        "",
+    ]
 
 
 def transformer_card() -> list[str]:
@@ -203,31 +276,50 @@ def transformer_card() -> list[str]:
     if meta is None:
         return []
     info, cfg, train, gen = meta["info"], meta["config"], meta["info"]["train"], meta["info"]["generation"]
-    lines = ["## The latent transformer (`transformer.safetensors`)", "",
-             "Text-to-latent by flow matching, on the shipped DCAE's normalised latents. Load with "
-             "`minidcae.transformer.load_transformer(path)`; use with `minidcae generate`.", "", "```bash", info["command"], "```", "",
-             *(["`train-dit` is the former name of `train-transformer`, kept as an alias; the command above still runs "
-                "and writes `transformer.safetensors`.", ""] if "train-dit" in info["command"] else []),
-             f"- model: {cfg['depth']} blocks of width {cfg['dim']}, {cfg['heads']} heads, {cfg['attention']} self-attention "
-             f"with RoPE, softmax cross-attention to the prompt; {info['parameters']:,} parameters",
-             f"- data: {gen['n_clips']} synthetic training clips of {gen['clip_seconds']} s encoded by "
-             f"`{info['autoencoder']}` (latent {tuple(info['latent_shape'])}); prompts phrased at random from their labels, "
-             f"{100 * gen['drop_prompt']:.0f}% replaced by the empty prompt",
-             f"- training: {train['steps']} steps of batch {train['batch_size']}, lr {train['lr']}, EMA {train['ema_decay']}, "
-             f"logit-normal times shifted by {gen['time_shift']}",
-             f"- {wall_time_text(info)} (plus "
-             f"{info['encode_seconds']:.0f} s to synthesize and encode the data)"]
+    lines = [
+        "## The latent transformer (`transformer.safetensors`)",
+        "",
+        "Text-to-latent by flow matching, on the shipped DCAE's normalised latents. Load with "
+        "`minidcae.transformer.load_transformer(path)`; use with `minidcae generate`.",
+        "",
+        "```bash",
+        info["command"],
+        "```",
+        "",
+        *(
+            [
+                "`train-dit` is the former name of `train-transformer`, kept as an alias; the command above still runs "
+                "and writes `transformer.safetensors`.",
+                "",
+            ]
+            if "train-dit" in info["command"]
+            else []
+        ),
+        f"- model: {cfg['depth']} blocks of width {cfg['dim']}, {cfg['heads']} heads, {cfg['attention']} self-attention "
+        f"with RoPE, softmax cross-attention to the prompt; {info['parameters']:,} parameters",
+        f"- data: {gen['n_clips']} synthetic training clips of {gen['clip_seconds']} s encoded by "
+        f"`{info['autoencoder']}` (latent {tuple(info['latent_shape'])}); prompts phrased at random from their labels, "
+        f"{100 * gen['drop_prompt']:.0f}% replaced by the empty prompt",
+        f"- training: {train['steps']} steps of batch {train['batch_size']}, lr {train['lr']}, EMA {train['ema_decay']}, "
+        f"logit-normal times shifted by {gen['time_shift']}",
+        f"- {wall_time_text(info)} (plus {info['encode_seconds']:.0f} s to synthesize and encode the data)",
+    ]
     if "obedience" in info:
         o, ref = info["obedience"], info["obedience"]["reference"]
-        lines += ["", f"Obedience, judged by `label_classifier` on {o['clips']} generated clips (16 per \"mood instrument\" "
-                  f"prompt), {o['steps']} Euler steps, guidance scale {o['cfg_scale']:g}:", "",
-                  "| | instrument accuracy | mode accuracy | Frechet distance to real |", "|---|---|---|---|",
-                  f"| generated | {o['instrument_accuracy']:.3f} | {o['mode_accuracy']:.3f} | {o['frechet_generated_vs_real']:.2f} |",
-                  f"| DCAE reconstructions of real clips | {ref['reconstruction_instrument_accuracy']:.3f} | "
-                  f"{ref['reconstruction_mode_accuracy']:.3f} | {ref['frechet_reconstruction_vs_real']:.2f} |",
-                  f"| real held-out clips | {ref['real_instrument_accuracy']:.3f} | {ref['real_mode_accuracy']:.3f} | "
-                  f"{ref['frechet_real_half_vs_half']:.2f} (half vs half) |",
-                  f"| chance | {o['chance']['instrument']:.3f} | {o['chance']['mode']:.3f} | |"]
+        lines += [
+            "",
+            f'Obedience, judged by `label_classifier` on {o["clips"]} generated clips (16 per "mood instrument" '
+            f"prompt), {o['steps']} Euler steps, guidance scale {o['cfg_scale']:g}:",
+            "",
+            "| | instrument accuracy | mode accuracy | Frechet distance to real |",
+            "|---|---|---|---|",
+            f"| generated | {o['instrument_accuracy']:.3f} | {o['mode_accuracy']:.3f} | {o['frechet_generated_vs_real']:.2f} |",
+            f"| DCAE reconstructions of real clips | {ref['reconstruction_instrument_accuracy']:.3f} | "
+            f"{ref['reconstruction_mode_accuracy']:.3f} | {ref['frechet_reconstruction_vs_real']:.2f} |",
+            f"| real held-out clips | {ref['real_instrument_accuracy']:.3f} | {ref['real_mode_accuracy']:.3f} | "
+            f"{ref['frechet_real_half_vs_half']:.2f} (half vs half) |",
+            f"| chance | {o['chance']['instrument']:.3f} | {o['chance']['mode']:.3f} | |",
+        ]
     return lines + [""]
 
 
