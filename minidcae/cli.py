@@ -119,21 +119,26 @@ def _reconstruct_neural(args, profile) -> None:
         print(f"  {key:22s} {value:8.3f}")
 
 
+def _resumable_recipe(args) -> dict:
+    """What a resumable recipe (train_ae, train_vocoder) is called with, from its command's arguments."""
+    return {
+        "out_dir": args.out,
+        "profile": get_profile(args.profile),
+        "overrides": parse_settings(args.settings),
+        "device": args.device,
+        "resume": args.resume,
+        "command": _command_line(),
+        "evaluate": not args.skip_eval,
+    }
+
+
 def cmd_train_ae(args) -> None:
     from . import distributed
     from .train_autoencoder import train_ae
 
-    overrides, command = parse_settings(args.settings), _command_line()
+    recipe = _resumable_recipe(args)
     distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
-    path = train_ae(
-        args.out,
-        get_profile(args.profile),
-        overrides,
-        args.device,
-        args.resume,
-        command=command,
-        evaluate=not args.skip_eval,
-    )
+    path = train_ae(**recipe)
     if path is None:  # not rank 0: rank 0 reports
         return
     info = read_card(path)
@@ -148,17 +153,7 @@ def cmd_train_ae(args) -> None:
 def cmd_train_vocoder(args) -> None:
     from .train_vocoder import train_vocoder
 
-    overrides, command = parse_settings(args.settings), _command_line()
-    path = train_vocoder(
-        args.out,
-        get_profile(args.profile),
-        overrides,
-        args.device,
-        args.resume,
-        command=command,
-        evaluate=not args.skip_eval,
-        extra_audio=args.extra_audio,
-    )
+    path = train_vocoder(**_resumable_recipe(args), extra_audio=args.extra_audio)
     info = read_card(path)
     print(
         f"wrote {path}\n{_trained(info)}; held out, vocoder vs Griffin-Lim "
@@ -340,6 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    def add_recipe(name, func, help, out, *parents, aliases=()):
+        """A training recipe: a profile, a device, the given parents, key=value settings, a required --out."""
+        p = add(name, func, help, "profile", "device", *parents, "settings", aliases=aliases)
+        p.add_argument("--out", required=True, help=out)
+        return p
+
+    state = "folder for logs, training state and the checkpoint"
+
     add("info", cmd_info, "print the profile and device in use", "profile")
 
     p = add("synth", cmd_synth, "write labelled synthetic clips (WAV) and metadata.csv")
@@ -364,29 +367,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--vocoder-checkpoint", help="a vocoder checkpoint for --vocoder neural (default: the shipped one)")
 
-    p = add(
+    add_recipe(
         "train-ae",
         cmd_train_ae,
         "train a DCAE (phase one, then optional adversarial phase two); settings: TrainConfig or DCAEConfig fields",
-        "profile",
-        "device",
+        state,
         "resumable",
-        "settings",
     )
-    p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
 
-    p = add(
+    p = add_recipe(
         "train-vocoder",
         cmd_train_vocoder,
         "train a neural vocoder (log-mel -> waveform) and measure it against "
         "Griffin-Lim; settings: TrainConfig fields or the vocoder's sizes (dim, blocks, kernel, expansion, "
         "frame_clock, consistency_steps)",
-        "profile",
-        "device",
+        state,
         "resumable",
-        "settings",
     )
-    p.add_argument("--out", required=True, help="folder for logs, training state and the checkpoint")
     p.add_argument(
         "--extra-audio",
         action="append",
@@ -406,24 +403,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder: one sub-folder per point, and sweep.json")
     p.add_argument("--points", default=None, help="comma-separated points like t8c4,t16c16 (default: all)")
 
-    p = add(
+    add_recipe(
         "train-classifier",
         cmd_train_classifier,
         "train the label classifier that judges generated clips; settings: TrainConfig fields",
-        "profile",
-        "device",
-        "settings",
+        "folder for logs and label_classifier.safetensors",
     )
-    p.add_argument("--out", required=True, help="folder for logs and label_classifier.safetensors")
 
-    p = add(
+    p = add_recipe(
         "train-transformer",
         cmd_train_transformer,
         "train the latent transformer (flow matching, text prompts) "
         "on an autoencoder's latents; settings: TrainConfig, GenerationConfig or TransformerConfig fields",
-        "profile",
-        "device",
-        "settings",
+        "folder for logs and transformer.safetensors",
         aliases=("train-dit",),
     )
     p.add_argument(
@@ -431,7 +423,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=str(SHIPPED_DCAE),
         help="the DCAE checkpoint whose latents it learns (default: the shipped one)",
     )
-    p.add_argument("--out", required=True, help="folder for logs and transformer.safetensors")
     p.add_argument(
         "--classifier",
         default=None,

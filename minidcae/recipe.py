@@ -4,6 +4,7 @@
     split_overrides  {key: text} -> one dict of typed values per config the recipe lets you set
     keep_ema         after a phase, load the EMA copy's weights back into the trained model
     mean_over        the mean of every figure over a set of per-clip rows
+    measure_sets     a held-out report: every clip of every set measured, and each set's means
     hardware         what a run was measured on: the GPU, or the CPU model and its threads
     card_fields      what every model card records: command, profile, settings, front end, machine, time
     read_card        a checkpoint's card (the "info" of its JSON) back, for the CLI and the model card
@@ -69,6 +70,16 @@ def mean_over(rows, keys=None) -> dict:
     """{figure: mean over rows} for a list of {figure: value} rows (or the values of a {clip: row} dict)."""
     rows = list(rows.values()) if isinstance(rows, dict) else list(rows)
     return {k: sum(r[k] for r in rows) / len(rows) for k in (keys or rows[0])}
+
+
+def measure_sets(sets: dict, measure) -> dict:
+    """{set: {clip: waveform}} -> {set: {"mean": {figure: mean over its clips}, "clips": {clip: {figure: value}}}},
+    where measure(set_name, waveform) -> {figure: value} measures one clip."""
+    report = {}
+    for set_name, clips in sets.items():
+        rows = {name: measure(set_name, wav) for name, wav in clips.items()}
+        report[set_name] = {"mean": mean_over(rows), "clips": rows}
+    return report
 
 
 def hardware(device: torch.device | str | None = None) -> str:

@@ -38,7 +38,7 @@ from .losses import (
     reconstruction_loss,
 )
 from .metrics import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
-from .recipe import card_fields, keep_ema, mean_over, split_overrides
+from .recipe import card_fields, keep_ema, measure_sets, split_overrides
 from .train import Trainer, infinite_batches
 
 REAL_SHARE = 0.4  # about 40% of training crops come from the bundled real (train) clips
@@ -122,22 +122,20 @@ def evaluate_autoencoder(model: DCAE, mel: MelConfig, sets: dict, gl_iters: int 
     """Per clip and per set: mel L1 in dB (decoded mel against the true one, 80 dB floor), and
     MR-STFT distance to the original of Griffin-Lim from the reconstruction and from the true mel."""
     model.eval()
-    report = {}
-    for set_name, clips in sets.items():
-        rows = {}
-        for name, wav in clips.items():
-            recon, x, x_hat = reconstruct(model, wav, mel, gl_iters)
-            oracle = griffin_lim(x, mel, gl_iters)
-            mr_recon = multi_resolution_stft_distance(wav, recon)
-            mr_oracle = multi_resolution_stft_distance(wav, oracle)
-            rows[name] = {
-                "mel_l1_db": mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel)),
-                "mr_stft_dcae": mr_recon,
-                "mr_stft_oracle": mr_oracle,
-                "mr_stft_excess": mr_recon / mr_oracle - 1,
-            }
-        report[set_name] = {"mean": mean_over(rows), "clips": rows}
-    return report
+
+    def measure(set_name, wav):
+        recon, x, x_hat = reconstruct(model, wav, mel, gl_iters)
+        oracle = griffin_lim(x, mel, gl_iters)
+        mr_recon = multi_resolution_stft_distance(wav, recon)
+        mr_oracle = multi_resolution_stft_distance(wav, oracle)
+        return {
+            "mel_l1_db": mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel)),
+            "mr_stft_dcae": mr_recon,
+            "mr_stft_oracle": mr_oracle,
+            "mr_stft_excess": mr_recon / mr_oracle - 1,
+        }
+
+    return measure_sets(sets, measure)
 
 
 def train_ae(

@@ -31,7 +31,7 @@ from .dcae import count_parameters
 from .discriminators import MultiResolutionDiscriminator
 from .losses import discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss
 from .metrics import multi_resolution_stft_distance, multi_resolution_stft_loss, pesq_available, pesq_score, stoi
-from .recipe import card_fields, keep_ema, mean_over, split_overrides
+from .recipe import card_fields, keep_ema, measure_sets, split_overrides
 from .synth import first_seed, synth_clip
 from .train import Trainer, infinite_batches
 from .vocoder import Vocoder, vocode
@@ -150,36 +150,32 @@ def evaluate_vocoder(model: Vocoder, mel: MelConfig, sets: dict, gl_iters: int =
     """Per clip and per set, the vocoder against Griffin-Lim, both from the true log-mel:
     MR-STFT distance to the original (both), STOI and PESQ on the speech set, seconds per clip."""
     model.eval()
-    report = {}
-    for set_name, clips in sets.items():
-        rows = {}
-        for name, wav in clips.items():
-            x = log_mel(wav, mel)  # (1, n_mels, T)
-            start = time.perf_counter()
-            gl = griffin_lim(x, mel, gl_iters)  # (1, T * hop)
-            gl_seconds = time.perf_counter() - start
-            start = time.perf_counter()
-            neural = vocode(model, x, mel)  # (1, T * hop)
-            neural_seconds = time.perf_counter() - start
-            row = {
-                "mr_stft_vocoder": multi_resolution_stft_distance(wav, neural),
-                "mr_stft_griffin_lim": multi_resolution_stft_distance(wav, gl),
-                "seconds_vocoder": neural_seconds,
-                "seconds_griffin_lim": gl_seconds,
-                "audio_seconds": wav.shape[-1] / mel.sample_rate,
-            }
-            if set_name == "speech":
+
+    def measure(set_name, wav):
+        x = log_mel(wav, mel)  # (1, n_mels, T)
+        start = time.perf_counter()
+        gl = griffin_lim(x, mel, gl_iters)  # (1, T * hop)
+        gl_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        neural = vocode(model, x, mel)  # (1, T * hop)
+        neural_seconds = time.perf_counter() - start
+        row = {
+            "mr_stft_vocoder": multi_resolution_stft_distance(wav, neural),
+            "mr_stft_griffin_lim": multi_resolution_stft_distance(wav, gl),
+            "seconds_vocoder": neural_seconds,
+            "seconds_griffin_lim": gl_seconds,
+            "audio_seconds": wav.shape[-1] / mel.sample_rate,
+        }
+        if set_name == "speech":
+            row.update(stoi_vocoder=stoi(wav, neural, mel.sample_rate), stoi_griffin_lim=stoi(wav, gl, mel.sample_rate))
+            if pesq_available():
                 row.update(
-                    stoi_vocoder=stoi(wav, neural, mel.sample_rate), stoi_griffin_lim=stoi(wav, gl, mel.sample_rate)
+                    pesq_vocoder=pesq_score(wav, neural, mel.sample_rate),
+                    pesq_griffin_lim=pesq_score(wav, gl, mel.sample_rate),
                 )
-                if pesq_available():
-                    row.update(
-                        pesq_vocoder=pesq_score(wav, neural, mel.sample_rate),
-                        pesq_griffin_lim=pesq_score(wav, gl, mel.sample_rate),
-                    )
-            rows[name] = row
-        report[set_name] = {"mean": mean_over(rows), "clips": rows}
-    return report
+        return row
+
+    return measure_sets(sets, measure)
 
 
 # ----------------------------------------------------------------------------- the recipe

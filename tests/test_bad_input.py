@@ -6,7 +6,6 @@ the command keeps for its own bugs), never a half-written output file.
 """
 
 import json
-import os
 import pickle
 import signal
 import subprocess
@@ -91,6 +90,19 @@ def commands_on_audio(path, out):
     ]
 
 
+def decode_args(out, iters):
+    """decode out/z.safetensors (what encode wrote there) to out/d.wav with the shipped DCAE."""
+    return [
+        "decode",
+        str(out / "z.safetensors"),
+        str(out / "d.wav"),
+        "--checkpoint",
+        str(SHIPPED_DCAE),
+        "--iters",
+        str(iters),
+    ]
+
+
 @pytest.mark.parametrize("name", AUDIO)
 def test_bad_audio_fails_in_one_line_naming_the_file_and_writes_nothing(corpus, name, tmp_path, capsys):
     for args in commands_on_audio(corpus / name, tmp_path):
@@ -114,21 +126,7 @@ def test_other_rates_channels_and_depths_are_converted(corpus, name, tmp_path, c
         assert run(args, capsys)[0] == 0, args
     out, rate = sf.read(tmp_path / "r.wav")
     assert rate == SR and out.ndim == 1 and abs(len(out) / SR - seconds) < 0.02
-    assert (
-        run(
-            [
-                "decode",
-                str(tmp_path / "z.safetensors"),
-                str(tmp_path / "d.wav"),
-                "--checkpoint",
-                str(SHIPPED_DCAE),
-                "--iters",
-                "2",
-            ],
-            capsys,
-        )[0]
-        == 0
-    )
+    assert run(decode_args(tmp_path, 2), capsys)[0] == 0
 
 
 def test_a_truncated_wav_is_read_as_far_as_it_goes(corpus, tmp_path, capsys):
@@ -175,21 +173,7 @@ def test_a_ten_minute_file_goes_through_in_bounded_windows(corpus, tmp_path, cap
     assert (
         run(["encode", str(path), str(tmp_path / "z.safetensors"), "--checkpoint", str(SHIPPED_DCAE)], capsys)[0] == 0
     )
-    assert (
-        run(
-            [
-                "decode",
-                str(tmp_path / "z.safetensors"),
-                str(tmp_path / "d.wav"),
-                "--checkpoint",
-                str(SHIPPED_DCAE),
-                "--iters",
-                "1",
-            ],
-            capsys,
-        )[0]
-        == 0
-    )
+    assert run(decode_args(tmp_path, 1), capsys)[0] == 0
     assert abs(sf.info(tmp_path / "d.wav").duration - 600) < 0.1
 
 
@@ -252,23 +236,10 @@ def test_loading_never_unpickles(monkeypatch):
     load_transformer(SHIPPED_TRANSFORMER)
 
 
-def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_path):
+def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_path, train_ae_cli):
     out = tmp_path / "ae"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "minidcae",
-        "train-ae",
-        "--profile",
-        "ci",
-        "--out",
-        str(out),
-        "steps=400",
-        "checkpoint_every=10",
-        "adv_steps=0",
-        "--skip-eval",
-    ]
+    args, env = train_ae_cli
+    cmd = [sys.executable, *args(out, "steps=400", "checkpoint_every=10", "adv_steps=0", "--skip-eval")]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = out / "phase1" / "state.safetensors"
     deadline = time.time() + 120

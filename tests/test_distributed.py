@@ -1,7 +1,6 @@
 """Several processes: torchrun with 2 CPU ranks (gloo) trains, and the ranks end with identical weights."""
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -43,27 +42,16 @@ def test_the_replica_check_can_tell_identical_from_different_weights(tmp_path, s
     assert json.loads(out.read_text()) is same_seed
 
 
-def test_torchrun_trains_on_two_cpu_ranks_and_they_end_identical(tmp_path):
+def _torchrun_train_ae(train_ae_cli, out, *settings):
+    """train-ae on two CPU ranks under torchrun, finished."""
+    args, env = train_ae_cli
     torchrun = Path(sys.executable).with_name("torchrun")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    cmd = [
-        str(torchrun),
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        str(_free_port()),
-        "-m",
-        "minidcae",
-        "train-ae",
-        "--profile",
-        "ci",
-        "--out",
-        str(tmp_path / "ae"),
-        "steps=4",
-        "adv_steps=0",
-        "--skip-eval",
-    ]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()), *args(out, *settings)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_torchrun_trains_on_two_cpu_ranks_and_they_end_identical(tmp_path, train_ae_cli):
+    done = _torchrun_train_ae(train_ae_cli, tmp_path / "ae", "steps=4", "adv_steps=0", "--skip-eval")
     assert done.returncode == 0, done.stderr[-2000:]
     info = json.loads((tmp_path / "ae" / "autoencoder.json").read_text())["info"]
     assert info["world_size"] == 2 and info["replicas_identical"] is True
@@ -71,24 +59,6 @@ def test_torchrun_trains_on_two_cpu_ranks_and_they_end_identical(tmp_path):
     assert done.stdout.count("wrote ") == 1  # rank 0 alone reports and writes
 
 
-def test_the_adversarial_phase_is_refused_under_torchrun_in_one_line(tmp_path):
-    torchrun = Path(sys.executable).with_name("torchrun")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    cmd = [
-        str(torchrun),
-        "--nproc_per_node",
-        "2",
-        "--master_port",
-        str(_free_port()),
-        "-m",
-        "minidcae",
-        "train-ae",
-        "--profile",
-        "ci",
-        "--out",
-        str(tmp_path / "ae"),
-        "steps=2",
-        "adv_steps=2",
-    ]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+def test_the_adversarial_phase_is_refused_under_torchrun_in_one_line(tmp_path, train_ae_cli):
+    done = _torchrun_train_ae(train_ae_cli, tmp_path / "ae", "steps=2", "adv_steps=2")
     assert done.returncode != 0 and "adv_steps=0" in done.stderr

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from minidcae.config import DCAEConfig, TrainConfig, VocoderConfig
-from minidcae.recipe import card_fields, hardware, keep_ema, mean_over, parse_settings, split_overrides
+from minidcae.recipe import card_fields, hardware, keep_ema, mean_over, measure_sets, parse_settings, split_overrides
 from minidcae.synth import HELDOUT_SEED_BASE, first_seed
 from minidcae.train import Trainer
 
@@ -28,6 +28,18 @@ def test_mean_over_clips_is_the_plain_mean_of_each_figure():
     rows = {"a": {"x": 1.0, "y": 4.0}, "b": {"x": 3.0, "y": 0.0}}
     assert mean_over(rows) == {"x": 2.0, "y": 2.0} == mean_over(list(rows.values()))
     assert mean_over(rows, ["y"]) == {"y": 2.0}
+
+
+def test_measure_sets_reports_every_clip_of_every_set_and_each_sets_means():
+    sets = {"music": {"a": 1.0, "b": 3.0}, "speech": {"c": 5.0}}
+    report = measure_sets(sets, lambda set_name, wav: {"x": wav, "speech": float(set_name == "speech")})
+    assert report == {
+        "music": {
+            "mean": {"x": 2.0, "speech": 0.0},
+            "clips": {"a": {"x": 1.0, "speech": 0.0}, "b": {"x": 3.0, "speech": 0.0}},
+        },
+        "speech": {"mean": {"x": 5.0, "speech": 1.0}, "clips": {"c": {"x": 5.0, "speech": 1.0}}},
+    }
 
 
 def test_keep_ema_loads_the_average_back_into_the_model():
