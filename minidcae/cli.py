@@ -37,7 +37,7 @@ from .config import (
     profile_name,
 )
 from .errors import MinidcaeError
-from .recipe import accuracy_text, obedience_text, parse_settings, read_card
+from .recipe import Run, accuracy_text, obedience_text, parse_settings, read_card
 
 
 def cmd_info(args) -> None:
@@ -119,26 +119,25 @@ def _reconstruct_neural(args, profile) -> None:
         print(f"  {key:22s} {value:8.3f}")
 
 
-def _resumable_recipe(args) -> dict:
-    """What a resumable recipe (train_ae, train_vocoder) is called with, from its command's arguments."""
-    return {
-        "out_dir": args.out,
-        "profile": get_profile(args.profile),
-        "overrides": parse_settings(args.settings),
-        "device": args.device,
-        "resume": args.resume,
-        "command": _command_line(),
-        "evaluate": not args.skip_eval,
-    }
+def _run(args) -> Run:
+    """How a recipe runs, from its command's arguments (only train-ae and train-vocoder have --resume
+    and --skip-eval; the other recipes run without resuming and with their measurement)."""
+    return Run(
+        overrides=parse_settings(args.settings),
+        device=args.device,
+        resume=getattr(args, "resume", False),
+        command=_command_line(),
+        evaluate=not getattr(args, "skip_eval", False),
+    )
 
 
 def cmd_train_ae(args) -> None:
     from . import distributed
     from .train_autoencoder import train_ae
 
-    recipe = _resumable_recipe(args)
+    run = _run(args)
     distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
-    path = train_ae(**recipe)
+    path = train_ae(args.out, get_profile(args.profile), run)
     if path is None:  # not rank 0: rank 0 reports
         return
     info = read_card(path)
@@ -153,7 +152,7 @@ def cmd_train_ae(args) -> None:
 def cmd_train_vocoder(args) -> None:
     from .train_vocoder import train_vocoder
 
-    path = train_vocoder(**_resumable_recipe(args), extra_audio=args.extra_audio)
+    path = train_vocoder(args.out, get_profile(args.profile), _run(args), extra_audio=args.extra_audio)
     info = read_card(path)
     print(
         f"wrote {path}\n{_trained(info)}; held out, vocoder vs Griffin-Lim "
@@ -184,9 +183,7 @@ def cmd_sweep(args) -> None:
 def cmd_train_classifier(args) -> None:
     from .train_classifier import train_classifier
 
-    path = train_classifier(
-        args.out, get_profile(args.profile), parse_settings(args.settings), args.device, command=_command_line()
-    )
+    path = train_classifier(args.out, get_profile(args.profile), _run(args))
     info = read_card(path)
     print(f"wrote {path}\n{_trained(info)}; held-out accuracy on {info['heldout_clips']} clips: {accuracy_text(info)}")
 
@@ -197,13 +194,7 @@ def cmd_train_transformer(args) -> None:
 
     distributed.init()  # under torchrun: join the other ranks (DDP); otherwise nothing
     path = train_transformer(
-        args.out,
-        get_profile(args.profile),
-        args.autoencoder,
-        parse_settings(args.settings),
-        args.device,
-        command=_command_line(),
-        classifier_path=args.classifier,
+        args.out, get_profile(args.profile), args.autoencoder, _run(args), classifier_path=args.classifier
     )
     if path is None:  # not rank 0: rank 0 reports
         return

@@ -137,23 +137,16 @@ def prompt_grid(per_label: int) -> tuple[list[str], torch.Tensor, torch.Tensor]:
     return prompts, torch.tensor(instruments), torch.tensor(modes)
 
 
-def generate_mels(
-    model,
-    autoencoder,
-    prompts: list[str],
-    frames: int,
-    steps: int = 30,
-    cfg_scale: float = 3.0,
-    sampler: str = "euler",
-    shift: float = 3.0,
-    seed: int = 0,
-    chunk: int = 48,
-) -> torch.Tensor:
-    """Prompts -> log-mels (N, in_channels, n_mels, frames * time_factor), sampled `chunk` at a time
-    (chunk k uses seed + k, so the result does not depend on how many prompts come after)."""
+def generate_mels(model, autoencoder, prompts: list[str], frames: int, chunk: int = 48, **sampling) -> torch.Tensor:
+    """Prompts -> log-mels (N, in_channels, n_mels, frames * time_factor), sampled `chunk` at a time.
+
+    sampling: sample_latents' keywords (steps, cfg_scale, sampler, shift, seed), with its defaults.
+    The chunk that starts at prompt i uses seed + i, so the result does not depend on how many
+    prompts come after."""
+    seed = sampling.pop("seed", 0)
     z = torch.cat(
         [
-            sample_latents(model, prompts[i : i + chunk], frames, steps, cfg_scale, sampler, shift, seed + i)
+            sample_latents(model, prompts[i : i + chunk], frames, seed=seed + i, **sampling)
             for i in range(0, len(prompts), chunk)
         ]
     )
@@ -185,11 +178,11 @@ def obedience(
         autoencoder,
         prompts,
         frames,
-        steps or gen.steps,
-        cfg_scale or gen.cfg_scale,
-        gen.sampler,
-        gen.time_shift,
-        seed,
+        steps=steps or gen.steps,
+        cfg_scale=cfg_scale or gen.cfg_scale,
+        sampler=gen.sampler,
+        shift=gen.time_shift,
+        seed=seed,
     )[:, :1]  # (N, 1, n_mels, T)
     e_gen, pi, pm = predict(classifier, generated)
     real, real_i, real_m = labelled_mels(len(prompts), gen.clip_seconds, mel, heldout=True)  # (N, 1, n_mels, T)

@@ -1,5 +1,6 @@
-"""The skeleton every training recipe shares, written once: settings, EMA, means, hardware, cards.
+"""The skeleton every training recipe shares, written once: how it runs, settings, EMA, means, hardware, cards.
 
+    Run              how a recipe runs (settings, device, resume, quiet, command, evaluate), the same for every recipe
     parse_settings   ["steps=500", "dim=64"] from the command line -> {"steps": "500", "dim": "64"}
     split_overrides  {key: text} -> one dict of typed values per config the recipe lets you set
     keep_ema         after a phase, load the EMA copy's weights back into the trained model
@@ -20,12 +21,26 @@ from __future__ import annotations
 import json
 import os
 import platform
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
 
 from .config import parse_setting
+
+
+@dataclass(frozen=True)
+class Run:
+    """How a recipe runs, the same for every recipe: train_ae(out, profile, Run(device="cpu", quiet=True)).
+
+    What it trains (the profile, the out folder, its own inputs) is the recipe's own arguments."""
+
+    overrides: dict | None = None  # {key: text} from the command line, e.g. {"steps": "500"}; typed by split_overrides
+    device: str | None = None  # "cpu", "cuda", "mps"; None: the best there is (config.pick_device)
+    resume: bool = False  # continue from out_dir's last training state (train_ae and train_vocoder only)
+    quiet: bool = False  # no progress bar (TQDM_DISABLE=1 turns it off for every run)
+    command: str | None = None  # the command line the model card records; None: the recipe's own command name
+    evaluate: bool = True  # measure on held-out clips at the end; False: quicker, the card has no figures
 
 
 def parse_settings(texts) -> dict[str, str]:

@@ -28,7 +28,7 @@ from .dcae import DCAE, load_autoencoder
 from .errors import MinidcaeError
 from .files import atomic_write
 from .metrics import detect_onsets, mel_db_from_log_mel, mel_l1_db_from_mels, onset_f1
-from .recipe import mean_over
+from .recipe import Run, mean_over
 from .synth import HELDOUT_SEED_BASE, synth_clip
 from .train_autoencoder import train_ae
 
@@ -63,11 +63,10 @@ def train_sweep(
     """Train each point with profile.sweep_train (same steps, batch, data and seed for all) into
     out_dir/<point>/autoencoder.safetensors; returns {point name: checkpoint path}."""
     paths = {}
+    run = Run(device=device, quiet=quiet, command=command, evaluate=False)  # sweep_table measures the points
     for t, c in sweep_points(points):
         point_profile = replace(profile, ae_train=profile.sweep_train, ae=point_config(t, c))
-        paths[point_name(t, c)] = train_ae(
-            Path(out_dir) / point_name(t, c), point_profile, device=device, quiet=quiet, command=command, evaluate=False
-        )
+        paths[point_name(t, c)] = train_ae(Path(out_dir) / point_name(t, c), point_profile, run)
     return paths
 
 

@@ -38,7 +38,7 @@ from .losses import (
     reconstruction_loss,
 )
 from .metrics import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
-from .recipe import card_fields, keep_ema, measure_sets, split_overrides
+from .recipe import Run, card_fields, keep_ema, measure_sets, split_overrides
 from .train import Trainer, infinite_batches
 
 REAL_SHARE = 0.4  # about 40% of training crops come from the bundled real (train) clips
@@ -141,19 +141,15 @@ def evaluate_autoencoder(model: DCAE, mel: MelConfig, sets: dict, gl_iters: int 
 def train_ae(
     out_dir,
     profile: Profile,
-    overrides: dict | None = None,
-    device=None,
-    resume: bool = False,
-    quiet: bool = False,
-    command: str | None = None,
-    evaluate: bool = True,
+    run: Run = Run(),
 ) -> Path:
     """The whole recipe; returns the path of the finished checkpoint (out_dir/autoencoder.safetensors).
 
-    evaluate=False skips the held-out measurement (quick experiments; the card then has no figures).
+    run: settings, device, resume, quiet, command and evaluate (recipe.Run); run.evaluate=False skips
+    the held-out measurement (quick experiments; the card then has no figures).
     """
     train_over, model_over = split_overrides(
-        overrides or {}, {"TrainConfig": TrainConfig(), "DCAEConfig": DCAEConfig()}
+        run.overrides or {}, {"TrainConfig": TrainConfig(), "DCAEConfig": DCAEConfig()}
     )
     cfg, ae_cfg, mel = replace(profile.ae_train, **train_over), replace(profile.ae, **model_over), profile.mel
     if distributed.world() > 1 and cfg.adv_steps > 0:
@@ -162,7 +158,7 @@ def train_ae(
             "add adv_steps=0 (and run phase two on one process if you want it)"
         )
     out = Path(out_dir)
-    device = pick_device(distributed.device_for_rank(device))
+    device = pick_device(distributed.device_for_rank(run.device))
     torch.manual_seed(cfg.seed)
     model = DCAE(ae_cfg)
     data = training_data(cfg, mel)
@@ -175,10 +171,10 @@ def train_ae(
         model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
         model.eval()
         compute_latent_stats(model, (batches(i)["mel"].to(device) for i in range(8)))
-        report = evaluate_autoencoder(model, mel, heldout_clips(mel), profile.griffin_lim_iters) if evaluate else {}
+        report = evaluate_autoencoder(model, mel, heldout_clips(mel), profile.griffin_lim_iters) if run.evaluate else {}
         rates = [r["audio_s_per_s"] for h in history.values() for r in h]
         info = {
-            **card_fields(command, "minidcae train-ae", profile, cfg, mel, device, seconds),
+            **card_fields(run.command, "minidcae train-ae", profile, cfg, mel, device, seconds),
             "griffin_lim_iters": profile.griffin_lim_iters,
             "phases": list(history),
             "parameters": count_parameters(model),
@@ -194,7 +190,7 @@ def train_ae(
 
     # Phase one: encoder and decoder learn to reconstruct.
     phase1 = autoencoder_trainer(
-        model, replace(cfg, adv_steps=0), out / "phase1", device, None, crop_seconds, resume, quiet
+        model, replace(cfg, adv_steps=0), out / "phase1", device, None, crop_seconds, run.resume, run.quiet
     )
     phase1.fit(batches, cfg.steps)
     keep_ema(phase1, "autoencoder")
@@ -213,8 +209,8 @@ def train_ae(
             device,
             PatchGAN(ae_cfg.in_channels),
             crop_seconds,
-            resume,
-            quiet,
+            run.resume,
+            run.quiet,
         )
         phase2.fit(lambda step: batches(cfg.steps + step), cfg.adv_steps)
         keep_ema(phase2, "autoencoder")

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from .checkpoint import save_model
 from .classifier import LabelClassifier, accuracy, labelled_mels
 from .config import ClassifierConfig, Profile, pick_device
-from .recipe import card_fields, keep_ema, split_overrides
+from .recipe import Run, card_fields, keep_ema, split_overrides
 from .synth import INSTRUMENTS, MODES
 from .train import Trainer
 
@@ -51,19 +51,23 @@ def classifier_batches(mels, instruments, modes, cfg):
 def train_classifier(
     out_dir,
     profile: Profile,
-    overrides: dict | None = None,
-    device=None,
-    quiet: bool = False,
-    command: str | None = None,
+    run: Run = Run(),
 ) -> Path:
-    """Train on synthetic training clips, measure on held-out ones, save out_dir/label_classifier.*"""
-    (fields,) = split_overrides(overrides or {}, {"TrainConfig": profile.classifier_train})
+    """Train on synthetic training clips, measure on held-out ones, save out_dir/label_classifier.*
+
+    run: settings, device, quiet and command (recipe.Run). The classifier trains in one short go and its
+    card is its held-out accuracy, so run.resume=True and run.evaluate=False are refused."""
+    if run.resume:
+        raise ValueError("train_classifier cannot resume: it trains in one short go; leave run.resume False")
+    if not run.evaluate:
+        raise ValueError("train_classifier always measures held-out accuracy (its card); leave run.evaluate True")
+    (fields,) = split_overrides(run.overrides or {}, {"TrainConfig": profile.classifier_train})
     cfg, mel, model_cfg = (
         replace(profile.classifier_train, **fields),
         profile.mel,
         ClassifierConfig(n_mels=profile.mel.n_mels),
     )
-    out, device = Path(out_dir), pick_device(device)
+    out, device = Path(out_dir), pick_device(run.device)
     torch.manual_seed(cfg.seed)
     model = LabelClassifier(model_cfg)
     start = time.perf_counter()
@@ -77,14 +81,14 @@ def train_classifier(
         device,
         cfg.crop_frames * mel.hop_length / mel.sample_rate,
         ema=("classifier",),
-        quiet=quiet,
+        quiet=run.quiet,
     )
     trainer.fit(classifier_batches(*train, cfg), cfg.steps)
     keep_ema(trainer, "classifier")
     model.cpu().eval()
     heldout = labelled_mels(max(64, cfg.n_clips // 8), cfg.clip_seconds, mel, heldout=True)
     info = {
-        **card_fields(command, "minidcae train-classifier", profile, cfg, mel, device, time.perf_counter() - start),
+        **card_fields(run.command, "minidcae train-classifier", profile, cfg, mel, device, time.perf_counter() - start),
         "heldout_clips": len(heldout[0]),
         "heldout_accuracy": accuracy(model, *heldout),
         "chance": {"instrument": 1 / len(INSTRUMENTS), "mode": 1 / len(MODES)},

@@ -27,7 +27,7 @@ from .config import GenerationConfig, MelConfig, Profile, TrainConfig, Transform
 from .dcae import load_autoencoder, mel_config_of
 from .diffusion import flow_matching_loss
 from .generation import obedience
-from .recipe import card_fields, keep_ema, split_overrides
+from .recipe import Run, card_fields, keep_ema, split_overrides
 from .synth import ClipLabels, first_seed, synth_clip
 from .text import tokenize, training_prompt
 from .train import Trainer
@@ -91,23 +91,25 @@ def train_transformer(
     out_dir,
     profile: Profile,
     autoencoder_path,
-    overrides: dict | None = None,
-    device=None,
-    quiet: bool = False,
-    command: str | None = None,
+    run: Run = Run(),
     classifier_path=None,
-    evaluate: bool = True,
 ) -> Path:
-    """The recipe; returns out_dir/transformer.safetensors. With a classifier, measures obedience for the card."""
+    """The recipe; returns out_dir/transformer.safetensors. With a classifier (and run.evaluate), measures
+    obedience for the card.
+
+    run: settings, device, quiet, command and evaluate (recipe.Run). It keeps no training state to
+    resume from, so run.resume=True is refused."""
+    if run.resume:
+        raise ValueError("train_transformer cannot resume: it keeps no training state; leave run.resume False")
     groups = {
         "TrainConfig": TrainConfig(),
         "GenerationConfig": GenerationConfig(),
         "TransformerConfig": TransformerConfig(),
     }
-    train_over, gen_over, model_over = split_overrides(overrides or {}, groups)
+    train_over, gen_over, model_over = split_overrides(run.overrides or {}, groups)
     cfg = replace(profile.transformer_train, **train_over)
     gen = replace(profile.generation, **gen_over)
-    out, device = Path(out_dir), pick_device(distributed.device_for_rank(device))
+    out, device = Path(out_dir), pick_device(distributed.device_for_rank(run.device))
     autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
     mel = mel_config_of(ae_meta)
     ae = autoencoder.cfg
@@ -128,7 +130,7 @@ def train_transformer(
         device,
         gen.clip_seconds,
         ema=("transformer",),
-        quiet=quiet,
+        quiet=run.quiet,
     )
     trainer.fit(transformer_batches(latents, labels, cfg, gen), cfg.steps)
     keep_ema(trainer, "transformer")
@@ -138,7 +140,7 @@ def train_transformer(
         return None
     info = {
         **card_fields(
-            command,
+            run.command,
             "minidcae train-transformer",
             profile,
             cfg,
@@ -154,7 +156,7 @@ def train_transformer(
         "replicas_identical": agree,
         "encode_seconds": round(encode_seconds, 1),
     }
-    if evaluate and classifier_path is not None:
+    if run.evaluate and classifier_path is not None:
         from .classifier import load_classifier
 
         classifier, _ = load_classifier(classifier_path, device)

@@ -31,7 +31,7 @@ from .dcae import count_parameters
 from .discriminators import MultiResolutionDiscriminator
 from .losses import discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss
 from .metrics import multi_resolution_stft_distance, multi_resolution_stft_loss, pesq_available, pesq_score, stoi
-from .recipe import card_fields, keep_ema, measure_sets, split_overrides
+from .recipe import Run, card_fields, keep_ema, measure_sets, split_overrides
 from .synth import first_seed, synth_clip
 from .train import Trainer, infinite_batches
 from .vocoder import Vocoder, vocode
@@ -184,31 +184,29 @@ def evaluate_vocoder(model: Vocoder, mel: MelConfig, sets: dict, gl_iters: int =
 def train_vocoder(
     out_dir,
     profile: Profile,
-    overrides: dict | None = None,
-    device=None,
-    resume: bool = False,
-    quiet: bool = False,
-    command: str | None = None,
-    evaluate: bool = True,
+    run: Run = Run(),
     gl_iters: int = 32,
     extra_audio=(),
 ) -> Path:
     """The whole recipe; returns out_dir/vocoder.safetensors (and vocoder_phase1.* when adv_steps > 0).
 
+    run: settings, device, resume, quiet, command and evaluate (recipe.Run).
     Phase one: mel L1 + multi-resolution STFT. Phase two (adv_steps > 0): the same plus a
     multi-resolution STFT discriminator. Each finished phase is measured on held-out clips against
     Griffin-Lim (gl_iters iterations) from the same true log-mel. extra_audio: folders of more
     training audio (say the Debian packages data_samples/make_samples.py cuts its clips from).
     """
     train_over, model_over = split_overrides(
-        overrides or {}, {"TrainConfig": TrainConfig(), "vocoder size": VocoderConfig()}, only={"vocoder size": SIZES}
+        run.overrides or {},
+        {"TrainConfig": TrainConfig(), "vocoder size": VocoderConfig()},
+        only={"vocoder size": SIZES},
     )
     cfg = replace(profile.vocoder_train, **train_over)
     mel = profile.mel
     if mel.channels != 1:
         raise ValueError("train the vocoder on a mono front end; it vocodes each channel of a stereo mel alone")
     voc_cfg = VocoderConfig.for_mel(mel, **model_over)
-    out, device = Path(out_dir), pick_device(device)
+    out, device = Path(out_dir), pick_device(run.device)
     torch.manual_seed(cfg.seed)
     model = Vocoder(voc_cfg)
     waves = training_waves(cfg, mel, extra=extra_audio)
@@ -222,9 +220,9 @@ def train_vocoder(
         seconds = time.perf_counter() - start
         model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})
         model.cpu().eval()
-        report = evaluate_vocoder(model, mel, heldout_sets(mel), gl_iters) if evaluate else {}
+        report = evaluate_vocoder(model, mel, heldout_sets(mel), gl_iters) if run.evaluate else {}
         info = {
-            **card_fields(command, "minidcae train-vocoder", profile, cfg, mel, device, seconds),
+            **card_fields(run.command, "minidcae train-vocoder", profile, cfg, mel, device, seconds),
             "phases": {k: len(v) and v[-1]["step"] for k, v in history.items()},
             "parameters": count_parameters(model),
             "griffin_lim_iters": gl_iters,
@@ -238,18 +236,24 @@ def train_vocoder(
         model.to(device)
         return path
 
-    phase1 = Trainer(
-        {"vocoder": model},
-        vocoder_losses(cfg, mel),
-        {"loss": model},
-        cfg,
-        out / "phase1",
-        device,
-        crop_seconds,
-        ema=("vocoder",),
-        resume=resume,
-        quiet=quiet,
-    )
+    def phase_trainer(name: str, phase_cfg, modules: dict, optimize: dict, horizon: int | None = None) -> Trainer:
+        """One phase's Trainer: the vocoder's losses under phase_cfg, its state in out/name, an EMA of the vocoder."""
+        losses = vocoder_losses(phase_cfg, mel)
+        return Trainer(
+            modules,
+            losses,
+            optimize,
+            phase_cfg,
+            out / name,
+            device,
+            crop_seconds,
+            ema=("vocoder",),
+            resume=run.resume,
+            quiet=run.quiet,
+            horizon=horizon,
+        )
+
+    phase1 = phase_trainer("phase1", cfg, {"vocoder": model}, {"loss": model})
     phase1.fit(batches, cfg.steps)
     keep_ema(phase1, "vocoder")
     history["phase1"] = phase1.history
@@ -261,19 +265,7 @@ def train_vocoder(
         modules, optimize = {"vocoder": model}, {"loss": model}
         if cfg.adv_weight > 0 or cfg.fm_weight > 0:
             modules["disc"] = optimize["d_loss"] = MultiResolutionDiscriminator()
-        phase2 = Trainer(
-            modules,
-            vocoder_losses(adv, mel),
-            optimize,
-            adv,
-            out / "phase2",
-            device,
-            crop_seconds,
-            ema=("vocoder",),
-            resume=resume,
-            quiet=quiet,
-            horizon=cfg.adv_steps,
-        )
+        phase2 = phase_trainer("phase2", adv, modules, optimize, horizon=cfg.adv_steps)
         phase2.fit(lambda step: batches(cfg.steps + step), cfg.adv_steps)
         keep_ema(phase2, "vocoder")
         history["phase2"] = phase2.history

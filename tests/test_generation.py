@@ -11,6 +11,7 @@ from minidcae.classifier import frechet_distance, labelled_mels
 from minidcae.cli import main
 from minidcae.config import DEFAULT_MEL, SHIPPED_DCAE, get_profile
 from minidcae.generation import generate, load_generator, sample_latents
+from minidcae.recipe import Run
 from minidcae.train_classifier import train_classifier
 from minidcae.train_transformer import encode_training_set
 from minidcae.transformer import load_transformer
@@ -34,7 +35,7 @@ def test_classifier_training_never_reads_held_out_seeds():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen")
-    classifier = train_classifier(root / "clf", get_profile("ci"), quiet=True)
+    classifier = train_classifier(root / "clf", get_profile("ci"), Run(quiet=True))
     assert (
         main(["train-transformer", "--profile", "ci", "--out", str(root / "tr"), "--classifier", str(classifier)]) == 0
     )

@@ -4,7 +4,16 @@ import pytest
 import torch
 
 from minidcae.config import DCAEConfig, TrainConfig, VocoderConfig
-from minidcae.recipe import card_fields, hardware, keep_ema, mean_over, measure_sets, parse_settings, split_overrides
+from minidcae.recipe import (
+    Run,
+    card_fields,
+    hardware,
+    keep_ema,
+    mean_over,
+    measure_sets,
+    parse_settings,
+    split_overrides,
+)
 from minidcae.synth import HELDOUT_SEED_BASE, first_seed
 from minidcae.train import Trainer
 
@@ -72,3 +81,16 @@ def test_every_card_names_its_machine_and_settings():
     card = card_fields(None, "minidcae train-x", profile, profile.ae_train, profile.mel, torch.device("cpu"), 12.34)
     assert card["command"] == "minidcae train-x" and card["train_seconds"] == 12.3 and card["profile"] == "ci"
     assert card["hardware"] == hardware("cpu") and "thread" in card["hardware"]
+
+
+def test_recipes_that_cannot_resume_refuse_run_resume_before_training():
+    from minidcae.config import get_profile
+    from minidcae.train_classifier import train_classifier
+    from minidcae.train_transformer import train_transformer
+
+    with pytest.raises(ValueError, match="train_classifier cannot resume"):
+        train_classifier("unused", get_profile("ci"), Run(resume=True))
+    with pytest.raises(ValueError, match="train_classifier always measures"):
+        train_classifier("unused", get_profile("ci"), Run(evaluate=False))
+    with pytest.raises(ValueError, match="train_transformer cannot resume"):
+        train_transformer("unused", get_profile("ci"), "unused.safetensors", Run(resume=True))

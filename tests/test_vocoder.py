@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from minidcae.data import heldout_sources
 from minidcae.discriminators import MultiResolutionDiscriminator
 from minidcae.errors import MinidcaeError
 from minidcae.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
+from minidcae.recipe import Run
 from minidcae.synth import synth_clip
 from minidcae.train import Trainer, infinite_batches
 from minidcae.train_vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses
@@ -126,22 +128,21 @@ def test_checkpoint_round_trip_gives_the_same_waveform(tmp_path):
 
 
 def test_vocode_refuses_a_log_mel_from_another_front_end():
-    from dataclasses import replace
-
     with pytest.raises(MinidcaeError, match="trained on this front end"):
         vocode(Vocoder(TINY), torch.zeros(64, 10), replace(MEL, hop_length=128))
 
 
 def test_train_vocoder_writes_both_phases_with_their_settings(tmp_path):
     over = {"steps": "2", "adv_steps": "1", "n_clips": "2", "clip_seconds": "1.0", "dim": "16", "blocks": "1"}
-    path = train_vocoder(tmp_path / "v", get_profile("ci"), over, "cpu", quiet=True, evaluate=False)
+    run = Run(overrides=over, device="cpu", quiet=True, evaluate=False)
+    path = train_vocoder(tmp_path / "v", get_profile("ci"), run)
     assert path.name == "vocoder.safetensors" and (tmp_path / "v" / "vocoder_phase1.safetensors").exists()
     info = json.loads(path.with_suffix(".json").read_text())["info"]
     assert info["train"]["steps"] == 2 and info["phases"] == {"phase1": 2, "phase2": 1}
     model, _ = load_vocoder(path)
     assert model.cfg.dim == 16
     with pytest.raises(ValueError, match="unknown setting"):
-        train_vocoder(tmp_path / "w", get_profile("ci"), {"widths": "8"}, "cpu", quiet=True, evaluate=False)
+        train_vocoder(tmp_path / "w", get_profile("ci"), replace(run, overrides={"widths": "8"}))
 
 
 def test_reconstruct_with_the_neural_vocoder_and_its_errors(tmp_path, capsys):
