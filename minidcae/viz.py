@@ -1,4 +1,8 @@
-"""Plots and players: waveforms, mels, filterbanks, and audio you can listen to in a notebook."""
+"""Plots and players: waveforms, mels, filterbanks, and audio you can listen to in a notebook; and
+`show_source`, the library's own code shown where a notebook explains it.
+
+Used from notebook 00 on, in every notebook.
+"""
 
 from __future__ import annotations
 
