@@ -1,6 +1,13 @@
 """The benchmark helpers: memory arithmetic, the crossover rule, and a small scaling run."""
 
-from minidcae.benchmark import attention_memory, attention_scaling, crossover, time_call
+from minidcae.benchmark import (
+    attention_memory,
+    attention_scaling,
+    crossover,
+    latency_verdict,
+    latent_vs_waveform,
+    time_call,
+)
 from minidcae.recipe import hardware
 
 
@@ -27,3 +34,25 @@ def test_a_small_scaling_run_skips_what_exceeds_the_budget():
     assert rows[1]["linear s"] > 0 and rows[1]["torch sdpa s"] > 0
     assert time_call(lambda: sum(range(100)), repeat=2) >= 0
     assert "thread" in hardware("cpu")
+
+
+def test_latency_verdict_calls_only_rows_clearly_past_the_claim():
+    assert latency_verdict({"a": 0.97, "b": 0.96}) == "held"
+    assert latency_verdict({"a": 0.5, "b": 0.84}) == "failed"
+    assert latency_verdict({"a": 0.97, "b": 0.5}).startswith("depends")
+    assert latency_verdict({"a": 0.91, "b": 0.92}).startswith("depends")  # near 90%: another machine may differ
+
+
+def test_latent_vs_waveform_adds_up_and_the_waveform_path_sees_more_tokens():
+    from minidcae.config import DEFAULT_MEL, TransformerConfig
+    from minidcae.dcae import DCAE
+
+    ae = DCAE().eval()
+    cost = latent_vs_waveform(
+        ae, DEFAULT_MEL, TransformerConfig(dim=32, depth=1, heads=2), 1.0, 4, measured_calls=2, repeat=1
+    )
+    assert cost["token_size"] == 8 * 16 and cost["tokens"] == {"latent": 11, "waveform": 172}
+    for (attention, finish), saved in cost["saved"].items():
+        latent_path = cost["denoise"]["latent", attention] + cost["decode"] + cost["finish"][finish]
+        assert abs(saved - (1 - latent_path / cost["denoise"]["waveform", attention])) < 1e-12
+    assert set(cost["finish"]) == {"Griffin-Lim"}  # no vocoder given
