@@ -51,6 +51,7 @@ CPU_ENV_avx2    := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_
 CPU_ENV_default := ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 ONEDNN_MAX_CPU_ISA=SSE41
 
 nbval: $(STAMP)
+	@case "$(CPU)" in native|avx2|default) ;; *) echo "make nbval: CPU=$(CPU) is not a setting; use native, avx2 or default" >&2; exit 2;; esac
 	@echo "nbval with CPU=$(CPU): $(CPU_ENV_$(CPU))"
 	$(CI_ENV) $(CPU_ENV_$(CPU)) $(PY) -m pytest $(or $(NB),notebooks) $(PYTEST_ARGS)
 
@@ -65,7 +66,7 @@ student: $(STAMP)
 # Execute every student copy top to bottom (into runs/student/, not in place): an exercise left
 # undone prints "not implemented yet" and the notebook goes on.
 student-run: student
-	$(CI_ENV) $(PY) tools/execute_notebooks.py --out runs/student $(sort $(wildcard student/[0-9][0-9]_*.ipynb))
+	$(CI_ENV) $(PY) tools/execute_notebooks.py --out runs/student $(patsubst notebooks/%,student/%,$(NOTEBOOKS))
 
 # Every benchmark in benchmarks/, then the summary table in README.md (one thread, as measured).
 benchmarks: $(STAMP)

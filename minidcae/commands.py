@@ -146,7 +146,7 @@ def cmd_sweep(args) -> None:
 
     profile = get_profile(args.profile)
     train_sweep(args.out, profile, args.points, args.device, command=_command_line())
-    models = {name: m for name, m in load_sweep(args.out).items()}
+    models = load_sweep(args.out)
     rows = sweep_table(models, profile.mel, heldout_rhythm_clips(profile.mel))
     path = write_table(rows, Path(args.out) / "sweep.json")
     print(f"{'point':8s} {'compression':>11s} {'mel L1 dB':>9s} {'onset F1':>8s}")

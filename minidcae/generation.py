@@ -68,10 +68,6 @@ def generate(
     return griffin_lim_long(x, mel, gl_iters)  # (C_audio, frames * time_factor * hop)
 
 
-def generation_config_of(meta: dict) -> GenerationConfig:
-    return GenerationConfig(**meta["info"].get("generation", {}))
-
-
 @torch.no_grad()
 def sample_latents(
     model,

@@ -24,7 +24,7 @@ from . import distributed
 from .audio import log_mel
 from .checkpoint import save_model
 from .config import GenerationConfig, MelConfig, Profile, TrainConfig, TransformerConfig, pick_device
-from .dcae import load_autoencoder, mel_config_of
+from .dcae import count_parameters, load_autoencoder, mel_config_of
 from .diffusion import flow_matching_loss
 from .generation import obedience
 from .recipe import Run, card_fields, keep_ema, split_overrides
@@ -151,7 +151,7 @@ def train_transformer(
         "generation": asdict(gen),
         "autoencoder": Path(autoencoder_path).name,
         "latent_shape": list(latents.shape[1:]),
-        "parameters": sum(p.numel() for p in model.parameters()),
+        "parameters": count_parameters(model),
         "world_size": distributed.world(),
         "replicas_identical": agree,
         "encode_seconds": round(encode_seconds, 1),

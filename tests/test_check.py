@@ -72,11 +72,12 @@ def test_not_implemented_and_errors_are_reported_not_raised():
 
 
 def test_both_functions_get_the_same_inputs_and_cannot_change_each_others():
-    def mutating(x):
-        x += 1
-        return x
+    def reference_that_mutates(x):  # runs first; were the inputs shared, the student would see x + 1
+        return x.add_(1)
 
-    assert check.verdict(mutating, lambda x: x + 1, lambda g: (torch.randn(3, generator=g),))
+    assert check.verdict(lambda x: x + 1, reference_that_mutates, lambda g: (torch.randn(3, generator=g),))
+    shared = (torch.zeros(3),)  # what sharing would do: the second call sees the first call's change
+    assert reference_that_mutates(*shared).tolist() == [1, 1, 1] and (shared[0] + 1).tolist() == [2, 2, 2]
 
 
 def test_an_open_exercise_says_not_implemented_and_goes_on(capsys):

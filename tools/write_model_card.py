@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from minidcae.config import VocoderConfig
+from minidcae.generation import prompt_grid
 from minidcae.recipe import accuracy_text, wall_time_text
 from minidcae.train_autoencoder import REAL_SHARE
 
@@ -308,8 +309,8 @@ def transformer_card() -> list[str]:
         o, ref = info["obedience"], info["obedience"]["reference"]
         lines += [
             "",
-            f'Obedience, judged by `label_classifier` on {o["clips"]} generated clips (16 per "mood instrument" '
-            f"prompt), {o['steps']} Euler steps, guidance scale {o['cfg_scale']:g}:",
+            f"Obedience, judged by `label_classifier` on {o['clips']} generated clips ({o['clips'] // len(prompt_grid(1)[0])} "
+            f'per "mood instrument" prompt), {o["steps"]} steps, guidance scale {o["cfg_scale"]:g}:',
             "",
             "| | instrument accuracy | mode accuracy | Frechet distance to real |",
             "|---|---|---|---|",
