@@ -34,8 +34,7 @@ def _check_audio_out(path) -> None:
 
 
 def cmd_reconstruct(args) -> None:
-    from .audio import load_audio, log_mel, save_audio
-    from .metrics import reconstruction_report
+    from .audio import load_audio, log_mel
     from .streaming import griffin_lim_long
 
     _check_audio_out(args.output)
@@ -57,15 +56,22 @@ def cmd_reconstruct(args) -> None:
         wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
         recon = griffin_lim_long(log_mel(wav, cfg, args.input), cfg, iters)  # (channels, frames * hop)
         what = f"oracle round trip: log-mel -> Griffin-Lim, {iters} iterations"
-    save_audio(args.output, recon, cfg.sample_rate)
-    print(f"{what}: {wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}")
+    _write_and_report(args.output, wav, recon, cfg, what)
+
+
+def _write_and_report(output, wav, recon, cfg, what: str) -> None:
+    """Save the reconstruction, then one line saying what made it and a line per measure against the input."""
+    from .audio import save_audio
+    from .metrics import reconstruction_report
+
+    save_audio(output, recon, cfg.sample_rate)
+    print(f"{what}: {wav.shape[-1] / cfg.sample_rate:.2f} s -> {output}")
     for key, value in reconstruction_report(wav, recon, cfg).items():
         print(f"  {key:22s} {value:8.3f}")
 
 
 def _reconstruct_neural(args, profile) -> None:
-    from .audio import load_audio, save_audio
-    from .metrics import reconstruction_report
+    from .audio import load_audio
     from .vocoder import load_vocoder, resynthesize
 
     if args.vocoder != "neural":
@@ -85,13 +91,7 @@ def _reconstruct_neural(args, profile) -> None:
         cfg, what = mel_config_of(meta), f"DCAE {Path(args.checkpoint).name}"
     wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
     recon = resynthesize(vocoder, wav, cfg, autoencoder, args.input)  # (channels, frames * hop)
-    save_audio(args.output, recon, cfg.sample_rate)
-    print(
-        f"{what} -> neural vocoder {Path(args.vocoder_checkpoint).name}: "
-        f"{wav.shape[-1] / cfg.sample_rate:.2f} s -> {args.output}"
-    )
-    for key, value in reconstruction_report(wav, recon, cfg).items():
-        print(f"  {key:22s} {value:8.3f}")
+    _write_and_report(args.output, wav, recon, cfg, f"{what} -> neural vocoder {Path(args.vocoder_checkpoint).name}")
 
 
 def _run(args) -> Run:
