@@ -283,8 +283,21 @@ def first_seed(seed: int, n: int, heldout: bool = False) -> int:
     return base
 
 
-def synth_clip(seed: int, seconds: float, sample_rate: int = 22050, **overrides) -> tuple[np.ndarray, ClipLabels]:
-    """A mono float32 clip of round(seconds * sample_rate) samples, peak 0.95, and its labels."""
+def melody_of(seed: int, seconds: float, **overrides) -> list[tuple[float, float, int]]:
+    """The notes synth_clip(seed, seconds, **overrides) plays: (start s, length s, MIDI) each, in order.
+    Notes may run past `seconds`; the clip cuts them there."""
+    labels = draw_labels(seed, **overrides)
+    # the melody is the first thing drawn from the audio stream, so this repeats synth_clip's draws
+    return _melody(labels, seconds, np.random.default_rng([seed, 1]))
+
+
+def synth_clip(
+    seed: int, seconds: float, sample_rate: int = 22050, notes=None, **overrides
+) -> tuple[np.ndarray, ClipLabels]:
+    """A mono float32 clip of round(seconds * sample_rate) samples, peak 0.95, and its labels.
+
+    notes: play these (start s, length s, MIDI) instead of the seed's own melody (a melody read
+    from a MIDI file, say); the labels, drums and timbre still come from the seed."""
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
     labels = draw_labels(seed, **overrides)
@@ -292,7 +305,8 @@ def synth_clip(seed: int, seconds: float, sample_rate: int = 22050, **overrides)
     rng = np.random.default_rng([seed, 1])
     mix = np.zeros(int(round(seconds * sample_rate)))
     onsets = []
-    for start, length, midi in _melody(labels, seconds, rng):
+    own = _melody(labels, seconds, rng)  # drawn even when `notes` replace it, so the drums stay the same
+    for start, length, midi in own if notes is None else [n for n in notes if n[0] < seconds]:
         _place(mix, render_note(labels["instrument"], midi, length, sample_rate, rng), start, sample_rate)
         onsets.append(start)
     # beat k falls at k * 60 / tempo, for every k with a time inside the clip

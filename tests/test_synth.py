@@ -247,3 +247,22 @@ def test_every_note_ends_in_a_release_to_silence(instrument):
     tail = np.abs(note[-int(0.005 * SR) :])
     assert note[-1] == 0.0
     assert tail.max() <= 0.5 * np.abs(note).max()
+
+
+def test_melody_of_is_the_melody_synth_clip_plays():
+    # the onsets synth_clip reports (without drums) are exactly the starts of melody_of's notes
+    for seed in range(20):
+        _, labels = synth.synth_clip(seed, 2.0, drums=False)
+        notes = synth.melody_of(seed, 2.0, drums=False)
+        assert tuple(round(s, 6) for s, _, _ in notes) == tuple(round(t, 6) for t in labels.onsets)
+        low, high = synth.REGISTERS[labels.instrument]
+        assert all(low <= m <= high for _, _, m in notes)
+
+
+def test_synth_clip_with_its_own_notes_is_unchanged_and_other_notes_change_it():
+    own, _ = synth.synth_clip(3, 1.5)
+    again, _ = synth.synth_clip(3, 1.5, notes=synth.melody_of(3, 1.5))
+    np.testing.assert_array_equal(own, again)
+    other, labels = synth.synth_clip(3, 1.5, notes=[(0.0, 1.0, 60), (5.0, 1.0, 62)])  # the second note is past the end
+    assert not np.array_equal(own, other)
+    assert labels.onsets[0] == 0.0
