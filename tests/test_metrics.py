@@ -9,6 +9,7 @@ from einops import rearrange
 from minidcae.audio import load_audio
 from minidcae.config import DATA_SAMPLES, MelConfig
 from minidcae.metrics import (
+    bootstrap_interval,
     detect_onsets,
     estimate_tempo,
     frame_times,
@@ -289,3 +290,14 @@ def test_latent_stats_count_directions_and_more_as_noise_grows():
         z = rearrange(noisy, "(b t) (c f) -> b c f t", b=3, c=4)  # (3, 4, 4, 50)
         counts.append(latent_stats(z)["pca_components_95"])
     assert counts[0] == 2 and counts == sorted(counts) and counts[-1] > 2, counts
+
+
+def test_bootstrap_interval_of_a_mean_matches_the_normal_approximation():
+    # for the mean of n draws the 95% interval is about mean +- 1.96 sd / sqrt(n)
+    x = np.random.default_rng(1).normal(3.0, 2.0, 400)
+    low, high = bootstrap_interval(lambda s: s.mean(), x, n_boot=2000)
+    half = 1.96 * x.std() / np.sqrt(len(x))
+    assert abs(low - (x.mean() - half)) < 0.05 and abs(high - (x.mean() + half)) < 0.05
+    # tensors work too, and two samples are drawn independently
+    a, b = torch.zeros(50), torch.ones(80)
+    assert bootstrap_interval(lambda p, q: q.mean() - p.mean(), a, b, n_boot=50) == (1.0, 1.0)
