@@ -6,6 +6,8 @@
     minidcae train-vocoder --profile ci|cpu|gpu --out DIR [--extra-audio DIR ...] [key=value ...] [--resume]
     minidcae sweep --profile ci|cpu|gpu --out DIR [--points t8c4,t16c4]
     minidcae train-classifier --profile ci|cpu|gpu --out DIR [key=value ...]
+    minidcae train-clap --profile ci|cpu|gpu --out DIR [key=value ...]
+    minidcae search "happy piano" --data DIR [--top K] [--checkpoint CLAP]
     minidcae train-transformer --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
@@ -27,7 +29,7 @@ import os
 import sys
 
 from . import commands
-from .config import PROFILE_NAMES, SHIPPED_DCAE, SHIPPED_TRANSFORMER
+from .config import PROFILE_NAMES, SHIPPED_CLAP, SHIPPED_DCAE, SHIPPED_TRANSFORMER
 from .errors import MinidcaeError
 
 
@@ -135,6 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
         "train the label classifier that judges generated clips; settings: TrainConfig fields",
         "folder for logs and label_classifier.safetensors",
     )
+
+    add_recipe(
+        "train-clap",
+        commands.cmd_train_clap,
+        "train miniCLAP (contrastive text-audio embeddings) and measure retrieval on held-out clips and phrasings; "
+        "settings: TrainConfig or ClapConfig fields",
+        "folder for logs and clap.safetensors",
+    )
+
+    p = add("search", commands.cmd_search, "rank the audio files of a folder by how well they match a prompt", "device")
+    p.add_argument("prompt", help='e.g. "happy piano" or "sad violin, slow, with drums"')
+    p.add_argument("--data", required=True, help="folder of audio files (searched recursively)")
+    p.add_argument("--top", type=int, default=10, help="how many results to print (default 10)")
+    p.add_argument("--checkpoint", default=str(SHIPPED_CLAP), help="a miniCLAP checkpoint (default: the shipped one)")
 
     p = add_recipe(
         "train-transformer",

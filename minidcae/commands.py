@@ -163,6 +163,32 @@ def cmd_train_classifier(args) -> None:
     print(f"wrote {path}\n{_trained(info)}; held-out accuracy on {info['heldout_clips']} clips: {accuracy_text(info)}")
 
 
+def cmd_train_clap(args) -> None:
+    from .train_clap import retrieval_text, train_clap
+
+    path = train_clap(args.out, get_profile(args.profile), _run(args))
+    info = read_card(path)
+    print(f"wrote {path}\n{_trained(info)} ({info['parameters'] / 1e6:.2f} M parameters)")
+    print(retrieval_text(info["retrieval"]))
+
+
+def cmd_search(args) -> None:
+    from .clap import search_folder, unknown_phrase_words
+
+    if args.top < 1:
+        raise MinidcaeError(f"--top must be at least 1, got {args.top}")
+    unknown = unknown_phrase_words(args.prompt)
+    if unknown:
+        raise MinidcaeError(
+            f"{args.prompt!r}: miniCLAP does not know the word(s) {', '.join(unknown)}; "
+            "use moods, instruments, tempo words and drums (minidcae.clap.PHRASE_VOCAB)"
+        )
+    for rank, (score, path) in enumerate(
+        search_folder(args.checkpoint, args.prompt, args.data, args.top, args.device), 1
+    ):
+        print(f"{rank:4d}  {score:+.3f}  {path}")
+
+
 def cmd_train_transformer(args) -> None:
     from . import distributed
     from .train_transformer import train_transformer

@@ -30,6 +30,7 @@ SHIPPED_VOCODER = DATA_SAMPLES / "checkpoints" / "vocoder.safetensors"
 SHIPPED_SWEEP = DATA_SAMPLES / "checkpoints" / "sweep"  # t2c4.safetensors ... t16c16.safetensors
 SHIPPED_CLASSIFIER = DATA_SAMPLES / "checkpoints" / "label_classifier.safetensors"
 SHIPPED_TRANSFORMER = DATA_SAMPLES / "checkpoints" / "transformer.safetensors"
+SHIPPED_CLAP = DATA_SAMPLES / "checkpoints" / "clap.safetensors"
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,21 @@ class ClassifierConfig:
 
 
 @dataclass(frozen=True)
+class ClapConfig:
+    """miniCLAP (minidcae.clap): an audio tower over log-mels and a text tower over phrasings, trained
+    contrastively into one embed_dim space (text-to-audio search, CLAP score)."""
+
+    audio_widths: tuple[int, ...] = (16, 32, 64, 96)  # each level halves frequency and time
+    audio_width: int = 128  # the convolution over pooled frames
+    text_width: int = 64
+    text_layers: int = 2
+    text_heads: int = 4
+    max_words: int = 16
+    embed_dim: int = 64
+    n_mels: int = 64
+
+
+@dataclass(frozen=True)
 class GenerationConfig:
     """How the latent transformer is trained (beyond TrainConfig) and how it samples by default."""
 
@@ -298,6 +314,8 @@ class Profile:
     demo_ae_steps: int = 300  # `make demo` trains a tiny DCAE for this many steps
     ae: DCAEConfig = DEFAULT_DCAE
     mel: MelConfig = DEFAULT_MEL
+    clap_train: TrainConfig = TrainConfig(crop_frames=258, n_clips=1024, clip_seconds=3.0)  # `minidcae train-clap`
+    clap: ClapConfig = ClapConfig()  # miniCLAP's size
 
 
 PROFILES = {
@@ -354,6 +372,16 @@ PROFILES = {
         generation=GenerationConfig(n_clips=32, clip_seconds=2.0),
         transformer=TransformerConfig(dim=64, depth=2, heads=4),
         demo_ae_steps=30,
+        clap_train=TrainConfig(
+            steps=30,
+            batch_size=16,
+            crop_frames=172,
+            lr=2e-3,
+            log_every=5,
+            checkpoint_every=15,
+            n_clips=48,
+            clip_seconds=2.0,
+        ),
     ),
     # cpu: a laptop hears a real reconstruction after about a quarter of an hour
     "cpu": Profile(
@@ -418,6 +446,18 @@ PROFILES = {
         ),
         generation=GenerationConfig(n_clips=4096, clip_seconds=3.0),
         transformer=TransformerConfig(dim=128, depth=4, heads=4),
+        # about 0.12 s a step on one CPU thread: 3,000 steps in about 6 minutes
+        clap_train=TrainConfig(
+            steps=3000,
+            batch_size=32,
+            crop_frames=172,
+            lr=2e-3,
+            log_every=20,
+            checkpoint_every=500,
+            ema_decay=0.999,
+            n_clips=2048,
+            clip_seconds=3.0,
+        ),
     ),
     # gpu: real training on one GPU (the vocoder, sweep, classifier and transformer sizes not yet run on one)
     "gpu": Profile(
@@ -483,6 +523,17 @@ PROFILES = {
         generation=GenerationConfig(n_clips=16384, clip_seconds=6.0),
         transformer=TransformerConfig(dim=512, depth=12, heads=8),
         demo_ae_steps=2000,
+        clap_train=TrainConfig(
+            steps=20000,
+            batch_size=256,
+            crop_frames=258,
+            lr=1e-3,
+            log_every=100,
+            checkpoint_every=2000,
+            ema_decay=0.999,
+            n_clips=16384,
+            clip_seconds=3.0,
+        ),
     ),
 }
 

@@ -189,6 +189,7 @@ def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, cap
         ["generate", "happy piano", str(tmp_path / "g.wav"), "--checkpoint", ckpt],
         ["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", ckpt],
         ["train-transformer", "--profile", "ci", "--out", str(tmp_path / "transformer"), "--autoencoder", ckpt],
+        ["search", "happy piano", "--data", str(corpus), "--checkpoint", ckpt],
     ]
     for args in cases:
         code, err = run(args, capsys)
@@ -220,6 +221,44 @@ def test_a_checkpoint_of_the_wrong_kind_says_what_it_holds(tmp_path, capsys):
         ["generate", "sad violin", str(tmp_path / "g.wav"), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys
     )
     assert code == 2 and "label_classifier" in err
+    code, err = run(["search", "sad violin", "--data", str(tmp_path), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys)
+    assert code == 2  # tmp_path holds no audio yet
+    sf.write(tmp_path / "a.wav", np.zeros(SR, dtype=np.float32), SR)
+    code, err = run(["search", "sad violin", "--data", str(tmp_path), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys)
+    assert code == 2 and "label_classifier" in err
+
+
+def test_search_refuses_bad_folders_prompts_and_counts_in_one_line(corpus, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "readme.txt").write_text("no audio here\n")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "text.wav").write_bytes((corpus / "text.wav").read_bytes())
+    for args, says in (
+        (["search", "happy piano", "--data", str(tmp_path / "missing")], "missing"),
+        (["search", "happy piano", "--data", str(tmp_path / "empty")], "no audio"),
+        (["search", "happy piano", "--data", str(tmp_path / "notes")], "no audio"),
+        (["search", "happy piano", "--data", str(corpus), "--top", "0"], "--top"),
+        (["search", "happy kazoo, loud", "--data", str(corpus)], "kazoo, loud"),
+        (["search", "happy piano", "--data", str(tmp_path / "bad")], "text.wav"),
+        (["train-clap", "--profile", "ci", "--out", str(tmp_path / "clap"), "steps=many"], "steps"),
+        (["train-clap", "--profile", "ci", "--out", str(tmp_path / "clap"), "colour=red"], "colour"),
+    ):
+        code, err = run(args, capsys)
+        assert code == 2 and says in err, (args, err)
+    assert not (tmp_path / "clap").exists()
+
+
+def test_search_prints_one_line_per_result_best_first(corpus, tmp_path, capsys):
+    for name in ("good.wav", "8k_stereo.wav", "96k_24bit.wav"):
+        (tmp_path / name).write_bytes((corpus / name).read_bytes())
+    assert main(["search", "happy piano", "--data", str(tmp_path), "--top", "5"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["1", "2", "3"]  # --top 5 of 3 files: all three
+    scores = [float(line.split()[1]) for line in lines]
+    assert scores == sorted(scores, reverse=True) and {line.split()[2] for line in lines} == {
+        str(tmp_path / n) for n in ("good.wav", "8k_stereo.wav", "96k_24bit.wav")
+    }
 
 
 def test_loading_never_unpickles(monkeypatch):
