@@ -9,8 +9,10 @@
     minidcae train-clap --profile ci|cpu|gpu --out DIR [key=value ...]
     minidcae search "happy piano" --data DIR [--top K] [--checkpoint CLAP]
     minidcae train-transformer --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
+    minidcae train-melody --profile ci|cpu|gpu --out DIR [--init TRANSFORMER --melody cross|add] [key=value ...]
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
+                      [--melody TUNE.mid --melody-track N --melody-fill loop|pad --melody-scale 2]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
@@ -171,7 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="a label classifier; with it, conditional accuracy and Frechet distance go on the card",
     )
 
-    p = add("generate", commands.cmd_generate, "generate a clip from a text prompt", "device")
+    p = add_recipe(
+        "train-melody",
+        commands.cmd_train_melody,
+        "fine-tune a text transformer to follow a melody (piano roll) too, and measure it against a text-only "
+        "and a random-melody baseline; settings: TrainConfig, GenerationConfig or TransformerConfig fields",
+        "folder for logs and transformer.safetensors",
+    )
+    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE the transformer was trained with")
+    p.add_argument("--init", default=str(SHIPPED_TRANSFORMER), help="the text transformer to start from")
+    p.add_argument("--melody", choices=("cross", "add"), default="cross", help="how the melody enters the model")
+    p.add_argument("--skip-eval", action="store_true", help="skip the melody measurement at the end")
+
+    p = add("generate", commands.cmd_generate, "generate a clip from a text prompt (and a melody)", "device")
     p.add_argument("prompt", help='e.g. "happy piano, 120 bpm, drums" or "sad violin, slow"; "" for no prompt')
     p.add_argument("output", help="where to write the audio (WAV, FLAC or OGG)")
     p.add_argument("--seconds", type=float, default=8.0)
@@ -188,6 +202,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vocoder", choices=("griffin-lim", "neural"), default="griffin-lim")
     p.add_argument("--vocoder-checkpoint", default=None, help="for --vocoder neural (default: the shipped vocoder)")
     p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations")
+    p.add_argument(
+        "--melody",
+        default=None,
+        metavar="TUNE.mid",
+        help="a standard MIDI file whose melody to follow (needs a melody checkpoint; default: the shipped one)",
+    )
+    p.add_argument(
+        "--melody-track", type=int, default=None, help="the MIDI track to read (default: the highest melodic one)"
+    )
+    p.add_argument(
+        "--melody-fill",
+        choices=("loop", "pad"),
+        default="loop",
+        help="a melody shorter than --seconds is looped (default) or padded with no melody",
+    )
+    p.add_argument("--melody-scale", type=float, default=2.0, help="guidance scale of the melody")
 
     p = add("encode", commands.cmd_encode, "audio file -> latent (.safetensors)")
     p.add_argument("input")

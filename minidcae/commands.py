@@ -214,8 +214,11 @@ def cmd_generate(args) -> None:
     _check_audio_out(args.output)
     if args.seconds <= 0:
         raise MinidcaeError(f"--seconds must be positive, got {args.seconds}")
+    melody, checkpoint, told = _melody_for(args)  # the MIDI file is read (and refused) before any model loads
     device = pick_device(args.device)
-    transformer, autoencoder, mel = load_generator(args.checkpoint, args.autoencoder, device)
+    transformer, autoencoder, mel = load_generator(checkpoint, args.autoencoder, device)
+    if melody is not None and transformer.cfg.melody == "none":
+        raise MinidcaeError(f"{checkpoint}: this transformer was trained without a melody; pass one from train-melody")
     vocoder = None
     if args.vocoder == "neural":
         from .vocoder import load_vocoder
@@ -234,15 +237,58 @@ def cmd_generate(args) -> None:
         args.seed,
         vocoder,
         args.iters,
+        melody=melody,
+        melody_scale=args.melody_scale,
     )  # (channels, samples)
     seconds = time.perf_counter() - start
     save_audio(args.output, wav, mel.sample_rate)
     audio_seconds = wav.shape[-1] / mel.sample_rate
+    if told:
+        print(told)
     print(
         f"{args.prompt!r}: {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
         f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, cfg {args.cfg:g}, "
         f"{args.vocoder}) -> {args.output}"
     )
+
+
+def _melody_for(args) -> tuple:
+    """(notes or None, the transformer checkpoint to use, a line about the melody or ""): --melody's file read,
+    its melody looped or padded to --seconds and moved by octaves into the prompt's instrument's register."""
+    if args.melody is None:
+        return None, args.checkpoint, ""
+    from .config import SHIPPED_MELODY_TRANSFORMER, SHIPPED_TRANSFORMER
+    from .melody import fit_length, fit_register, read_midi
+    from .synth import INSTRUMENTS
+    from .text import words_of
+
+    notes, info = read_midi(args.melody, args.melody_track)
+    notes = fit_length(notes, args.seconds, args.melody_fill)
+    instrument = next((w for w in words_of(args.prompt) if w in INSTRUMENTS), None)
+    shift = 0
+    if instrument is not None:
+        notes, shift = fit_register(notes, instrument)
+    checkpoint = SHIPPED_MELODY_TRANSFORMER if args.checkpoint == str(SHIPPED_TRANSFORMER) else args.checkpoint
+    moved = f", moved {shift:+d} semitones into the {instrument}'s register" if shift else ""
+    told = (
+        f"melody: track {info['track']} of {args.melody} ({len(notes)} notes in {args.seconds:g} s, "
+        f"{args.melody_fill}ed{moved})"
+    )
+    return notes, checkpoint, told
+
+
+def cmd_train_melody(args) -> None:
+    from .train_melody import train_melody
+
+    path = train_melody(args.out, get_profile(args.profile), args.autoencoder, args.init, args.melody, _run(args))
+    info = read_card(path)
+    print(
+        f"wrote {path}\n{_trained(info)} ({info['new_parameters'] / 1e6:.2f} M new parameters, melody {info['melody']})"
+    )
+    if "melody_obedience" in info:
+        from .train_melody import melody_obedience_text
+
+        print(melody_obedience_text(info["melody_obedience"]))
 
 
 def _trained(info: dict) -> str:

@@ -30,6 +30,7 @@ SHIPPED_VOCODER = DATA_SAMPLES / "checkpoints" / "vocoder.safetensors"
 SHIPPED_SWEEP = DATA_SAMPLES / "checkpoints" / "sweep"  # t2c4.safetensors ... t16c16.safetensors
 SHIPPED_CLASSIFIER = DATA_SAMPLES / "checkpoints" / "label_classifier.safetensors"
 SHIPPED_TRANSFORMER = DATA_SAMPLES / "checkpoints" / "transformer.safetensors"
+SHIPPED_MELODY_TRANSFORMER = DATA_SAMPLES / "checkpoints" / "transformer_melody.safetensors"
 SHIPPED_CLAP = DATA_SAMPLES / "checkpoints" / "clap.safetensors"
 
 
@@ -242,6 +243,9 @@ class TransformerConfig:
     conv_kernel: int = 3  # its depthwise convolution over neighbouring tokens (ACE-Step: 3)
     attention: str = "linear"  # self-attention: linear (ReLU, O(N)) or softmax (O(N^2))
     rope_base: float = 10000.0  # rotary position embedding: wavelengths up to 2 pi base tokens
+    # a melody as a second condition (minidcae.melody): none; cross (every block attends to melody
+    # tokens, with rotary positions on both sides); add (melody tokens added to the frame tokens)
+    melody: str = "none"
 
     @property
     def token_size(self) -> int:
@@ -312,6 +316,8 @@ class Profile:
     generation: GenerationConfig  # its data and default sampling
     transformer: TransformerConfig  # its size (latent_channels and latent_rows come from the autoencoder)
     demo_ae_steps: int = 300  # `make demo` trains a tiny DCAE for this many steps
+    # `minidcae train-melody`: fine-tunes a text transformer with melody layers (n_clips: its training clips)
+    melody_train: TrainConfig = TrainConfig(steps=30, batch_size=8, lr=1e-3, log_every=5, checkpoint_every=15, n_clips=32)
     ae: DCAEConfig = DEFAULT_DCAE
     mel: MelConfig = DEFAULT_MEL
     clap_train: TrainConfig = TrainConfig(crop_frames=258, n_clips=1024, clip_seconds=3.0)  # `minidcae train-clap`
@@ -446,9 +452,13 @@ PROFILES = {
         ),
         generation=GenerationConfig(n_clips=4096, clip_seconds=3.0),
         transformer=TransformerConfig(dim=128, depth=4, heads=4),
-        # about 0.12 s a step on one CPU thread: 3,000 steps in about 6 minutes
+        melody_train=TrainConfig(
+            steps=2000, batch_size=32, lr=5e-4, log_every=20, checkpoint_every=500, ema_decay=0.998, n_clips=2048
+        ),
+        # 0.12 to 0.25 s a step on one CPU thread (the second figure with the other core busy): 1,800 steps
+        # in 4 to 8 minutes
         clap_train=TrainConfig(
-            steps=3000,
+            steps=1800,
             batch_size=32,
             crop_frames=172,
             lr=2e-3,
@@ -522,6 +532,9 @@ PROFILES = {
         ),
         generation=GenerationConfig(n_clips=16384, clip_seconds=6.0),
         transformer=TransformerConfig(dim=512, depth=12, heads=8),
+        melody_train=TrainConfig(
+            steps=10000, batch_size=128, lr=2e-4, log_every=100, checkpoint_every=2000, ema_decay=0.9995, n_clips=16384
+        ),
         demo_ae_steps=2000,
         clap_train=TrainConfig(
             steps=20000,

@@ -2,7 +2,7 @@
 
     generate              a prompt -> a waveform: the whole pipeline `minidcae generate` and the demo run
     load_generator        the latent transformer and the autoencoder it was trained with, checked to fit
-    sample_latents        prompts -> normalised latents: noise, then Euler or Heun steps with guidance
+    sample_latents        prompts (and melodies) -> normalised latents: noise, then Euler or Heun steps with guidance
     latents_to_mels       normalised latents -> log-mels through the autoencoder's decoder
     obedience             conditional accuracy and Frechet distance of generated clips, judged by the classifier
 
@@ -18,6 +18,7 @@ from .config import GenerationConfig, MelConfig
 from .dcae import load_autoencoder, mel_config_of
 from .diffusion import euler_sample, heun_sample
 from .errors import MinidcaeError
+from .melody import piano_roll
 from .streaming import decode_long, griffin_lim_long
 from .synth import INSTRUMENTS, MODES
 from .text import tokenize, unknown_words
@@ -54,14 +55,22 @@ def generate(
     seed: int = 0,
     vocoder=None,
     gl_iters: int = 32,
+    melody=None,
+    melody_scale: float = 2.0,
 ) -> torch.Tensor:
     """A prompt -> waveform (C, samples) of about `seconds`: seeded noise -> sampled latent ->
-    the autoencoder's decoder -> log-mel -> the neural vocoder if given, else Griffin-Lim."""
+    the autoencoder's decoder -> log-mel -> the neural vocoder if given, else Griffin-Lim.
+    melody: notes [(start s, length s, MIDI)] for a melody-conditioned transformer (minidcae.melody)."""
     if seconds <= 0:
         raise MinidcaeError(f"seconds must be positive, got {seconds}")
     # latent frames = seconds * mel frames per second / the autoencoder's time factor
     frames = max(1, round(seconds * mel.frame_rate / autoencoder.cfg.time_factor))
-    z = sample_latents(transformer, [prompt], frames, steps, cfg_scale, sampler, seed=seed)  # (1, C, F, frames)
+    roll = None
+    if melody is not None:
+        roll = piano_roll(melody, frames, latent_frame_rate(mel, autoencoder))[None]  # (1, P + 1, frames)
+    z = sample_latents(
+        transformer, [prompt], frames, steps, cfg_scale, sampler, seed=seed, melody=roll, melody_scale=melody_scale
+    )  # (1, C, F, frames)
     x = latents_to_mels(autoencoder, z)[0]  # (C_audio, n_mels, frames * time_factor)
     if vocoder is not None:
         return vocode(vocoder, x, mel)  # (C_audio, frames * time_factor * hop)
@@ -78,10 +87,15 @@ def sample_latents(
     sampler: str = "euler",
     shift: float = 3.0,
     seed: int = 0,
+    melody: torch.Tensor | None = None,
+    melody_scale: float = 2.0,
 ) -> torch.Tensor:
     """Prompts -> normalised latents (B, C, F, frames): start from seeded noise (t = 0), integrate to t = 1.
 
-    Guidance runs the conditional and the empty prompt side by side in one batch of 2B."""
+    Guidance runs the conditional and the empty prompt side by side in one batch of 2B.
+    melody: piano rolls (B, PITCHES + 1, frames) for a model trained with one (minidcae.melody); then each
+    condition has its own guidance, three calls in one batch of 3B:
+    v = v(empty) + cfg_scale (v(prompt) - v(empty)) + melody_scale (v(prompt, melody) - v(prompt))."""
     for p in prompts:
         if unknown_words(p):
             raise ValueError(
@@ -99,13 +113,31 @@ def sample_latents(
     g = torch.Generator().manual_seed(seed)
     x0 = torch.randn(len(prompts), c.latent_channels, c.latent_rows, frames, generator=g).to(device)  # (B, C, F, T)
 
-    def velocity(x, t):
-        v = model(torch.cat([x, x]), t, ids, mask)  # (2B, C, F, T)
-        v_cond, v_uncond = v.chunk(2)
-        return v_uncond + cfg_scale * (v_cond - v_uncond)  # = guided(...) evaluated in one batch
+    if melody is None:
+
+        def velocity(x, t):
+            v = model(torch.cat([x, x]), t, ids, mask)  # (2B, C, F, T)
+            v_cond, v_uncond = v.chunk(2)
+            return v_uncond + cfg_scale * (v_cond - v_uncond)  # = guided(...) evaluated in one batch
+
+    else:
+        if getattr(model.cfg, "melody", "none") == "none":
+            raise ValueError("this transformer was trained without a melody; pass a melody-conditioned checkpoint")
+        b = len(prompts)
+        roll = torch.cat([melody, torch.zeros_like(melody), torch.zeros_like(melody)]).to(device)  # (3B, P + 1, T)
+        ids3, mask3 = (torch.cat([t[:b], t[:b], t[b:]]) for t in (ids, mask))  # prompt, prompt, empty
+
+        def velocity(x, t):
+            v_melody, v_prompt, v_empty = model(torch.cat([x, x, x]), t, ids3, mask3, melody=roll).chunk(3)
+            return v_empty + cfg_scale * (v_prompt - v_empty) + melody_scale * (v_melody - v_prompt)
 
     integrate = euler_sample if sampler == "euler" else heun_sample
     return integrate(velocity, x0, steps, shift).float().cpu()
+
+
+def latent_frame_rate(mel: MelConfig, autoencoder) -> float:
+    """Latent frames per second: mel frames per second / the autoencoder's time factor (about 10.8 here)."""
+    return mel.frame_rate / autoencoder.cfg.time_factor
 
 
 @torch.no_grad()
@@ -136,13 +168,21 @@ def prompt_grid(per_label: int) -> tuple[list[str], torch.Tensor, torch.Tensor]:
 def generate_mels(model, autoencoder, prompts: list[str], frames: int, chunk: int = 48, **sampling) -> torch.Tensor:
     """Prompts -> log-mels (N, in_channels, n_mels, frames * time_factor), sampled `chunk` at a time.
 
-    sampling: sample_latents' keywords (steps, cfg_scale, sampler, shift, seed), with its defaults.
+    sampling: sample_latents' keywords (steps, cfg_scale, sampler, shift, seed, melody, melody_scale), with
+    its defaults; melody holds one piano roll per prompt.
     The chunk that starts at prompt i uses seed + i, so the result does not depend on how many
     prompts come after."""
-    seed = sampling.pop("seed", 0)
+    seed, melody = sampling.pop("seed", 0), sampling.pop("melody", None)  # melody: rolls (N, P + 1, frames) or None
     z = torch.cat(
         [
-            sample_latents(model, prompts[i : i + chunk], frames, seed=seed + i, **sampling)
+            sample_latents(
+                model,
+                prompts[i : i + chunk],
+                frames,
+                seed=seed + i,
+                melody=None if melody is None else melody[i : i + chunk],
+                **sampling,
+            )
             for i in range(0, len(prompts), chunk)
         ]
     )

@@ -4,9 +4,14 @@
     TimestepEmbedding    t -> sinusoids -> MLP -> six modulation vectors shared by all blocks (adaLN-single)
     SelfAttention        linear (ReLU) or softmax attention over the latent frames, with RoPE
     CrossAttention       softmax attention from the latent frames to the prompt tokens
+    MelodyAttention      softmax attention from the latent frames to the melody tokens, RoPE on both sides
     GatedFeedForward     up -> depthwise conv over neighbouring frames -> GLU gate -> down
     Block                norm, modulate, self-attend, cross-attend, norm, modulate, feed forward
     LatentTransformer    latent (B, C, F, T) -> tokens (B, T, C F) -> blocks -> velocity (B, C, F, T)
+
+With cfg.melody "cross" or "add" the model also reads a piano roll (minidcae.melody): its tokens are
+attended to in every block (cross), or added to the frame tokens before the first (add, ControlNet-style).
+Either way the new layers start at zero, so a text model fine-tuned with a melody starts as itself.
 
 The block is ACE-Step's, in small: RMSNorm, adaLN-single, ReLU linear self-attention with RoPE,
 softmax cross-attention to the condition, and a gated feed-forward with a depthwise 1D convolution.
@@ -15,7 +20,8 @@ Nothing depends on the number of frames, so one model handles any length.
     load_transformer     a checkpoint back into a LatentTransformer (safetensors + JSON, never pickle)
 
 Its recipe is minidcae.train_transformer; sampling from it is minidcae.generation.
-Taught in notebook 07 (latent diffusion); the prompt's path in notebook 08 (conditioning).
+Taught in notebook 07 (latent diffusion); the prompt's path in notebook 08 (conditioning); the melody's
+in notebook 10.
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ from einops import rearrange
 from .attention import linear_attention, softmax_attention
 from .checkpoint import load_model
 from .config import TransformerConfig
+from .melody import PITCHES, MelodyEncoder
 from .text import TextEncoder
+
+MELODY_KINDS = ("none", "cross", "add")
 
 
 def rotate(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
@@ -104,6 +113,29 @@ class CrossAttention(nn.Module):
         return self.out(rearrange(o, "b h n d -> b n (h d)"))  # (B, N, dim)
 
 
+class MelodyAttention(nn.Module):
+    """Each latent frame asks the melody what to play. Unlike a prompt, a melody has an order in time, so
+    queries (frame n) and keys (melody frame m) are both rotated (RoPE): q_n . k_m depends on n - m, and a
+    frame can find the melody frame at its own time. Its output layer starts at zero (no say at first)."""
+
+    def __init__(self, cfg: TransformerConfig):
+        super().__init__()
+        self.heads, self.base = cfg.heads, cfg.rope_base
+        self.q, self.kv, self.out = (
+            nn.Linear(cfg.dim, cfg.dim),
+            nn.Linear(cfg.dim, 2 * cfg.dim),
+            nn.Linear(cfg.dim, cfg.dim),
+        )
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor, melody: torch.Tensor) -> torch.Tensor:
+        q = rotate(rearrange(self.q(x), "b n (h d) -> b h n d", h=self.heads), self.base)  # (B, H, N, d)
+        k, v = rearrange(self.kv(melody), "b m (two h d) -> two b h m d", two=2, h=self.heads)  # (B, H, M, d) each
+        o = softmax_attention(q, rotate(k, self.base), v)  # (B, H, N, d)
+        return self.out(rearrange(o, "b h n d -> b n (h d)"))  # (B, N, dim)
+
+
 class GatedFeedForward(nn.Module):
     """x -> W_up x = [a | g] -> depthwise conv over tokens -> a * SiLU(g) -> W_down. The convolution
     lets each frame see its neighbours, which attention over a whole clip does only coarsely."""
@@ -127,13 +159,17 @@ class Block(nn.Module):
         self.norm1, self.norm_cross, self.norm2 = nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim)
         self.attn, self.cross, self.ff = SelfAttention(cfg), CrossAttention(cfg), GatedFeedForward(cfg)
         self.modulation = nn.Parameter(torch.zeros(6, cfg.dim))  # this block's offset to the shared modulation
+        if cfg.melody == "cross":
+            self.norm_melody, self.melody = nn.RMSNorm(cfg.dim), MelodyAttention(cfg)
 
-    def forward(self, x, modulation, cond, cond_mask, mask=None):
+    def forward(self, x, modulation, cond, cond_mask, mask=None, melody=None):
         shift1, scale1, gate1, shift2, scale2, gate2 = (modulation + self.modulation).unbind(dim=1)  # (B, dim) each
         # h = RMSNorm(x) (1 + scale) + shift: the timestep sets each channel's level and offset
         h = self.norm1(x) * (1 + scale1[:, None]) + shift1[:, None]  # (B, N, dim)
         x = x + gate1[:, None] * self.attn(h, mask)  # (B, N, dim)
         x = x + self.cross(self.norm_cross(x), cond, cond_mask)  # (B, N, dim)
+        if hasattr(self, "melody"):
+            x = x + self.melody(self.norm_melody(x), melody)  # (B, N, dim)
         h = self.norm2(x) * (1 + scale2[:, None]) + shift2[:, None]  # (B, N, dim)
         return x + gate2[:, None] * self.ff(h)  # (B, N, dim)
 
@@ -151,20 +187,46 @@ class LatentTransformer(nn.Module):
         self.norm_out = nn.RMSNorm(cfg.dim)
         self.final_modulation = nn.Linear(cfg.dim, 2 * cfg.dim)  # shift and scale before the output layer
         self.proj_out = nn.Linear(cfg.dim, cfg.token_size)
-        for layer in (self.proj_out, self.final_modulation, self.time.to_modulation[1]):
-            nn.init.zeros_(layer.weight)  # start as "predict 0, every block an identity": a calm start
-            nn.init.zeros_(layer.bias)
+        if cfg.melody not in MELODY_KINDS:
+            raise ValueError(f"melody must be one of {', '.join(MELODY_KINDS)}, got {cfg.melody!r}")
+        if cfg.melody != "none":
+            self.melody_encoder = MelodyEncoder(cfg.dim)
+        if cfg.melody == "add":
+            self.melody_in = nn.Linear(cfg.dim, cfg.dim)  # a "zero convolution", as ControlNet starts its branch
+        for layer in (
+            self.proj_out,
+            self.final_modulation,
+            self.time.to_modulation[1],
+            getattr(self, "melody_in", None),
+        ):
+            if layer is not None:
+                nn.init.zeros_(layer.weight)  # start as "predict 0, every block an identity": a calm start
+                nn.init.zeros_(layer.bias)
 
     def forward(
-        self, x: torch.Tensor, t, ids: torch.Tensor, ids_mask: torch.Tensor, mask: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        t,
+        ids: torch.Tensor,
+        ids_mask: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        melody: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """melody: piano rolls (B, PITCHES + 1, N) at the latent frame rate, or None for no melody (a model
+        without melody layers ignores it)."""
         b, c, f, n = x.shape
         t = torch.as_tensor(t, dtype=torch.float32, device=x.device).expand(b)  # (B,): a float for all, or one each
         tokens = self.proj_in(rearrange(x, "b c f n -> b n (c f)"))  # (B, N, dim): one token per latent frame
         cond = self.text(ids)  # (B, L, dim)
         emb, modulation = self.time(t)  # (B, dim), (B, 6, dim)
+        tune = None
+        if self.cfg.melody != "none":
+            melody = x.new_zeros(b, PITCHES + 1, n) if melody is None else melody  # zeros: no melody anywhere
+            tune = self.melody_encoder(melody.to(x.dtype))  # (B, N, dim)
+        if self.cfg.melody == "add":
+            tokens = tokens + self.melody_in(tune)  # (B, N, dim): each frame gets its own time's melody
         for block in self.blocks:
-            tokens = block(tokens, modulation, cond, ids_mask, mask)  # (B, N, dim)
+            tokens = block(tokens, modulation, cond, ids_mask, mask, tune)  # (B, N, dim)
         shift, scale = self.final_modulation(F.silu(emb)).chunk(2, dim=-1)  # (B, dim) each
         tokens = self.norm_out(tokens) * (1 + scale[:, None]) + shift[:, None]  # (B, N, dim)
         return rearrange(self.proj_out(tokens), "b n (c f) -> b c f n", c=c, f=f)  # (B, C, F, N)
