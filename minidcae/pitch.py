@@ -46,6 +46,8 @@ CHROMA_NORM_EPS = 1e-6  # a frame whose largest chroma is below this is (near) s
 COSINE_EPS = 1e-8
 MIN_NOTE_SECONDS = 0.08  # shorter notes are not scored: too few frames once the edges are skipped
 NOTE_EDGE_SECONDS = 0.03  # skip the attack and the release of each note
+MIN_CONFIDENCE = 0.5  # pesto's voicing confidence above which a frame counts as voiced
+TOLERANCE = 0.5  # semitones: a tracked note within this of the asked one is right
 PESTO_MODEL = "mir-1k_g7"  # the checkpoint pesto.predict uses by default
 
 # Krumhansl & Kessler (1982), "Tracing the dynamic changes in perceived tonal organization in a spatial
@@ -176,7 +178,13 @@ def relative_key(key: str, mode: str) -> tuple[str, str]:
 def key_judge_accuracy(n: int, seconds: float, sample_rate: int = 22050, seed: int = 0) -> dict:
     """estimate_key on n held-out synth clips (drums as drawn): accuracy of mode, tonic, key+mode, key+mode
     or its relative, the uniform chance of each, and the share of clips judged as the relative key.
-    mode_given_key: accuracy of the mode when estimate_key is told the labelled tonic (chance 1/2)."""
+    mode_given_key: accuracy of the mode when estimate_key is told the labelled tonic (chance 1/2).
+
+    Measured (n=240, seed 0): at 3 s mode 0.56, key+mode 0.35, key or relative 0.45, mode given key 0.79;
+    at 6 s 0.60, 0.33, 0.46, 0.87. The melodies limit it, not the chroma: the same search on the exact
+    duration-weighted notes scores mode 0.57 at 3 s. A short random walk on scale degrees visits a few
+    neighbouring degrees and stresses no tonic, so "which of 24 keys" is often undecidable from it.
+    Judge mode obedience with the asked tonic given."""
     if n < 1:
         raise MinidcaeError(f"n: need at least 1 clip, got {n}")
     first = synth.first_seed(seed, n, heldout=True)
@@ -257,7 +265,9 @@ def _accuracy_of(errors: list[float], tolerance: float) -> dict:
     }
 
 
-def note_pitch_accuracy(notes, wav, sample_rate: int, min_confidence: float = 0.5, tolerance: float = 0.5) -> dict:
+def note_pitch_accuracy(
+    notes, wav, sample_rate: int, min_confidence: float = MIN_CONFIDENCE, tolerance: float = TOLERANCE
+) -> dict:
     """Did `wav` play `notes`, [(start s, length s, MIDI)]? Per note longer than 80 ms: the median tracked
     MIDI over its middle (30 ms skipped at each end) among frames with confidence >= min_confidence;
     correct when within `tolerance` semitones. A note with no confident frame counts as wrong.
@@ -277,25 +287,39 @@ def validate_pitch_tracker(
     """Check the tracker where the truth is known, before trusting it on generated audio.
 
     notes: every instrument, every 3rd MIDI note of its register (synth.REGISTERS), one note of `seconds`
-    each: {instrument: {"accuracy", "n", "missed": [MIDI notes scored wrong]}}.
+    each: {instrument: {"accuracy", "n", "missed": [MIDI notes scored wrong], "wrong_pitch": [the missed
+    notes still wrong when every frame counts, confident or not]}}: a note in "missed" but not in
+    "wrong_pitch" was tracked right and judged unvoiced.
     melodies: note_pitch_accuracy pooled over the notes of n_melodies held-out clips of melody_seconds,
-    rendered without drums, per instrument."""
+    rendered without drums, per instrument; "accuracy_any_confidence" scores every frame, confident or not."""
     notes, melodies = {}, {}
+    first = synth.first_seed(seed, n_melodies, heldout=True)
     for instrument in synth.INSTRUMENTS:
         low, high = synth.REGISTERS[instrument]
-        missed, asked = [], list(range(low, high + 1, 3))
+        asked, missed, wrong_pitch = list(range(low, high + 1, 3)), [], []
         for midi in asked:
-            wav = synth.render_note(instrument, midi, seconds, sample_rate)
-            if note_pitch_accuracy([(0.0, seconds, midi)], torch.from_numpy(wav), sample_rate)["accuracy"] < 1:
-                missed.append(midi)
-        notes[instrument] = {"accuracy": 1 - len(missed) / len(asked), "n": len(asked), "missed": missed}
-        errors = []
-        first = synth.first_seed(seed, n_melodies, heldout=True)
+            wav = torch.from_numpy(synth.render_note(instrument, midi, seconds, sample_rate))  # (L,)
+            times, tracked, confidence = track_pitch(wav, sample_rate)  # (F,) x3
+            for threshold, misses in ((MIN_CONFIDENCE, missed), (0.0, wrong_pitch)):
+                errors = _note_errors([(0.0, seconds, midi)], times, tracked, confidence, seconds, threshold)
+                if _accuracy_of(errors, TOLERANCE)["accuracy"] < 1:
+                    misses.append(midi)
+        notes[instrument] = {
+            "accuracy": 1 - len(missed) / len(asked),
+            "n": len(asked),
+            "missed": missed,
+            "wrong_pitch": wrong_pitch,
+        }
+        confident, every = [], []
         for clip_seed in range(first, first + n_melodies):
             fixed = {"instrument": instrument, "drums": False}
             wav, _ = synth.synth_clip(clip_seed, melody_seconds, sample_rate, **fixed)
-            times, midi, confidence = track_pitch(torch.from_numpy(wav), sample_rate)  # (F,) x3
+            times, tracked, confidence = track_pitch(torch.from_numpy(wav), sample_rate)  # (F,) x3
             played = synth.melody_of(clip_seed, melody_seconds, **fixed)
-            errors += _note_errors(played, times, midi, confidence, melody_seconds, 0.5)
-        melodies[instrument] = _accuracy_of(errors, 0.5)
+            confident += _note_errors(played, times, tracked, confidence, melody_seconds, MIN_CONFIDENCE)
+            every += _note_errors(played, times, tracked, confidence, melody_seconds, 0.0)
+        melodies[instrument] = {
+            **_accuracy_of(confident, TOLERANCE),
+            "accuracy_any_confidence": _accuracy_of(every, TOLERANCE)["accuracy"],
+        }
     return {"notes": notes, "melodies": melodies}
