@@ -5,7 +5,18 @@ the oracle (the true log-mel), a tiny DCAE trained right here, and the shipped D
 the shipped DCAE's mel through the neural vocoder, and a clip generated from a prompt by the shipped
 latent transformer (generation.generate: the pipeline `minidcae generate` runs). Writes WAVs, a PNG
 figure, metrics.json and report.html (a page with every player) under the output folder, and prints
-a table. The README's quick start: notebooks 00-08 in one run.
+a table. Then two pieces of issue 13: a chorale's soprano line followed by the shipped melody transformer,
+judged by chroma against the synthesizer playing it, and a handful of clips ranked by the shipped miniCLAP.
+The README's quick start: notebooks 00-08 in one run, and the melody and search of issue 13.
+
+    demo_clips        the profile's synthetic clips and one bundled clip per kind
+    demo_models       the stages a clip goes through: a tiny DCAE trained here, the shipped DCAE
+    run_demo          everything above and below, the table, metrics.json and report.html
+    demo_generation   a clip per prompt from the shipped text transformer
+    demo_melody       the chorale as "happy violin" with and without its melody, each with its chroma cosine
+    demo_search       labelled clips ranked by miniCLAP for two prompts
+    print_melody_and_search   the melody's chroma figures and each prompt's best match, printed
+    print_table       mel L1 and MR-STFT of every stage against the original
 """
 
 from __future__ import annotations
@@ -22,13 +33,21 @@ import torch  # noqa: E402
 
 from .audio import griffin_lim, load_audio, log_mel, save_audio  # noqa: E402
 from .checkpoint import write_json  # noqa: E402
-from .config import DATA_SAMPLES, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER, Profile  # noqa: E402
+from .config import (  # noqa: E402
+    DATA_SAMPLES,
+    SHIPPED_CLAP,
+    SHIPPED_DCAE,
+    SHIPPED_MELODY_TRANSFORMER,
+    SHIPPED_TRANSFORMER,
+    SHIPPED_VOCODER,
+    Profile,
+)
 from .data import bundled_clips  # noqa: E402
 from .dcae import DCAE, load_autoencoder  # noqa: E402
 from .metrics import reconstruction_report  # noqa: E402
 from .recipe import mean_over  # noqa: E402
 from .report import write_report  # noqa: E402
-from .synth import synth_clip  # noqa: E402
+from .synth import first_seed, synth_clip  # noqa: E402
 from .train import infinite_batches  # noqa: E402
 from .train_autoencoder import autoencoder_trainer, training_data  # noqa: E402
 from .viz import plot_mels  # noqa: E402
@@ -99,6 +118,7 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
                 save_audio(out / file, vocode(vocoder, x_hat, cfg), cfg.sample_rate)
                 players[name][stage] = file
     generated = demo_generation(out, profile)
+    melody, search = demo_melody(out, profile), demo_search(out, profile)
     seconds = time.perf_counter() - start
 
     fig = plot_mels(mels, cfg)
@@ -111,11 +131,15 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
         "seconds": round(seconds, 2),
         "clips": results,
         "mean": mean,
+        "melody": melody,
+        "search": search,
     }
     write_json(out / "metrics.json", report)
     write_report(out, report, players, generated, COLUMNS)
     print_table(results, mean, list(stages))
+    print_melody_and_search(melody, search)
     n_wavs = sum(len(p) for p in players.values()) + len(generated)
+    n_wavs += len(melody.get("rows", [])) + len(search.get("clips", []))
     print(f"wrote {n_wavs} WAVs, mels.png, metrics.json and report.html to {out} in {seconds:.1f} s")
     return report
 
@@ -147,6 +171,107 @@ def demo_generation(out: Path, profile: Profile) -> list[dict]:
         save_audio(out / file, wav, mel.sample_rate)
         rows.append({"prompt": prompt, "path": file, "seconds": wav.shape[-1] / mel.sample_rate})
     return rows
+
+
+MELODY_FILE = DATA_SAMPLES / "melodies" / "bwv269.mid"  # Bach's BWV 269; read_midi picks its soprano
+MELODY_PROMPT, MELODY_INSTRUMENT = "happy violin", "violin"  # the chorale is in G major
+MELODY_SECONDS = 4.0  # at most: the melody's first window, and no longer than the profile's clips
+
+
+def demo_melody(
+    out: Path,
+    profile: Profile,
+    checkpoint=SHIPPED_MELODY_TRANSFORMER,
+    text_checkpoint=SHIPPED_TRANSFORMER,
+    autoencoder_path=SHIPPED_DCAE,
+    seed: int = 0,
+) -> dict:
+    """The chorale's first seconds as MELODY_PROMPT with the melody transformer, the same prompt and seed
+    with the text transformer, and the melody played by the synthesizer: {"prompt", "melody" (what was read),
+    "seconds", "rows": [{"what", "path", "chroma"}]}, chroma = pitch.chroma_cosine_similarity against the
+    synthesizer's rendering. {"missing": one line} when the melody checkpoint is not there."""
+    if not Path(checkpoint).exists():
+        return {"missing": f"no melody transformer ({Path(checkpoint).name}): `minidcae train-melody` trains one"}
+    from .generation import generate, load_generator
+    from .melody import fit_length, fit_register, read_midi
+    from .pitch import chroma_cosine_similarity
+
+    seconds = min(profile.clip_seconds, MELODY_SECONDS)
+    notes, info = read_midi(MELODY_FILE)
+    notes, shift = fit_register(fit_length(notes, seconds), MELODY_INSTRUMENT)  # the first window, in the register
+    transformer, autoencoder, mel = load_generator(checkpoint, autoencoder_path)
+    sr = mel.sample_rate
+    reference, _ = synth_clip(seed, seconds, sr, notes=notes, instrument=MELODY_INSTRUMENT, drums=False)  # (samples,)
+    sampling = dict(steps=30, cfg_scale=3.0, seed=seed, gl_iters=profile.griffin_lim_iters)
+    wavs = {"melody played by the synthesizer": torch.from_numpy(reference)[None]}  # (1, samples)
+    with_melody = generate(transformer, autoencoder, mel, MELODY_PROMPT, seconds, melody=notes, **sampling)
+    wavs[f"with the melody ({Path(checkpoint).name})"] = with_melody  # (1, samples)
+    if Path(text_checkpoint).exists():
+        text_model, autoencoder, mel = load_generator(text_checkpoint, autoencoder_path)
+        without = generate(text_model, autoencoder, mel, MELODY_PROMPT, seconds, **sampling)  # (1, samples)
+        wavs[f"without a melody ({Path(text_checkpoint).name})"] = without
+    rows = []
+    for i, (what, wav) in enumerate(wavs.items()):
+        file = f"audio/melody_{i}.wav"
+        save_audio(out / file, wav, sr)
+        chroma = None if i == 0 else round(chroma_cosine_similarity(reference, wav, sr), 4)
+        rows.append({"what": what, "path": file, "chroma": chroma})
+    moved = f", moved {shift:+d} semitones" if shift else ""
+    return {
+        "prompt": MELODY_PROMPT,
+        "melody": f"{MELODY_FILE.name} track {info['track']}, first {seconds:g} s ({len(notes)} notes{moved})",
+        "seconds": seconds,
+        "rows": rows,
+    }
+
+
+SEARCH_PROMPTS = ("happy piano", "sad violin")
+SEARCH_CLIPS = tuple(  # labels fixed, the rest (key, tempo, drums, timbre) drawn from held-out seeds
+    {"instrument": i, "mode": m} for i in ("piano", "violin") for m in ("major", "minor")
+) + ({"instrument": "organ", "mode": "major"}, {"instrument": "bass", "mode": "minor"})
+
+
+def demo_search(out: Path, profile: Profile, checkpoint=SHIPPED_CLAP, prompts=SEARCH_PROMPTS) -> dict:
+    """SEARCH_CLIPS written to out/search/ and ranked by miniCLAP for each prompt, as `minidcae search` does:
+    {"clips": [{"path", "labels"}], "rankings": {prompt: [{"rank", "score", "path", "labels"}]}}.
+    {"missing": one line} when the checkpoint is not there."""
+    if not Path(checkpoint).exists():
+        return {"missing": f"no miniCLAP checkpoint ({Path(checkpoint).name}): `minidcae train-clap` trains one"}
+    from .clap import search_folder
+
+    sr, base = profile.mel.sample_rate, first_seed(0, len(SEARCH_CLIPS), heldout=True)
+    (out / "search").mkdir(parents=True, exist_ok=True)
+    clips = []
+    for i, overrides in enumerate(SEARCH_CLIPS):
+        wav, labels = synth_clip(base + i, profile.clip_seconds, sr, **overrides)  # (samples,)
+        file = f"search/clip_{i}.wav"
+        save_audio(out / file, wav, sr)
+        clips.append({"path": file, "labels": labels.prompt()})
+    label_of = {(out / c["path"]).resolve(): c["labels"] for c in clips}
+    rankings = {}
+    for prompt in prompts:
+        found = search_folder(checkpoint, prompt, out / "search", top=len(clips))  # [(cosine, path)], best first
+        rankings[prompt] = [
+            {"rank": r, "score": round(score, 4), "path": f"search/{path.name}", "labels": label_of[path.resolve()]}
+            for r, (score, path) in enumerate(found, 1)
+        ]
+    return {"clips": clips, "rankings": rankings}
+
+
+def print_melody_and_search(melody: dict, search: dict) -> None:
+    """The melody section's chroma figures and each prompt's best match, or why they are missing."""
+    if "missing" in melody:
+        print(f"melody: {melody['missing']}")
+    else:
+        print(f"melody: {melody['melody']} as {melody['prompt']!r}; chroma cosine with the synthesizer's rendering:")
+        for row in melody["rows"][1:]:
+            print(f"  {row['what']:48s} {row['chroma']:.3f}")
+    if "missing" in search:
+        print(f"search: {search['missing']}")
+        return
+    for prompt, ranked in search["rankings"].items():
+        best = ranked[0]
+        print(f"search {prompt!r}: best {best['path']} ({best['labels']}) at {best['score']:+.3f}")
 
 
 def print_table(results: dict, mean: dict, stages: list) -> None:
