@@ -261,6 +261,43 @@ def test_search_prints_one_line_per_result_best_first(corpus, tmp_path, capsys):
     }
 
 
+def _midi_file(path, notes):
+    """A one-track standard MIDI file at 120 bpm: notes [(start tick, stop tick, note, channel)], 480 ticks a beat."""
+    import mido
+
+    midi, track, last = mido.MidiFile(type=1, ticks_per_beat=480), mido.MidiTrack(), 0
+    events = sorted([(a, 1, n, c) for a, _, n, c in notes] + [(b, 0, n, c) for _, b, n, c in notes])
+    for tick, on, note, channel in events:
+        track.append(mido.Message("note_on", note=note, velocity=90 * on, channel=channel, time=tick - last))
+        last = tick
+    midi.tracks.append(track)
+    midi.save(str(path))
+    return path
+
+
+def test_bad_melody_files_fail_in_one_line_before_any_model_loads_and_write_nothing(tmp_path, capsys):
+    from minidcae.config import DATA_SAMPLES
+
+    chorale = DATA_SAMPLES / "melodies" / "bwv269.mid"
+    (tmp_path / "text.mid").write_text("MThd? no, just text\n" * 10)
+    (tmp_path / "empty.mid").write_bytes(b"")
+    _midi_file(tmp_path / "no_notes.mid", [])
+    _midi_file(tmp_path / "drums.mid", [(0, 480, 36, 9), (480, 960, 38, 9)])  # channel 10: percussion only
+    out = tmp_path / "out" / "OUT.wav"
+    out.parent.mkdir()
+    for melody, extra, says in (
+        (tmp_path / "missing.mid", [], "no such MIDI file"),
+        (tmp_path / "text.mid", [], "not a standard MIDI file"),
+        (tmp_path / "empty.mid", [], "not a standard MIDI file"),
+        (tmp_path / "no_notes.mid", [], "no melodic notes"),
+        (tmp_path / "drums.mid", [], "no melodic notes"),
+        (chorale, ["--melody-track", "9"], "--melody-track 9 does not exist; the file has tracks 0..4"),
+    ):
+        code, err = run(["generate", "happy violin", str(out), "--melody", str(melody), *extra], capsys)
+        assert code == 2 and str(melody) in err and says in err, (melody, err)
+        assert list(out.parent.iterdir()) == [], melody  # no OUT.wav, nor a temp file beside it
+
+
 def test_loading_never_unpickles(monkeypatch):
     from minidcae.dcae import load_autoencoder
     from minidcae.transformer import load_transformer
