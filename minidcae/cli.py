@@ -10,6 +10,7 @@
     minidcae search "happy piano" --data DIR [--top K] [--checkpoint CLAP]
     minidcae train-transformer --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
     minidcae train-melody --profile ci|cpu|gpu --out DIR [--init TRANSFORMER --melody cross|add] [key=value ...]
+    minidcae evaluate-melody --checkpoint MELODY_TRANSFORMER [--text TRANSFORMER --autoencoder AE]
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
                       [--melody TUNE.mid --melody-track N --melody-fill loop|pad --melody-scale 2]
@@ -184,6 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", default=str(SHIPPED_TRANSFORMER), help="the text transformer to start from")
     p.add_argument("--melody", choices=("cross", "add"), default="cross", help="how the melody enters the model")
     p.add_argument("--skip-eval", action="store_true", help="skip the melody measurement at the end")
+
+    p = add(
+        "evaluate-melody",
+        commands.cmd_evaluate_melody,
+        "measure how well a melody transformer follows melodies, against a text-only and a random-melody "
+        "baseline, and write the figures onto its card",
+        "profile",
+        "device",
+    )
+    p.add_argument("--checkpoint", required=True, help="a transformer from train-melody")
+    p.add_argument("--text", default=str(SHIPPED_TRANSFORMER), help="the text-only baseline (default: the shipped one)")
+    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE both were trained with")
 
     p = add("generate", commands.cmd_generate, "generate a clip from a text prompt (and a melody)", "device")
     p.add_argument("prompt", help='e.g. "happy piano, 120 bpm, drums" or "sad violin, slow"; "" for no prompt')

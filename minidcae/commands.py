@@ -277,6 +277,16 @@ def _melody_for(args) -> tuple:
     return notes, checkpoint, told
 
 
+def cmd_evaluate_melody(args) -> None:
+    from .train_melody import evaluate_melody, melody_obedience_text
+
+    figures = evaluate_melody(
+        args.checkpoint, get_profile(args.profile), args.text, args.autoencoder, _command_line(), args.device
+    )
+    print(melody_obedience_text(figures))
+    print(f"wrote the figures onto {args.checkpoint}'s card")
+
+
 def cmd_train_melody(args) -> None:
     from .train_melody import train_melody
 

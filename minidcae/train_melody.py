@@ -29,7 +29,7 @@ from .diffusion import flow_matching_loss
 from .generation import generate_mels, latent_frame_rate, prompt_for
 from .melody import fit_register, piano_roll
 from .recipe import Run, card_fields, keep_ema, split_overrides
-from .synth import ClipLabels, first_seed, melody_of, synth_clip
+from .synth import INSTRUMENTS, ClipLabels, first_seed, melody_of, synth_clip
 from .text import tokenize, training_prompt
 from .train import Trainer
 from .train_transformer import encode_training_set
@@ -153,33 +153,78 @@ def train_melody(
         "new_parameters": sum(p.numel() for n, p in model.named_parameters() if n in loaded.missing_keys),
         "encode_seconds": round(encode_seconds, 1),
     }
+    path = save_model(out / "transformer", model.cpu(), "transformer", model.cfg, info)
     if run.evaluate:
-        info["melody_obedience"] = melody_obedience(
-            model, text_model, autoencoder, mel, n=24 if profile.name == "ci" else 96
-        )
-    return save_model(out / "transformer", model.cpu(), "transformer", model.cfg, info)
+        evaluate_melody(path, profile, init_path, autoencoder_path, run.command, device=run.device)
+    return path
+
+
+def evaluate_melody(path, profile: Profile, text_path, autoencoder_path, command=None, device=None) -> dict:
+    """`minidcae evaluate-melody`: melody_obedience of the melody transformer at `path` against the text
+    transformer at `text_path` (on held-out synthesized melodies and the shipped chorale), written onto the
+    checkpoint's card (its .json and the metadata of its .safetensors). Returns the figures."""
+    from .config import DATA_SAMPLES
+    from .melody import read_midi
+
+    device = pick_device(device)
+    model, meta = load_transformer(path, device)
+    text_model, _ = load_transformer(text_path, device)
+    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    chorale, _ = read_midi(DATA_SAMPLES / "melodies" / "bwv269.mid")
+    figures = melody_obedience(
+        model, text_model, autoencoder, mel_config_of(ae_meta), n=12 if profile.name == "ci" else 96, chorale=chorale
+    )
+    info = {**meta["info"], "melody_obedience": figures, "melody_obedience_command": command}
+    save_model(Path(path).with_suffix(""), model.cpu(), "transformer", model.cfg, info)
+    return figures
 
 
 # ----------------------------------------------------------------------------- measuring it
 
 
 def melody_cases(n: int, seconds: float, seed: int = 0) -> list[dict]:
-    """n held-out clips to ask for: each one's prompt ("mood instrument"), its melody and the clip itself played
-    without drums (the reference a generated clip is compared with)."""
+    """n held-out clips to ask for: each one's prompt ("mood instrument"), its melody, its key and mode, and the
+    clip itself played without drums (the reference a generated clip is compared with)."""
     base = first_seed(seed, n, heldout=True)
     cases = []
     for i in range(n):
         wav, lab = synth_clip(base + i, seconds, drums=False)
-        cases.append(
-            {
-                "prompt": prompt_for(lab.instrument, lab.mode),
-                "instrument": lab.instrument,
-                "notes": melody_of(lab.seed, seconds),
-                "reference": wav,
-                "seed": lab.seed,
-            }
-        )
+        notes = melody_of(lab.seed, seconds)
+        cases.append(_case(prompt_for(lab.instrument, lab.mode), lab.instrument, notes, wav, lab.key, lab.mode))
     return cases
+
+
+def chorale_cases(notes, seconds: float, seed: int = 0) -> list[dict]:
+    """A long melody (the soprano line of a MIDI file) cut into windows of `seconds`, each asked of one
+    instrument in turn (bass left out: the pitch tracker does not reach it), moved into its register, with
+    the window played by that instrument as its reference. The prompt's mood is "happy": no mode is scored."""
+    instruments = [i for i in INSTRUMENTS if i != "bass"]
+    end = max(s + n for s, n, _ in notes)
+    cases = []
+    for k in range(int(end // seconds)):
+        window = [
+            (s - k * seconds, min(n, (k + 1) * seconds - s), m)
+            for s, n, m in notes
+            if k * seconds <= s < (k + 1) * seconds
+        ]
+        instrument = instruments[k % len(instruments)]
+        window, _ = fit_register(window, instrument)
+        wav, _ = synth_clip(
+            first_seed(seed + k, 1, heldout=True), seconds, notes=window, instrument=instrument, drums=False
+        )
+        cases.append(_case(prompt_for(instrument, "major"), instrument, window, wav, None, None))
+    return cases
+
+
+def _case(prompt, instrument, notes, reference, key, mode) -> dict:
+    return {
+        "prompt": prompt,
+        "instrument": instrument,
+        "notes": notes,
+        "reference": reference,
+        "key": key,
+        "mode": mode,
+    }
 
 
 def rolls_for(cases, frames: int, frame_rate: float, given: tuple | None = None) -> torch.Tensor:
@@ -189,11 +234,13 @@ def rolls_for(cases, frames: int, frame_rate: float, given: tuple | None = None)
 
 
 def scores(cases, wavs, sample_rate: int, span: tuple | None = None) -> dict:
-    """Per case: chroma cosine similarity with its reference, and note pitch accuracy of its notes (bass left
-    out: the pitch tracker does not reach its low notes). span=(start s, end s) scores that part only."""
-    from .pitch import chroma_cosine_similarity, note_pitch_accuracy
+    """Per case: chroma cosine similarity with its reference, note pitch accuracy of its notes (bass left
+    out: the pitch tracker does not reach its low notes), and whether the Krumhansl-Schmuckler judge hears
+    the asked mode, searching all 24 keys (mode) and told the asked tonic (mode_given_key), where the case
+    has a mode. span=(start s, end s) scores that part only."""
+    from .pitch import chroma_cosine_similarity, chromagram, estimate_key, note_pitch_accuracy
 
-    chroma, pitch = [], []
+    out = {"chroma": [], "pitch": [], "mode": [], "mode_given_key": []}
     for case, wav in zip(cases, wavs):
         ref, notes = torch.as_tensor(case["reference"]), case["notes"]
         gen = torch.as_tensor(wav).reshape(-1)
@@ -201,10 +248,14 @@ def scores(cases, wavs, sample_rate: int, span: tuple | None = None) -> dict:
             a, b = (int(round(t * sample_rate)) for t in span)
             ref, gen = ref[a:b], gen[a:b]
             notes = [(s - span[0], n, m) for s, n, m in notes if span[0] <= s < span[1]]
-        chroma.append(chroma_cosine_similarity(ref, gen, sample_rate))
+        out["chroma"].append(chroma_cosine_similarity(ref, gen, sample_rate))
         if case["instrument"] != "bass" and notes:
-            pitch.append(note_pitch_accuracy(notes, gen, sample_rate)["accuracy"])
-    return {"chroma": np.array(chroma), "pitch": np.array(pitch)}
+            out["pitch"].append(note_pitch_accuracy(notes, gen, sample_rate)["accuracy"])
+        if case["mode"] is not None and span is None:
+            chroma = chromagram(gen, sample_rate)  # (12, frames)
+            out["mode"].append(float(estimate_key(chroma)[1] == case["mode"]))
+            out["mode_given_key"].append(float(estimate_key(chroma, key=case["key"])[1] == case["mode"]))
+    return {k: np.array(v) for k, v in out.items()}
 
 
 def summary(values: np.ndarray) -> dict:
@@ -217,20 +268,28 @@ def summary(values: np.ndarray) -> dict:
 
 @torch.no_grad()
 def melody_obedience(
-    model, text_model, autoencoder, mel, n: int = 96, seconds: float = 3.0, steps: int = 30, seed: int = 0, vocoder=None
+    model,
+    text_model,
+    autoencoder,
+    mel,
+    n: int = 96,
+    seconds: float = 3.0,
+    steps: int = 30,
+    seed: int = 0,
+    vocoder=None,
+    chorale=None,
 ) -> dict:
-    """Generate each held-out case's prompt three ways and score against its melody:
+    """Generate each case's prompt three ways and score it against the case's melody:
     melody (the model, asked for the case's melody), text_only (text_model, the same prompt and noise),
     random_melody (the model, asked for another case's melody, moved into this instrument's register).
-    Also: the melody given over the first half only, scored on each half. Audio through the vocoder if
-    given, else Griffin-Lim (32 iterations)."""
+    Cases: n held-out synthesized clips ("synthesized"), and, given `chorale` notes, that melody cut into
+    windows ("chorale", minidcae.train_melody.chorale_cases). Also, on the synthesized cases: the melody given
+    over the first half only, scored on each half, and the real clips' own mode figures (the judge's ceiling).
+    Audio through the vocoder if given, else Griffin-Lim (32 iterations)."""
     from .audio import griffin_lim
 
-    cases = melody_cases(n, seconds, seed)
-    prompts = [c["prompt"] for c in cases]
     rate = latent_frame_rate(mel, autoencoder)
     frames = max(1, round(seconds * rate))
-    others = [fit_register(cases[(i + 1) % n]["notes"], c["instrument"])[0] for i, c in enumerate(cases)]
 
     def audio_of(mels):
         if vocoder is not None:
@@ -239,41 +298,63 @@ def melody_obedience(
             return [vocode(vocoder, x, mel)[0] for x in mels]
         return [griffin_lim(x, mel, 32)[0] for x in mels]
 
-    def run(m, rolls=None):
+    def run(m, cases, rolls=None):
+        prompts = [c["prompt"] for c in cases]
         return audio_of(generate_mels(m, autoencoder, prompts, frames, steps=steps, seed=seed, melody=rolls))
 
-    asked = rolls_for(cases, frames, rate)
-    random_rolls = torch.stack([piano_roll(o, frames, rate) for o in others])
-    half = rolls_for(cases, frames, rate, given=(0.0, seconds / 2))
-    ways = {"melody": run(model, asked), "text_only": run(text_model), "random_melody": run(model, random_rolls)}
+    def three_ways(cases, others):
+        asked = rolls_for(cases, frames, rate)
+        random_rolls = torch.stack([piano_roll(o, frames, rate) for o in others])
+        ways = {
+            "melody": run(model, cases, asked),
+            "text_only": run(text_model, cases),
+            "random_melody": run(model, cases, random_rolls),
+        }
+        out = {}
+        for name, wavs in ways.items():
+            s = scores(cases, wavs, mel.sample_rate)
+            out[name] = {key: summary(v) for key, v in s.items() if len(v)}
+        return out
+
+    synthesized = melody_cases(n, seconds, seed)
+    # another case's melody, in this case's instrument's register
+    others = [fit_register(synthesized[(i + 1) % n]["notes"], c["instrument"])[0] for i, c in enumerate(synthesized)]
     result = {
         "clips": n,
         "seconds": seconds,
         "steps": steps,
         "vocoder": "neural" if vocoder is not None else "griffin-lim",
     }
-    for name, wavs in ways.items():
-        s = scores(cases, wavs, mel.sample_rate)
-        result[name] = {"chroma_cosine": summary(s["chroma"]), "pitch_accuracy": summary(s["pitch"])}
-    partial = run(model, half)
+    result["synthesized"] = three_ways(synthesized, others)
+    real = scores(synthesized, [c["reference"] for c in synthesized], mel.sample_rate)
+    result["synthesized"]["real_clips"] = {k: summary(real[k]) for k in ("mode", "mode_given_key")}
+    partial = run(model, synthesized, rolls_for(synthesized, frames, rate, given=(0.0, seconds / 2)))
     result["first_half_only"] = {
-        part: {k: summary(v) for k, v in scores(cases, partial, mel.sample_rate, span).items()}
+        part: {k: summary(v) for k, v in scores(synthesized, partial, mel.sample_rate, span).items() if len(v)}
         for part, span in (("given", (0.0, seconds / 2)), ("not_given", (seconds / 2, seconds)))
     }
+    if chorale is not None:
+        cases = chorale_cases(chorale, seconds, seed)
+        others = [fit_register(synthesized[i % n]["notes"], c["instrument"])[0] for i, c in enumerate(cases)]
+        result["chorale"] = {"windows": len(cases), **three_ways(cases, others)}
     return result
 
 
 def melody_obedience_text(o: dict) -> str:
-    """melody_obedience's figures, one line per way of asking, means with their 95% intervals."""
+    """melody_obedience's figures, one line per set and way of asking, means with their 95% intervals."""
 
     def fig(s):
         return f"{s['mean']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}]"
 
-    lines = [f"melody obedience, {o['clips']} held-out clips of {o['seconds']:g} s ({o['vocoder']}):"]
-    for way in ("melody", "text_only", "random_melody"):
-        lines.append(
-            f"  {way:14s} chroma cosine {fig(o[way]['chroma_cosine'])}  note pitch accuracy {fig(o[way]['pitch_accuracy'])}"
-        )
+    lines = [f"melody obedience, clips of {o['seconds']:g} s, {o['steps']} steps ({o['vocoder']}):"]
+    for name in ("synthesized", "chorale"):
+        if name not in o:
+            continue
+        clips = o["clips"] if name == "synthesized" else o[name]["windows"]
+        lines.append(f"  {name} melodies ({clips} clips): chroma cosine, note pitch accuracy")
+        for way in ("melody", "text_only", "random_melody"):
+            w = o[name][way]
+            lines.append(f"    {way:14s} {fig(w['chroma'])}  {fig(w['pitch'])}")
     for part in ("given", "not_given"):
         lines.append(f"  first half only, {part:9s} chroma cosine {fig(o['first_half_only'][part]['chroma'])}")
     return "\n".join(lines)
