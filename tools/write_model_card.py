@@ -3,7 +3,8 @@
     python tools/write_model_card.py
 
 Every figure on the card is read from the JSON the training commands wrote beside each
-checkpoint (dcae_t8*.json, vocoder*.json, sweep/*.json, label_classifier.json, transformer.json);
+checkpoint (dcae_t8*.json, vocoder*.json, sweep/*.json, label_classifier.json, transformer.json,
+transformer_melody*.json, clap.json);
 nothing is typed by hand (the wording of shared figures comes from minidcae.recipe, as the CLI
 prints them). A section whose checkpoint is missing is left out.
 """
@@ -39,6 +40,10 @@ def main() -> None:
         "| `sweep/` | the compression sweep of notebook 05: eight small DCAEs and `sweep.json` |",
         "| `label_classifier.safetensors` + `.json` | the judge of generated clips (notebooks 07-08) |",
         "| `transformer.safetensors` + `.json` | the latent transformer (`minidcae generate`, notebooks 07-08) |",
+        "| `transformer_melody.safetensors` + `.json` | the latent transformer with a melody too (`minidcae generate --melody`, "
+        "notebook 10); `transformer_melody_add.json`: the card of the other way in, trained for comparison |",
+        f"| `clap.safetensors` + `.json` | miniCLAP, text and audio in one embedding space (`minidcae search`, CLAP score, "
+        f"notebook 11; {(CKPT / 'clap.safetensors').stat().st_size / 1e6:.1f} MB) |",
         "",
         "## The default DCAE (`dcae_t8`)",
         "",
@@ -119,7 +124,7 @@ def main() -> None:
         "`dcae_t8_heldout.json`, and checks the means above meet the bar.",
         "",
     ]
-    for section in (vocoder_card, sweep_card, classifier_card, transformer_card):
+    for section in (vocoder_card, sweep_card, classifier_card, transformer_card, melody_card, clap_card):
         lines += section()
     (CKPT / "README.md").write_text("\n".join(lines))
 
@@ -322,6 +327,127 @@ def transformer_card() -> list[str]:
             f"| chance | {o['chance']['instrument']:.3f} | {o['chance']['mode']:.3f} | |",
         ]
     return lines + [""]
+
+
+def _interval(s: dict) -> str:
+    return f"{s['mean']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}]"
+
+
+def melody_card() -> list[str]:
+    """The shipped melody transformer and the other way in, trained with the same recipe for comparison."""
+    meta = _load("transformer_melody.json")
+    if meta is None:
+        return []
+    info, train = meta["info"], meta["info"]["train"]
+    others = [
+        json.loads(p.read_text())["info"] for p in sorted(CKPT.glob("transformer_melody_*.json"))
+    ]  # cards only, no weights
+    lines = [
+        "## The melody transformer (`transformer_melody.safetensors`)",
+        "",
+        "The latent transformer fine-tuned to follow a melody (a piano roll at the latent frame rate) as well as the "
+        "prompt. Use with `minidcae generate PROMPT OUT.wav --melody TUNE.mid`; taught in notebook 10.",
+        "",
+        "```bash",
+        info["command"],
+        info.get("melody_obedience_command") or "",
+        "```",
+        "",
+        f"- model: `{info['initialised_from']}` with melody layers added ({info['melody']}: "
+        + (
+            "cross-attention to melody tokens in every block, RoPE on both sides"
+            if info["melody"] == "cross"
+            else "melody tokens added to the frame tokens"
+        )
+        + f"), {info['new_parameters']:,} new parameters of {info['parameters']:,}, all starting at zero",
+        f"- data: {info['training_clips']} synthetic training clips of {info['generation']['clip_seconds']} s with "
+        "their own melodies; the melody dropped 10% of the time and given over one random span 20% of the time",
+        f"- training: {train['steps']} steps of batch {train['batch_size']}, lr {train['lr']}, EMA {train['ema_decay']}",
+        f"- {wall_time_text(info)} (plus {info['encode_seconds']:.0f} s to synthesize and encode the data)",
+        "",
+    ]
+    cards = [info] + [o for o in others if "melody_obedience" in o]
+    for card in cards:
+        o = card["melody_obedience"]
+        shipped = " (shipped)" if card is info else " (card only: `transformer_melody_" + card["melody"] + ".json`)"
+        lines += [
+            f"Melody obedience of `{card['melody']}`{shipped}: {o['steps']} Euler steps, audio through "
+            f"{o['vocoder']}; means over clips with 95% bootstrap intervals. Chroma cosine: audiocraft's formula against "
+            "the asked melody played by the synthesizer; note pitch accuracy: PESTO's median pitch within half a "
+            "semitone of each asked note (bass left out).",
+            "",
+            "| melodies | asked with | chroma cosine | note pitch accuracy |",
+            "|---|---|---|---|",
+        ]
+        for name in ("synthesized", "chorale"):
+            count = (
+                f"{o['clips']} held-out clips"
+                if name == "synthesized"
+                else f"BWV 269 soprano, {o[name]['windows']} windows"
+            )
+            for way in ("melody", "text_only", "random_melody"):
+                w = o[name][way]
+                lines.append(
+                    f"| {count} | {way.replace('_', ' ')} | {_interval(w['chroma'])} | {_interval(w['pitch'])} |"
+                )
+        half = o["first_half_only"]
+        lines += [
+            f"| melody given over the first half only | given half | {_interval(half['given']['chroma'])} | "
+            f"{_interval(half['given']['pitch'])} |",
+            f"| | other half | {_interval(half['not_given']['chroma'])} | {_interval(half['not_given']['pitch'])} |",
+            "",
+        ]
+    return lines
+
+
+def clap_card() -> list[str]:
+    meta = _load("clap.json")
+    if meta is None:
+        return []
+    info, cfg, train, r = meta["info"], meta["config"], meta["info"]["train"], meta["info"]["retrieval"]
+    lines = [
+        "## miniCLAP (`clap.safetensors`)",
+        "",
+        "A contrastive text-audio model: a CNN over the normalised log-mel and a self-attention text tower, both "
+        f"projected to {cfg['embed_dim']} unit-length dimensions and trained with symmetric InfoNCE and a learned "
+        'temperature. Load with `minidcae.clap.load_clap(path)`; use with `minidcae search "happy piano" --data DIR`.',
+        "",
+        "```bash",
+        info["command"],
+        "```",
+        "",
+        f"- model: audio widths {tuple(cfg['audio_widths'])}, then {cfg['audio_width']} channels over the pooled "
+        f"frames; text width {cfg['text_width']}, {cfg['text_layers']} layers, {cfg['text_heads']} heads; "
+        f"{info['parameters']:,} parameters; temperature {info['temperature']:.3f} at the end",
+        f"- data: {train['n_clips']} synthetic clips of {train['clip_seconds']} s, crops of {train['crop_frames']} "
+        f"frames, each with a training phrasing drawn at random; {train['steps']} steps of batch {train['batch_size']}, "
+        f"lr {train['lr']}, EMA {train['ema_decay']}; loss {info['first_loss']:.2f} at the first step, "
+        f"{info['last_loss']:.2f} at the last",
+        f"- {wall_time_text(info)}",
+        f"- held out: {r['clips']} clips, one per instrument x mode x tempo word x drums, each captioned with a held-out "
+        "phrasing (word orders and (template, synonym) pairings training never shows)",
+        "",
+        "| phrasings | direction | R@1 | R@5 | R@10 | mAP@10 | mean rank | median rank |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+
+    def row(name, direction, m):
+        return (
+            f"| {name} | {direction} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['R@10']:.3f} | {m['mAP@10']:.3f} | "
+            f"{m['mean_rank']:.1f} | {m['median_rank']:.0f} |"
+        )
+
+    for key, name in (("heldout_phrasings", "held out"), ("train_phrasings", "training")):
+        for d in ("text_to_audio", "audio_to_text"):
+            lines.append(row(name, d.replace("_to_", " -> "), r[key][d]))
+    lines += [
+        row("chance", "either", r["chance"]),
+        "",
+        "Ranks count ties against the model (LAION-CLAP's definitions otherwise). Notebook 11 shows which labels the "
+        "wrong top results confuse.",
+        "",
+    ]
+    return lines
 
 
 if __name__ == "__main__":
