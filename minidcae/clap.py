@@ -202,10 +202,14 @@ class MiniClap(nn.Module):
         """(per-word states (B, L, text_width), mask (B, L)): the text tower before pooling, for condition tokens."""
         ids, mask = tokenize_phrases(prompts, self.cfg.max_words)  # (B, L), (B, L)
         ids, mask = ids.to(self._device()), mask.to(self._device())
+        return self.word_states(ids, mask), mask
+
+    def word_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """ids (B, L) of tokenize_phrases and their mask (B, L) -> per-word states (B, L, text_width)."""
         x = self.word(ids) + self.position(torch.arange(ids.shape[1], device=ids.device))  # (B, L, width)
         for block in self.blocks:
             x = block(x, mask)  # (B, L, width)
-        return self.text_norm(x), mask
+        return self.text_norm(x)  # (B, L, width)
 
     def embed_text(self, prompts: list[str]) -> torch.Tensor:
         x, mask = self.text_tokens(prompts)  # (B, L, width), (B, L)

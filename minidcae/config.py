@@ -246,6 +246,13 @@ class TransformerConfig:
     # a melody as a second condition (minidcae.melody): none; cross (every block attends to melody
     # tokens, with rotary positions on both sides); add (melody tokens added to the frame tokens)
     melody: str = "none"
+    # the prompt's encoder (minidcae.condition): labels (a word encoder over text.VOCAB, trained with the
+    # model); phrases (the same over clap.PHRASE_VOCAB, up to 16 words); clap (miniCLAP's frozen text
+    # tower, its per-word states through a trained Linear; the tower's sizes below, its weights inside)
+    text: str = "labels"
+    clap_text_width: int = 64
+    clap_text_layers: int = 2
+    clap_text_heads: int = 4
 
     @property
     def token_size(self) -> int:

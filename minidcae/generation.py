@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from .condition import tokenize_for, unknown_words_for
 from .config import GenerationConfig, MelConfig
 from .dcae import load_autoencoder, mel_config_of
 from .diffusion import euler_sample, heun_sample
@@ -21,7 +22,6 @@ from .errors import MinidcaeError
 from .melody import piano_roll
 from .streaming import decode_long, griffin_lim_long
 from .synth import INSTRUMENTS, MODES
-from .text import tokenize, unknown_words
 from .transformer import load_transformer
 from .vocoder import vocode
 
@@ -97,9 +97,9 @@ def sample_latents(
     condition has its own guidance, three calls in one batch of 3B:
     v = v(empty) + cfg_scale (v(prompt) - v(empty)) + melody_scale (v(prompt, melody) - v(prompt))."""
     for p in prompts:
-        if unknown_words(p):
+        if unknown_words_for(model.cfg, p):
             raise ValueError(
-                f"prompt {p!r}: unknown word(s) {unknown_words(p)}; the model knows moods (happy, sad), "
+                f"prompt {p!r}: unknown word(s) {unknown_words_for(model.cfg, p)}; the model knows moods (happy, sad), "
                 f"instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) and drums"
             )
     if sampler not in ("euler", "heun"):
@@ -108,7 +108,7 @@ def sample_latents(
     device = next(model.parameters()).device
     c = model.cfg
     ids, mask = (
-        t.to(device) for t in tokenize(list(prompts) + [""] * len(prompts))
+        t.to(device) for t in tokenize_for(c, list(prompts) + [""] * len(prompts))
     )  # (2B, L): conditional, then empty
     g = torch.Generator().manual_seed(seed)
     x0 = torch.randn(len(prompts), c.latent_channels, c.latent_rows, frames, generator=g).to(device)  # (B, C, F, T)

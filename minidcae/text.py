@@ -82,9 +82,9 @@ def unknown_words(prompt: str) -> list[str]:
 class TextEncoder(nn.Module):
     """ids (B, L) -> condition tokens (B, L, dim): e = word(id) + position(l); e + MLP(norm(e))."""
 
-    def __init__(self, dim: int, max_tokens: int = MAX_TOKENS):
+    def __init__(self, dim: int, max_tokens: int = MAX_TOKENS, vocab_size: int = len(VOCAB)):
         super().__init__()
-        self.word = nn.Embedding(len(VOCAB), dim)
+        self.word = nn.Embedding(vocab_size, dim)  # another vocabulary (clap.PHRASE_VOCAB) may be passed by size
         self.position = nn.Embedding(max_tokens, dim)
         self.norm = nn.RMSNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.SiLU(), nn.Linear(2 * dim, dim))

@@ -23,13 +23,13 @@ import torch
 from . import distributed
 from .audio import log_mel
 from .checkpoint import save_model
-from .config import GenerationConfig, MelConfig, Profile, TrainConfig, TransformerConfig, pick_device
+from .condition import load_clap_tower, tokenize_for, training_phrase
+from .config import SHIPPED_CLAP, GenerationConfig, MelConfig, Profile, TrainConfig, TransformerConfig, pick_device
 from .dcae import count_parameters, load_autoencoder, mel_config_of
 from .diffusion import flow_matching_loss
 from .generation import obedience
 from .recipe import Run, card_fields, keep_ema, split_overrides
 from .synth import ClipLabels, first_seed, synth_clip
-from .text import tokenize, training_prompt
 from .train import Trainer
 from .transformer import LatentTransformer
 
@@ -54,9 +54,16 @@ def encode_training_set(
     return torch.cat(latents), labels
 
 
-def transformer_batches(latents: torch.Tensor, labels: list[ClipLabels], cfg: TrainConfig, gen: GenerationConfig):
+def transformer_batches(
+    latents: torch.Tensor,
+    labels: list[ClipLabels],
+    cfg: TrainConfig,
+    gen: GenerationConfig,
+    model_cfg: TransformerConfig | None = None,
+):
     """step -> {"latent": (B, C, F, T), "prompt": B strings}, drawn from (seed, step): a run repeats.
-    Under torchrun each rank draws batch_size / ranks items from (seed, step, rank)."""
+    Under torchrun each rank draws batch_size / ranks items from (seed, step, rank). Prompts are phrased
+    for model_cfg.text (condition.training_phrase; the label phrasings when model_cfg is None)."""
     ranks, me = distributed.world(), distributed.rank()
     if cfg.batch_size % ranks:
         raise ValueError(f"batch_size={cfg.batch_size} does not split evenly between {ranks} ranks")
@@ -64,7 +71,7 @@ def transformer_batches(latents: torch.Tensor, labels: list[ClipLabels], cfg: Tr
     def next_batch(step: int) -> dict:
         rng = np.random.default_rng([cfg.seed, step] + ([me] if ranks > 1 else []))
         idx = rng.integers(0, len(latents), cfg.batch_size // ranks)
-        prompts = ["" if rng.random() < gen.drop_prompt else training_prompt(labels[i], rng) for i in idx]
+        prompts = ["" if rng.random() < gen.drop_prompt else training_phrase(model_cfg, labels[i], rng) for i in idx]
         return {"latent": latents[idx], "prompt": prompts}
 
     return next_batch
@@ -76,7 +83,7 @@ def transformer_losses(gen: GenerationConfig, seed: int = 0):
 
     def losses(m: dict, batch: dict) -> dict:
         x1 = batch["latent"]  # (B, C, F, T)
-        ids, mask = (t.to(x1.device) for t in tokenize(batch["prompt"]))
+        ids, mask = (t.to(x1.device) for t in tokenize_for(m["transformer"].cfg, batch["prompt"]))
         noise_gen = generator if x1.device.type == "cpu" else None
 
         def velocity(x, t):
@@ -93,9 +100,12 @@ def train_transformer(
     autoencoder_path,
     run: Run = Run(),
     classifier_path=None,
+    clap_path=SHIPPED_CLAP,
 ) -> Path:
     """The recipe; returns out_dir/transformer.safetensors. With a classifier (and run.evaluate), measures
-    obedience for the card.
+    obedience for the card. With model override text=phrases or text=clap, prompts are miniCLAP's training
+    phrasings; text=clap copies the text tower of clap_path (frozen) into the model; and with a classifier the
+    card gets claim.evaluate_prompts on held-out phrasings (judged by clap_path's miniCLAP) instead.
 
     run: settings, device, quiet, command and evaluate (recipe.Run). It keeps no training state to
     resume from, so run.resume=True is refused."""
@@ -116,8 +126,19 @@ def train_transformer(
     model_cfg = replace(
         profile.transformer, latent_channels=ae.latent_channels, latent_rows=mel.n_mels // ae.freq_factor, **model_over
     )
+    clap = None
+    if model_cfg.text != "labels":
+        from .clap import load_clap
+
+        clap, _ = load_clap(clap_path, device)
+        c = clap.cfg
+        model_cfg = replace(
+            model_cfg, clap_text_width=c.text_width, clap_text_layers=c.text_layers, clap_text_heads=c.text_heads
+        )
     torch.manual_seed(cfg.seed)
     model = LatentTransformer(model_cfg)
+    if model_cfg.text == "clap":
+        load_clap_tower(model, clap, clap_path)
     start = time.perf_counter()
     latents, labels = encode_training_set(autoencoder, mel, gen.n_clips, gen.clip_seconds, cfg.seed)
     encode_seconds = time.perf_counter() - start
@@ -132,7 +153,7 @@ def train_transformer(
         ema=("transformer",),
         quiet=run.quiet,
     )
-    trainer.fit(transformer_batches(latents, labels, cfg, gen), cfg.steps)
+    trainer.fit(transformer_batches(latents, labels, cfg, gen, model_cfg), cfg.steps)
     keep_ema(trainer, "transformer")
     model.eval()
     agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 goes on
@@ -160,7 +181,16 @@ def train_transformer(
         from .classifier import load_classifier
 
         classifier, _ = load_classifier(classifier_path, device)
-        info["obedience"] = obedience(
-            model, autoencoder, classifier, mel, gen, per_label=8 if profile.name == "ci" else 16
-        )
+        if clap is None:
+            info["obedience"] = obedience(
+                model, autoencoder, classifier, mel, gen, per_label=8 if profile.name == "ci" else 16
+            )
+        else:
+            from .claim import evaluate_prompts
+
+            info["trainable_parameters"] = sum(p.numel() for p in model.parameters() if p.requires_grad)
+            info["clap"] = Path(clap_path).name
+            info["heldout_prompts"] = evaluate_prompts(
+                model, autoencoder, classifier, clap, mel, gen, per_label=2 if profile.name == "ci" else 8
+            )
     return save_model(out / "transformer", model.cpu(), "transformer", model_cfg, info)

@@ -12,6 +12,7 @@
 With cfg.melody "cross" or "add" the model also reads a piano roll (minidcae.melody): its tokens are
 attended to in every block (cross), or added to the frame tokens before the first (add, ControlNet-style).
 Either way the new layers start at zero, so a text model fine-tuned with a melody starts as itself.
+With cfg.text "phrases" or "clap" the prompt is read by another encoder (minidcae.condition).
 
 The block is ACE-Step's, in small: RMSNorm, adaLN-single, ReLU linear self-attention with RoPE,
 softmax cross-attention to the condition, and a gated feed-forward with a depthwise 1D convolution.
@@ -35,9 +36,9 @@ from einops import rearrange
 
 from .attention import linear_attention, softmax_attention
 from .checkpoint import load_model
+from .condition import text_encoder_for
 from .config import TransformerConfig
 from .melody import PITCHES, MelodyEncoder
-from .text import TextEncoder
 
 MELODY_KINDS = ("none", "cross", "add")
 
@@ -180,7 +181,7 @@ class LatentTransformer(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.cfg = cfg
-        self.text = TextEncoder(cfg.dim)
+        self.text = text_encoder_for(cfg)  # cfg.text: labels (the default), phrases or clap (minidcae.condition)
         self.time = TimestepEmbedding(cfg.dim)
         self.proj_in = nn.Linear(cfg.token_size, cfg.dim)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
