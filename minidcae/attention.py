@@ -1,6 +1,8 @@
 """Attention, the quadratic way and the linear way. Tensors are (batch, heads, tokens, head_dim).
 
     softmax_attention          O_i = sum_j softmax_j(q_i . k_j / sqrt(d)) v_j           O(N^2 d) time, N^2 scores
+    sdpa_attention             the same, fused by torch's scaled_dot_product_attention (the model's fast path;
+                               softmax_attention stays the readable reference, and a test holds them equal)
     linear_attention           O_i = phi(q_i) S / (phi(q_i) . z),  S = sum_j phi(k_j)^T v_j,  z = sum_j phi(k_j)
                                                                                           O(N d^2) time, d^2 state
     causal_linear_attention    the same with S and z summed over j <= i only: a running state, for streaming
@@ -41,6 +43,22 @@ def softmax_attention(
         scores = scores.masked_fill(~key_padding_mask[:, None, None, :], float("-inf"))  # padded keys get no weight
     weights = scores.softmax(dim=-1)  # (B, H, N, M): each row sums to 1
     out = einsum(weights, v, "b h n m, b h m e -> b h n e")  # (B, H, N, e)
+    return out if query_padding_mask is None else out * query_padding_mask[:, None, :, None]
+
+
+def sdpa_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    key_padding_mask: torch.Tensor | None = None,
+    query_padding_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """softmax_attention's arguments and result, through torch.nn.functional.scaled_dot_product_attention:
+    one fused call that never keeps the N x M table of weights (flash or memory-efficient kernels on a GPU,
+    a blocked loop on a CPU). A boolean attn_mask there means what key_padding_mask means here: True attends."""
+    mask = None if key_padding_mask is None else key_padding_mask[:, None, None, :]  # (B, 1, 1, M)
+    # O = softmax(Q K^T / sqrt(d) + log(mask)) V
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # (B, H, N, e)
     return out if query_padding_mask is None else out * query_padding_mask[:, None, :, None]
 
 

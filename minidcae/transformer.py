@@ -2,7 +2,8 @@
 
     rotate               rotary position embedding (RoPE) on queries and keys
     TimestepEmbedding    t -> sinusoids -> MLP -> six modulation vectors shared by all blocks (adaLN-single)
-    SelfAttention        linear (ReLU) or softmax attention over the latent frames, with RoPE
+    SelfAttention        linear (ReLU) or softmax attention over the latent frames, with RoPE; softmax runs
+                         through torch's fused SDPA unless .fused is False (the written-out reference)
     CrossAttention       softmax attention from the latent frames to the prompt tokens
     MelodyAttention      softmax attention from the latent frames to the melody tokens, RoPE on both sides
     GatedFeedForward     up -> depthwise conv over neighbouring frames -> GLU gate -> down
@@ -34,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from .attention import linear_attention, softmax_attention
+from .attention import linear_attention, sdpa_attention, softmax_attention
 from .checkpoint import load_model
 from .condition import text_encoder_for
 from .config import TransformerConfig
@@ -86,11 +87,13 @@ class SelfAttention(nn.Module):
             raise ValueError(f"attention must be 'linear' or 'softmax', got {cfg.attention!r}")
         self.qkv = nn.Linear(cfg.dim, 3 * cfg.dim)
         self.out = nn.Linear(cfg.dim, cfg.dim)
+        self.fused = True  # softmax through torch's SDPA (fast); False: attention.softmax_attention, written out
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         q, k, v = rearrange(self.qkv(x), "b n (three h d) -> three b h n d", three=3, h=self.heads)  # each (B, H, N, d)
         q, k = rotate(q, self.base), rotate(k, self.base)  # positions enter through the rotation
-        attend = linear_attention if self.kind == "linear" else softmax_attention
+        softmax = sdpa_attention if self.fused else softmax_attention  # the same numbers (tests/test_attention.py)
+        attend = linear_attention if self.kind == "linear" else softmax
         o = attend(q, k, v, key_padding_mask=mask, query_padding_mask=mask)  # (B, H, N, d): 0 at padding
         return self.out(rearrange(o, "b h n d -> b n (h d)"))  # (B, N, dim)
 

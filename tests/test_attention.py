@@ -5,7 +5,13 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from minidcae.attention import LinearAttentionState, causal_linear_attention, linear_attention, softmax_attention
+from minidcae.attention import (
+    LinearAttentionState,
+    causal_linear_attention,
+    linear_attention,
+    sdpa_attention,
+    softmax_attention,
+)
 
 
 def qkv(b=2, h=3, n=7, d=4, e=5, seed=0):
@@ -77,6 +83,44 @@ def test_linear_attention_matches_ace_step_lite_la_padding_included():
 def test_softmax_attention_matches_torch():
     q, k, v = qkv(e=4)
     assert torch.allclose(softmax_attention(q, k, v), F.scaled_dot_product_attention(q, k, v), atol=1e-5)
+
+
+def test_the_fused_path_equals_the_written_out_reference_masks_included():
+    q, k, v = qkv(n=9, d=4, e=4)
+    mask = torch.tensor([[True] * 6 + [False] * 3, [True] * 9])
+    for keys, queries in ((None, None), (mask, None), (mask, mask)):
+        ours = softmax_attention(q, k, v, key_padding_mask=keys, query_padding_mask=queries)
+        fused = sdpa_attention(q, k, v, key_padding_mask=keys, query_padding_mask=queries)
+        assert torch.allclose(fused, ours, atol=1e-5)
+    # cross-attention shapes: 9 queries, 3 keys of which the last is padding
+    short = torch.tensor([[True, True, False], [True, False, False]])
+    ours = softmax_attention(q, k[:, :, :3], v[:, :, :3], key_padding_mask=short)
+    assert torch.allclose(sdpa_attention(q, k[:, :, :3], v[:, :, :3], key_padding_mask=short), ours, atol=1e-5)
+    # one real key: every query copies its value exactly (hand-worked: the softmax over one number is 1)
+    assert torch.allclose(ours[1], v[1, :, :1].expand(-1, 9, -1), atol=1e-6)
+
+
+def test_a_softmax_model_gives_the_same_velocity_on_either_path():
+    from dataclasses import replace
+
+    from minidcae.config import TransformerConfig
+    from minidcae.text import tokenize
+    from minidcae.transformer import LatentTransformer, SelfAttention
+
+    torch.manual_seed(0)
+    cfg = TransformerConfig(latent_channels=2, latent_rows=3, dim=32, depth=2, heads=2)
+    model = LatentTransformer(replace(cfg, attention="softmax"))
+    with torch.no_grad():  # leave the zero start, so the attention's output reaches the velocity
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    x, (ids, ids_mask) = torch.randn(2, 2, 3, 11), tokenize(["happy piano", ""])
+    frames = torch.tensor([[True] * 8 + [False] * 3, [True] * 11])
+    fused = model(x, torch.tensor([0.2, 0.7]), ids, ids_mask, frames)
+    for m in model.modules():
+        if isinstance(m, SelfAttention):
+            m.fused = False
+    written = model(x, torch.tensor([0.2, 0.7]), ids, ids_mask, frames)
+    assert fused.abs().max() > 1e-3 and torch.allclose(fused, written, atol=1e-5)
 
 
 def test_causal_output_i_is_the_full_output_of_the_prefix_up_to_i():
