@@ -207,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sampler", choices=("euler", "heun"), default="euler")
     p.add_argument(
-        "--checkpoint", default=str(SHIPPED_TRANSFORMER), help="the latent transformer (default: the shipped one)"
+        "--checkpoint",
+        default=None,
+        help="the latent transformer (default: the shipped one; with --melody, the shipped melody transformer)",
     )
     p.add_argument(
         "--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE it was trained with (default: the shipped one)"

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .config import SHIPPED_VOCODER, get_profile, pick_device, profile_name
+from .config import SHIPPED_TRANSFORMER, SHIPPED_VOCODER, get_profile, pick_device, profile_name
 from .errors import MinidcaeError
 from .recipe import Run, accuracy_text, obedience_text, parse_settings, read_card
 
@@ -256,8 +256,8 @@ def _melody_for(args) -> tuple:
     """(notes or None, the transformer checkpoint to use, a line about the melody or ""): --melody's file read,
     its melody looped or padded to --seconds and moved by octaves into the prompt's instrument's register."""
     if args.melody is None:
-        return None, args.checkpoint, ""
-    from .config import SHIPPED_MELODY_TRANSFORMER, SHIPPED_TRANSFORMER
+        return None, args.checkpoint or SHIPPED_TRANSFORMER, ""
+    from .config import SHIPPED_MELODY_TRANSFORMER
     from .melody import fit_length, fit_register, read_midi
     from .synth import INSTRUMENTS
     from .text import words_of
@@ -268,11 +268,15 @@ def _melody_for(args) -> tuple:
     shift = 0
     if instrument is not None:
         notes, shift = fit_register(notes, instrument)
-    checkpoint = SHIPPED_MELODY_TRANSFORMER if args.checkpoint == str(SHIPPED_TRANSFORMER) else args.checkpoint
+    checkpoint = args.checkpoint or SHIPPED_MELODY_TRANSFORMER
     moved = f", moved {shift:+d} semitones into the {instrument}'s register" if shift else ""
+    fitted = (
+        f"{args.melody_fill}ed to {args.seconds:g} s"
+        if info["seconds"] < args.seconds
+        else f"cut at {args.seconds:g} s"
+    )
     told = (
-        f"melody: track {info['track']} of {args.melody} ({len(notes)} notes in {args.seconds:g} s, "
-        f"{args.melody_fill}ed{moved})"
+        f"melody: track {info['track']} of {args.melody}, {info['seconds']:.1f} s {fitted}, {len(notes)} notes{moved}"
     )
     return notes, checkpoint, told
 
@@ -312,7 +316,11 @@ def _command_line() -> str | None:
             f"torchrun --nproc_per_node {os.environ.get('LOCAL_WORLD_SIZE', os.environ['WORLD_SIZE'])} -m minidcae "
             + " ".join(sys.argv[1:])
         )
-    return "minidcae " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("minidcae") else None
+    if sys.argv[0].endswith("minidcae"):
+        return "minidcae " + " ".join(sys.argv[1:])
+    if sys.argv[0].endswith(os.path.join("minidcae", "__main__.py")):  # python -m minidcae ...
+        return "python -m minidcae " + " ".join(sys.argv[1:])
+    return None
 
 
 def cmd_encode(args) -> None:

@@ -26,6 +26,7 @@ from .checkpoint import save_model
 from .config import GenerationConfig, Profile, TrainConfig, TransformerConfig, pick_device
 from .dcae import count_parameters, load_autoencoder, mel_config_of
 from .diffusion import flow_matching_loss
+from .errors import MinidcaeError
 from .generation import generate_mels, latent_frame_rate, prompt_for
 from .melody import fit_register, piano_roll
 from .recipe import Run, card_fields, keep_ema, split_overrides
@@ -168,6 +169,8 @@ def evaluate_melody(path, profile: Profile, text_path, autoencoder_path, command
 
     device = pick_device(device)
     model, meta = load_transformer(path, device)
+    if model.cfg.melody == "none":
+        raise MinidcaeError(f"{path}: this transformer was trained without a melody; pass one from train-melody")
     text_model, _ = load_transformer(text_path, device)
     autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
     chorale, _ = read_midi(DATA_SAMPLES / "melodies" / "bwv269.mid")

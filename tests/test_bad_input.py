@@ -18,10 +18,19 @@ import soundfile as sf
 
 from minidcae.checkpoint import load_tensors, save_model, save_tensors
 from minidcae.cli import main
-from minidcae.config import SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER, DCAEConfig
+from minidcae.config import (
+    DATA_SAMPLES,
+    SHIPPED_CLASSIFIER,
+    SHIPPED_DCAE,
+    SHIPPED_MELODY_TRANSFORMER,
+    SHIPPED_TRANSFORMER,
+    SHIPPED_VOCODER,
+    DCAEConfig,
+)
 from minidcae.dcae import DCAE
 
 SR = 22050
+BWV269 = DATA_SAMPLES / "melodies" / "bwv269.mid"
 
 
 @pytest.fixture(scope="module")
@@ -190,6 +199,9 @@ def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, cap
         ["generate", "happy piano", str(tmp_path / "g.wav"), "--autoencoder", ckpt],
         ["train-transformer", "--profile", "ci", "--out", str(tmp_path / "transformer"), "--autoencoder", ckpt],
         ["search", "happy piano", "--data", str(corpus), "--checkpoint", ckpt],
+        ["train-melody", "--profile", "ci", "--out", str(tmp_path / "melody"), "--init", ckpt],
+        ["evaluate-melody", "--profile", "ci", "--checkpoint", ckpt],
+        ["evaluate-melody", "--profile", "ci", "--checkpoint", str(SHIPPED_MELODY_TRANSFORMER), "--text", ckpt],
     ]
     for args in cases:
         code, err = run(args, capsys)
@@ -221,6 +233,21 @@ def test_a_checkpoint_of_the_wrong_kind_says_what_it_holds(tmp_path, capsys):
         ["generate", "sad violin", str(tmp_path / "g.wav"), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys
     )
     assert code == 2 and "label_classifier" in err
+    for args in (
+        ["evaluate-melody", "--profile", "ci", "--checkpoint", str(SHIPPED_TRANSFORMER)],
+        [
+            "generate",
+            "sad violin",
+            str(tmp_path / "g.wav"),
+            "--checkpoint",
+            str(SHIPPED_TRANSFORMER),
+            "--melody",
+            str(BWV269),
+        ],
+    ):
+        code, err = run(args, capsys)
+        assert code == 2 and "trained without a melody" in err and "\n" not in err.strip(), (args, err)
+    assert not (tmp_path / "g.wav").exists()
     code, err = run(["search", "sad violin", "--data", str(tmp_path), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys)
     assert code == 2  # tmp_path holds no audio yet
     sf.write(tmp_path / "a.wav", np.zeros(SR, dtype=np.float32), SR)

@@ -178,3 +178,18 @@ def test_sampling_with_a_melody_needs_a_melody_model():
     text, _ = load_transformer(SHIPPED_TRANSFORMER)
     with pytest.raises(ValueError, match="trained without a melody"):
         sample_latents(text, ["happy piano"], 4, steps=1, melody=torch.zeros(1, PITCHES + 1, 4))
+
+
+def test_generate_with_a_midi_melody_writes_the_clip_and_says_which_track_it_read(tmp_path, capsys):
+    from minidcae.cli import main
+    from minidcae.config import DATA_SAMPLES
+
+    out = tmp_path / "tune.wav"
+    args = ["generate", "happy flute", str(out), "--melody", str(DATA_SAMPLES / "melodies" / "bwv269.mid")]
+    assert main([*args, "--seconds", "1.5", "--steps", "2", "--iters", "2"]) == 0
+    said = capsys.readouterr().out
+    assert out.exists() and "track 1 of" in said and "cut at 1.5 s" in said and "+12 semitones" in said
+    short = tmp_path / "short.mid"
+    _write_midi(short, [[(0, 480, 72, 0)]])  # one beat at 120 BPM: 0.5 s
+    assert main(["generate", "happy flute", str(out), "--melody", str(short), "--seconds", "1.2", "--steps", "1"]) == 0
+    assert "looped to 1.2 s, 3 notes" in capsys.readouterr().out
