@@ -117,3 +117,27 @@ def test_guidance_scale_one_is_the_conditional_model_and_zero_the_unconditional(
 def test_zero_steps_is_refused():
     with pytest.raises(ValueError, match="steps"):
         euler_sample(exact_velocity, noise(2), 0)
+
+
+def test_apg_matches_a_hand_computation():
+    from minidcae.diffusion import apg
+
+    # d = v_c - v_u = (3, -4), ||d|| = 5, capped at 2.5: (1.5, -2); along v_c = (3, 0): d_par = (1.5, 0),
+    # d_orth = (0, -2); v = v_c + (3 - 1) d_orth = (3, -4); with eta 1, v = v_c + 2 (1.5, -2) = (6, -4)
+    v_c, v_u = torch.tensor([[3.0, 0.0]]), torch.tensor([[0.0, 4.0]])
+    assert torch.allclose(apg(v_c, v_u, 3.0, None, 2.5, 0.0, dims=(-1,)), torch.tensor([[3.0, -4.0]]))
+    assert torch.allclose(apg(v_c, v_u, 3.0, None, 2.5, 1.0, dims=(-1,)), torch.tensor([[6.0, -4.0]]))
+
+
+def test_apg_with_no_cap_no_momentum_and_eta_1_is_cfg_and_momentum_averages_by_hand():
+    from minidcae.diffusion import Momentum, apg, guided
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 4, 5, generator=g)
+    v_c, v_u = (lambda x, t: 2 * x + 1), (lambda x, t: x - 1)
+    assert torch.allclose(apg(v_c(x, 0), v_u(x, 0), 4.0, None, 0.0, 1.0), guided(v_c, v_u, 4.0)(x, 0), atol=1e-5)
+    # a_1 = d_1, a_2 = d_2 - 0.75 a_1: the second call guides along d_2 - 0.75 d_1
+    buffer, d1, d2 = Momentum(-0.75), torch.randn(1, 1, 2, 3, generator=g), torch.randn(1, 1, 2, 3, generator=g)
+    zero = torch.zeros_like(d1)
+    apg(d1, zero, 2.0, buffer, 0.0, 1.0)
+    assert torch.allclose(apg(d2, zero, 2.0, buffer, 0.0, 1.0), d2 + (d2 - 0.75 * d1), atol=1e-6)
