@@ -3,6 +3,7 @@
     generate              a prompt -> a waveform: the whole pipeline `minidcae generate` and the demo run
     load_generator        the latent transformer and the autoencoder it was trained with, checked to fit
     sample_latents        prompts (and melodies) -> normalised latents: noise, then Euler or Heun steps with guidance
+    prompt_velocity       the guided velocity v(x, t) for prompts: cfg or apg, and a melody's own guidance
     latents_to_mels       normalised latents -> log-mels through the autoencoder's decoder
     obedience             conditional accuracy and Frechet distance of generated clips, judged by the classifier
 
@@ -17,7 +18,7 @@ import torch
 from .condition import tokenize_for, unknown_words_for
 from .config import GenerationConfig, MelConfig
 from .dcae import load_autoencoder, mel_config_of
-from .diffusion import euler_sample, heun_sample
+from .diffusion import Momentum, apg, euler_sample, heun_sample
 from .errors import MinidcaeError
 from .melody import piano_roll
 from .streaming import decode_long, griffin_lim_long
@@ -89,12 +90,38 @@ def sample_latents(
     seed: int = 0,
     melody: torch.Tensor | None = None,
     melody_scale: float = 2.0,
+    guidance: str = "cfg",
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Prompts -> normalised latents (B, C, F, frames): start from seeded noise (t = 0), integrate to t = 1.
 
-    Guidance runs the conditional and the empty prompt side by side in one batch of 2B.
+    noise: the start (B, C, F, frames) instead of the seed's (minidcae.editing.retake mixes two).
+    The velocity is prompt_velocity's (cfg or apg guidance; a melody's own guidance)."""
+    c = model.cfg
+    g = torch.Generator().manual_seed(seed)
+    x0 = torch.randn(len(prompts), c.latent_channels, c.latent_rows, frames, generator=g)  # (B, C, F, T)
+    x0 = (x0 if noise is None else noise.float()).to(next(model.parameters()).device)  # (B, C, F, T)
+    velocity = prompt_velocity(model, prompts, cfg_scale, melody, melody_scale, guidance)
+    if sampler not in ("euler", "heun"):
+        raise ValueError(f"sampler must be euler or heun, got {sampler!r}")
+    integrate = euler_sample if sampler == "euler" else heun_sample
+    return integrate(velocity, x0, steps, shift).float().cpu()
+
+
+def prompt_velocity(
+    model,
+    prompts: list[str],
+    cfg_scale: float = 3.0,
+    melody: torch.Tensor | None = None,
+    melody_scale: float = 2.0,
+    guidance: str = "cfg",
+):
+    """The guided velocity v(x, t) of a latent transformer for prompts (a fresh one for every sample).
+
+    Guidance runs the conditional and the empty prompt side by side in one batch of 2B:
+    cfg: v = v(empty) + cfg_scale (v(prompt) - v(empty)); apg: diffusion.apg on the same two (ACE-Step's default).
     melody: piano rolls (B, PITCHES + 1, frames) for a model trained with one (minidcae.melody); then each
-    condition has its own guidance, three calls in one batch of 3B:
+    condition has its own guidance (cfg only), three calls in one batch of 3B:
     v = v(empty) + cfg_scale (v(prompt) - v(empty)) + melody_scale (v(prompt, melody) - v(prompt))."""
     for p in prompts:
         if unknown_words_for(model.cfg, p):
@@ -102,25 +129,28 @@ def sample_latents(
                 f"prompt {p!r}: unknown word(s) {unknown_words_for(model.cfg, p)}; the model knows moods (happy, sad), "
                 f"instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) and drums"
             )
-    if sampler not in ("euler", "heun"):
-        raise ValueError(f"sampler must be euler or heun, got {sampler!r}")
+    if guidance not in ("cfg", "apg"):
+        raise ValueError(f"guidance must be cfg or apg, got {guidance!r}")
     model.eval()
     device = next(model.parameters()).device
     c = model.cfg
     ids, mask = (
         t.to(device) for t in tokenize_for(c, list(prompts) + [""] * len(prompts))
     )  # (2B, L): conditional, then empty
-    g = torch.Generator().manual_seed(seed)
-    x0 = torch.randn(len(prompts), c.latent_channels, c.latent_rows, frames, generator=g).to(device)  # (B, C, F, T)
+    momentum = Momentum()  # APG's running average, one per sample
 
     if melody is None:
 
         def velocity(x, t):
             v = model(torch.cat([x, x]), t, ids, mask)  # (2B, C, F, T)
             v_cond, v_uncond = v.chunk(2)
+            if guidance == "apg":
+                return apg(v_cond, v_uncond, cfg_scale, momentum)  # = apg_guided(...) evaluated in one batch
             return v_uncond + cfg_scale * (v_cond - v_uncond)  # = guided(...) evaluated in one batch
 
     else:
+        if guidance != "cfg":
+            raise ValueError("guidance apg is not available with a melody yet; use cfg")
         if getattr(model.cfg, "melody", "none") == "none":
             raise ValueError("this transformer was trained without a melody; pass a melody-conditioned checkpoint")
         b = len(prompts)
@@ -131,8 +161,7 @@ def sample_latents(
             v_melody, v_prompt, v_empty = model(torch.cat([x, x, x]), t, ids3, mask3, melody=roll).chunk(3)
             return v_empty + cfg_scale * (v_prompt - v_empty) + melody_scale * (v_melody - v_prompt)
 
-    integrate = euler_sample if sampler == "euler" else heun_sample
-    return integrate(velocity, x0, steps, shift).float().cpu()
+    return velocity
 
 
 def latent_frame_rate(mel: MelConfig, autoencoder) -> float:

@@ -1,0 +1,93 @@
+"""Edits as masks on the sampling ODE, checked where the answer is exact by construction: the kept frames
+end on the original latent itself, a retake at angle 0 is the clip, and the mask's ramp is the one written out."""
+
+import math
+
+import pytest
+import torch
+
+from minidcae.config import SHIPPED_TRANSFORMER
+from minidcae.editing import extend, keep_mask, masked_sample, repaint, retake, retake_noise, seam_jumps, span_frames
+from minidcae.errors import MinidcaeError
+from minidcae.generation import sample_latents
+from minidcae.transformer import load_transformer
+
+FRAMES, STEPS = 12, 3
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.set_num_threads(1)
+    return load_transformer(SHIPPED_TRANSFORMER)[0]
+
+
+def latent(model, n=2, seed=5):
+    c = model.cfg
+    return torch.randn(n, c.latent_channels, c.latent_rows, FRAMES, generator=torch.Generator().manual_seed(seed))
+
+
+def test_keep_mask_is_the_ramp_written_out():
+    assert keep_mask(8, 2, 6, 0).tolist() == [1, 1, 0, 0, 0, 0, 1, 1]
+    assert keep_mask(8, 2, 6, 1).tolist() == [1, 1, 0.5, 0, 0, 0.5, 1, 1]
+    # w_i = 1 - (i + 1) / (margin + 1); the clip's own end gets no ramp
+    assert torch.allclose(keep_mask(8, 3, 8, 2), torch.tensor([1, 1, 1, 2 / 3, 1 / 3, 0, 0, 0]))
+
+
+def test_masked_sample_with_zero_velocity_blends_noise_and_reference_by_hand():
+    # v = 0: the sample stays at its noise n; kept frames end at the reference r, a frame kept at w ends at
+    # w r + (1 - w) n after the last step (t = 1), where the reference's path is r itself
+    n, r = torch.randn(1, 1, 1, 4), torch.randn(1, 1, 1, 4)
+    keep = torch.tensor([1.0, 0.5, 0.0, 1.0])
+    out = masked_sample(lambda x, t: torch.zeros_like(x), n, r, keep, steps=1)
+    assert torch.allclose(out, keep * r + (1 - keep) * n)
+
+
+def test_repaint_with_margin_0_ends_exactly_on_the_original_outside_the_span(model):
+    z = latent(model)
+    out = repaint(model, z, ["happy piano", "sad violin"], 4, 8, steps=STEPS, margin=0, seed=1)
+    assert out.shape == z.shape
+    assert torch.equal(out[..., :4], z[..., :4]) and torch.equal(out[..., 8:], z[..., 8:])
+    assert (out[..., 4:8] - z[..., 4:8]).abs().mean() > 0.1  # the span is new
+
+
+def test_extend_keeps_the_first_part_and_adds_the_asked_frames(model):
+    z = latent(model)
+    out = extend(model, z, ["happy piano", "sad violin"], 5, margin=2, steps=STEPS, seed=1)
+    assert out.shape == (*z.shape[:-1], FRAMES + 5)
+    assert torch.equal(out[..., : FRAMES - 2], z[..., : FRAMES - 2])  # the crossfade is on the last 2 kept frames
+    with pytest.raises(MinidcaeError, match="at least one latent frame"):
+        extend(model, z, ["happy piano", "sad violin"], 0, steps=STEPS)
+
+
+def test_retake_at_angle_0_is_the_clip_and_at_pi_over_2_the_other_noises_clip(model):
+    prompts = ["happy piano", "sad violin"]
+    clip = sample_latents(model, prompts, FRAMES, steps=STEPS, seed=3)
+    assert torch.equal(retake(model, prompts, FRAMES, 0.0, seed=3, steps=STEPS), clip)
+    other = sample_latents(model, prompts, FRAMES, steps=STEPS, seed=4)  # seed + 1 is the default retake noise
+    assert torch.allclose(retake(model, prompts, FRAMES, math.pi / 2, seed=3, steps=STEPS), other, atol=1e-5)
+    small = retake(model, prompts, FRAMES, 0.1, seed=3, steps=STEPS)
+    assert 0 < (small - clip).abs().mean() < (other - clip).abs().mean()
+
+
+def test_retake_noise_stays_standard_normal_with_correlation_cos_a():
+    g = torch.Generator().manual_seed(0)
+    n1, n2 = torch.randn(200_000, generator=g), torch.randn(200_000, generator=g)
+    for a in (0.0, math.pi / 6, math.pi / 3, math.pi / 2):
+        n = retake_noise(n1, n2, a)
+        assert abs(float(n.std()) - 1) < 0.01
+        assert abs(float((n * n1).mean()) - math.cos(a)) < 0.01  # corr(n, n1) = cos(a)
+
+
+def test_span_frames_refuses_empty_reversed_and_outside_spans():
+    assert span_frames(1.0, 2.0, 33, 11.0) == (11, 22)
+    for start, end in ((2.0, 2.0), (2.0, 1.0), (-0.5, 1.0), (1.0, 3.5), (0.0, 0.01)):
+        with pytest.raises(MinidcaeError, match="span"):
+            span_frames(start, end, 33, 11.0)
+
+
+def test_seam_jumps_by_hand():
+    # a mel that steps from 0 to 1 at frame 3 and is flat elsewhere: the seam is 1, every other change 0
+    m = torch.zeros(1, 1, 2, 6)
+    m[..., 3:] = 1.0
+    seams, others = seam_jumps(m, [3])
+    assert seams.tolist() == [[1.0]] and others.abs().sum() == 0 and others.shape == (1, 4)
