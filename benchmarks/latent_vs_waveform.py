@@ -8,7 +8,9 @@ The same transformer (get_profile("cpu").transformer sizes, 128 numbers per toke
   waveform:  one token per 128 raw samples, 172 tokens per second, and the audio is the output.
 Each path runs `steps` guided velocity calls (a batch of 2: prompt and empty prompt). The table gives
 seconds per generated second and the latency saved, to test the article's "over 90% lower latency"
-(minidcae.benchmark.latent_vs_waveform, which notebook 07 runs in small).
+(minidcae.benchmark.latent_vs_waveform, which notebook 07 runs in small). A second table puts each
+speed-up against its limit at equal steps, the ratio of token counts (benchmark.against_limit);
+softmax self-attention runs through torch's SDPA, as in the model.
 Writes benchmarks/results/latent_vs_waveform.json.
 """
 
@@ -17,7 +19,7 @@ import argparse
 import torch
 from common import save
 
-from minidcae.benchmark import latency_verdict, latent_vs_waveform
+from minidcae.benchmark import against_limit, latency_verdict, latent_vs_waveform
 from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER, get_profile
 from minidcae.dcae import load_autoencoder, mel_config_of
 from minidcae.recipe import hardware
@@ -64,6 +66,17 @@ def main():
         waveform = cost["denoise"]["waveform", attention] / args.seconds
         print(f"{attention:9s} {finish:12s} {waveform:12.4f} {waveform * (1 - saved):10.4f} {100 * saved:6.1f}%")
     print(f'claim "latent diffusion cuts latency by over 90%": {result["verdict"]}')
+    limit = against_limit(cost)
+    result["token_ratio"] = limit["limit"]
+    print(
+        f"against the limit: at equal steps the latent path is at most {limit['limit']:.1f}x faster "
+        f"(the token-count ratio), a saving of at most {100 * (1 - 1 / limit['limit']):.1f}% for a cost linear in tokens"
+    )
+    print(f"{'attention':9s} {'finish':14s} {'speed-up':>9s} {'share of limit':>15s}")
+    for (attention, finish), row in limit["rows"].items():
+        key = FINISH_KEYS.get(finish, "denoiser")
+        result[f"share_{attention}_{key}"] = row["share"]
+        print(f"{attention:9s} {finish:14s} {row['speedup']:8.1f}x {100 * row['share']:14.0f}%")
     print(f"wrote {save('latent_vs_waveform', result)}")
 
 

@@ -14,7 +14,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
-SCRIPTS = ("attention_scaling.py", "latent_vs_waveform.py", "vocoder_speed.py", "course_time.py")
+SCRIPTS = ("attention_scaling.py", "fast_paths.py", "latent_vs_waveform.py", "vocoder_speed.py", "course_time.py")
+
+
+SDPA_PATH = "softmax, SDPA (the model's)"  # fast_paths.py's name for the model's own path
 
 
 def load(name):
@@ -37,6 +40,31 @@ def table() -> str:
             f"torch SDPA {ms('torch sdpa')}, linear {ms('linear')}; linear is fastest from {att['crossover']} tokens | "
             f"{att['machine']} | {att['date']} |"
         )
+    fp = load("fast_paths")
+    if fp:
+        wave = fp["tokens"]["waveform"]
+        sec = fp["denoiser_seconds"]
+        rows.append(
+            f"| softmax self-attention in the model, {wave:,} tokens | torch SDPA "
+            f"{sec[f'softmax, written out @ {wave}'] / sec[SDPA_PATH + f' @ {wave}']:.1f}x "
+            f"faster than the written-out reference (equal to 1e-5, tested) | {fp['machine']} | {fp['date']} |"
+        )
+        if fp["compile"]:
+            rows.append(
+                f"| torch.compile against eager, {fp['seconds']:g} s clip | "
+                + ", ".join(
+                    f"{k} {v['speedup']:.2f}x (compiles in {v['compile s']:.0f} s)" for k, v in fp["compile"].items()
+                )
+                + f" | {fp['machine']} | {fp['date']} |"
+            )
+        mem = [r for r in fp["memory"] if r["naive softmax peak"] is not None][-1]
+        last = fp["memory"][-1]
+        rows.append(
+            f"| attention peak memory, measured | {mem['tokens']:,} tokens: naive softmax "
+            f"{mem['naive softmax peak'] / 2**20:.0f} MB; {last['tokens']:,} tokens: torch SDPA "
+            f"{last['torch sdpa peak'] / 2**20:.1f} MB, linear {last['linear peak'] / 2**20:.1f} MB (grows "
+            f"{fp['linear_memory_growth']:.2f}x as fast as tokens) | {fp['machine']} | {fp['date']} |"
+        )
     lw = load("latent_vs_waveform")
     if lw:
         names = {"griffin_lim": "Griffin-Lim", "vocoder": "neural vocoder"}
@@ -47,7 +75,18 @@ def table() -> str:
         )
         rows.append(
             f"| latent vs waveform diffusion, {lw['seconds']:g} s at {lw['steps']} steps | latency saved by the latent path: "
-            f"{saved} | {lw['machine']} | {lw['date']} |"
+            f"{saved}"
+            + (
+                f"; as a share of the {lw['token_ratio']:.1f}x token-count limit: "
+                + ", ".join(
+                    f"{k.split('_')[1]} + {names.get(k.split('_', 2)[2], 'denoiser alone')} {100 * v:.0f}%"
+                    for k, v in lw.items()
+                    if k.startswith("share_")
+                )
+                if "token_ratio" in lw
+                else ""
+            )
+            + f" | {lw['machine']} | {lw['date']} |"
         )
     vs = load("vocoder_speed")
     if vs:

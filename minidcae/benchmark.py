@@ -1,13 +1,17 @@
 """Measuring speed honestly: ours against the reference way, side by side, in one run.
 
     time_call           the median wall time of a call, after warm-up (CUDA synchronised)
-    attention_memory    bytes the largest intermediate tensors of each attention need
+    attention_memory    bytes the largest intermediate tensors of each attention need (computed from shapes)
+    peak_bytes          the measured peak of memory allocated while a call runs (CPU: the profiler; CUDA: the allocator)
+    attention_peak_memory  peak_bytes of each attention, by tokens: the measured side of attention_memory
+    compile_speedup     eager against torch.compile'd seconds of the same call, and the compile's own seconds
     attention_scaling   naive softmax vs torch's scaled_dot_product_attention vs linear attention, by tokens
     crossover           the first token count from which linear attention is faster than both others
     denoiser_cost       seconds per generated second of audio for the same transformer on latent tokens
                         and on raw-sample tokens
     latent_vs_waveform  the article's latency claim: both paths end to end (notebook 07 and
                         benchmarks/latent_vs_waveform.py); latency_verdict calls it held, failed or depends
+    against_limit       latent_vs_waveform's speed-ups as a share of their limit, the ratio of token counts
 
 The scripts in benchmarks/ call these and print tables, naming the machine with recipe.hardware;
 notebooks 06 (linear attention) and 07 (latent diffusion) call them with small sizes.
@@ -21,7 +25,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from .attention import linear_attention, softmax_attention
+from .attention import linear_attention, sdpa_attention, softmax_attention
 
 KINDS = ("naive softmax", "torch sdpa", "linear")
 
@@ -100,6 +104,68 @@ def attention_scaling(
             row[f"{kind} s"] = seconds
         rows.append(row)
     return rows
+
+
+def peak_bytes(fn, device="cpu") -> int:
+    """The peak of bytes allocated by fn() above what was allocated before it, measured.
+
+    CUDA: the caching allocator's own peak counter. CPU: torch.profiler with profile_memory records
+    every allocation and free (+ and - nbytes, in time order); the running sum's maximum is the peak."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+        before = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        fn()
+        torch.cuda.synchronize(device)
+        return torch.cuda.max_memory_allocated(device) - before
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        fn()
+    events = sorted(
+        (e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"), key=lambda e: e.start_ns()
+    )
+    live = peak = 0
+    for e in events:
+        # live_t = sum of nbytes up to t (allocations +, frees -); peak = max_t live_t
+        live += e.nbytes()
+        peak = max(peak, live)
+    return peak
+
+
+@torch.no_grad()
+def attention_peak_memory(
+    tokens: list[int], heads: int = 4, head_dim: int = 32, device="cpu", memory_budget_gb: float = 4.0
+) -> list[dict]:
+    """One row per token count: the measured peak bytes of each kind (None where attention_memory's
+    estimate exceeds the budget) beside that estimate, so the formula can be checked."""
+    calls = {"naive softmax": softmax_attention, "torch sdpa": sdpa_attention, "linear": linear_attention}
+    rows = []
+    for n in tokens:
+        g = torch.Generator(device=device).manual_seed(0)
+        q, k, v = (torch.randn(1, heads, n, head_dim, generator=g, device=device) for _ in range(3))
+        row = {"tokens": n}
+        for kind in KINDS:
+            estimate = attention_memory(kind, 1, heads, n, head_dim)
+            fits = estimate <= memory_budget_gb * 2**30
+            row[f"{kind} estimate"] = estimate
+            row[f"{kind} peak"] = peak_bytes(lambda f=calls[kind], q=q, k=k, v=v: f(q, k, v), device) if fits else None
+        rows.append(row)
+    return rows
+
+
+def compile_speedup(fn, *inputs, device="cpu", repeat: int = 5) -> dict:
+    """Seconds per call of fn(*inputs) (a module or a function) eager and through torch.compile (after its first call, which
+    compiles: that call's seconds are reported apart). On a CPU, inductor writes and builds C++ (gcc)."""
+    with torch.no_grad():
+        eager = time_call(lambda: fn(*inputs), device, repeat)
+        compiled = torch.compile(fn)
+        start = time.perf_counter()
+        compiled(*inputs)
+        _sync(device)
+        build = time.perf_counter() - start
+        fast = time_call(lambda: compiled(*inputs), device, repeat)
+    return {"eager s": eager, "compiled s": fast, "speedup": eager / fast, "compile s": build}
 
 
 def crossover(rows: list[dict]) -> int | None:
@@ -208,6 +274,25 @@ def latent_vs_waveform(
         "saved": saved,
         "denoiser_saved": {a: 1 - denoise["latent", a] / denoise["waveform", a] for a in ("linear", "softmax")},
     }
+
+
+def against_limit(cost: dict) -> dict:
+    """latent_vs_waveform's result against its limit. At equal steps and a cost linear in tokens, the
+    latent path can be at most (waveform tokens / latent tokens) times faster: the limit (about 16x).
+    For each (attention, finish): the measured speed-up, waveform seconds / latent seconds, and that
+    speed-up as a share of the limit; the same for the denoiser alone. Softmax's cost grows as N^2,
+    so its denoiser can pass the linear limit (a share above 1); the decoder and finish only lower it."""
+    limit = cost["tokens"]["waveform"] / cost["tokens"]["latent"]  # the token-count ratio
+    denoise = cost["denoise"]
+    rows = {}
+    for attention, finish in cost["saved"]:
+        # speed-up = T_waveform / (T_latent denoise + T_decode + T_finish) = 1 / (1 - saved)
+        speedup = 1 / (1 - cost["saved"][attention, finish])
+        rows[attention, finish] = {"speedup": speedup, "share": speedup / limit}
+    for attention in ("linear", "softmax"):
+        speedup = denoise["waveform", attention] / denoise["latent", attention]
+        rows[attention, "denoiser only"] = {"speedup": speedup, "share": speedup / limit}
+    return {"limit": limit, "rows": rows}
 
 
 def latency_verdict(saved: dict, claim: float = 0.9, margin: float = 0.05) -> str:

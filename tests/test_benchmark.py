@@ -1,11 +1,16 @@
 """The benchmark helpers: memory arithmetic, the crossover rule, and a small scaling run."""
 
+import torch
+
 from minidcae.benchmark import (
+    against_limit,
     attention_memory,
+    attention_peak_memory,
     attention_scaling,
     crossover,
     latency_verdict,
     latent_vs_waveform,
+    peak_bytes,
     time_call,
 )
 from minidcae.recipe import hardware
@@ -56,3 +61,39 @@ def test_latent_vs_waveform_adds_up_and_the_waveform_path_sees_more_tokens():
         latent_path = cost["denoise"]["latent", attention] + cost["decode"] + cost["finish"][finish]
         assert abs(saved - (1 - latent_path / cost["denoise"]["waveform", attention])) < 1e-12
     assert set(cost["finish"]) == {"Griffin-Lim"}  # no vocoder given
+
+
+def test_peak_bytes_sees_a_known_allocation_whether_kept_or_freed():
+    def two_in_turn():
+        a = torch.ones(250_000)  # 1,000,000 bytes
+        del a
+        b = torch.ones(500_000)  # 2,000,000 bytes, allocated after a is freed
+        return b
+
+    assert 2_000_000 <= peak_bytes(two_in_turn) < 2_100_000
+    assert 3_000_000 <= peak_bytes(lambda: (torch.ones(250_000), torch.ones(500_000))) < 3_100_000
+
+
+def test_measured_attention_memory_follows_the_shapes():
+    rows = attention_peak_memory([256, 512], memory_budget_gb=0.1)
+    for r in rows:
+        # naive softmax: the N x N scores and their softmax, 2 * H * N^2 * 4 bytes, within 10%
+        assert abs(r["naive softmax peak"] / r["naive softmax estimate"] - 1) < 0.1
+    growth = {k: rows[1][f"{k} peak"] / rows[0][f"{k} peak"] for k in ("naive softmax", "linear")}
+    assert 3.8 < growth["naive softmax"] < 4.2 and 1.8 < growth["linear"] < 2.2  # N^2 and N
+    assert attention_peak_memory([64], memory_budget_gb=1e-6)[0]["naive softmax peak"] is None  # over budget
+
+
+def test_against_limit_of_a_hand_worked_cost():
+    cost = {
+        "tokens": {"latent": 10, "waveform": 160},  # limit 16x
+        "denoise": {("latent", "linear"): 1.0, ("waveform", "linear"): 16.0},
+        "saved": {("linear", "vocoder"): 1 - (1.0 + 1.0) / 16.0},  # decoder + vocoder cost another second
+    }
+    cost["denoise"] |= {("latent", "softmax"): 1.0, ("waveform", "softmax"): 32.0}
+    out = against_limit(cost)
+    assert out["limit"] == 16
+    assert abs(out["rows"]["linear", "vocoder"]["speedup"] - 8) < 1e-9  # 16 s against 2 s
+    assert abs(out["rows"]["linear", "vocoder"]["share"] - 0.5) < 1e-9
+    assert out["rows"]["linear", "denoiser only"]["share"] == 1.0
+    assert out["rows"]["softmax", "denoiser only"]["share"] == 2.0  # quadratic passes the linear limit
