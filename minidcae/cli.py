@@ -14,6 +14,8 @@
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
                       [--melody TUNE.mid --melody-track N --melody-fill loop|pad --melody-scale 2]
+                      [--guidance cfg|apg --retake ANGLE]
+    minidcae edit IN OUT (--repaint START:END | --extend SECONDS) --prompt P [--guidance cfg|apg --margin 2]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
@@ -233,6 +235,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="a melody shorter than --seconds is looped (default) or padded with no melody",
     )
     p.add_argument("--melody-scale", type=float, default=2.0, help="guidance scale of the melody")
+    p.add_argument("--guidance", choices=("cfg", "apg"), default="cfg", help="classifier-free or ACE-Step's APG")
+    p.add_argument(
+        "--retake",
+        type=float,
+        default=None,
+        metavar="ANGLE",
+        help="a variation of the --seed clip: its noise turned by ANGLE radians towards another (0 = same, 1.57 = new)",
+    )
+
+    p = add("edit", commands.cmd_edit, "repaint a span of a clip, or extend it, with a prompt", "device")
+    p.add_argument("input", help="the clip to edit (WAV, FLAC or OGG)")
+    p.add_argument("output", help="where to write the edited clip")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--repaint", metavar="START:END", help="the span to regenerate, in seconds, e.g. 1.0:2.0")
+    what.add_argument("--extend", type=float, metavar="SECONDS", help="continue the clip for this many seconds")
+    p.add_argument("--prompt", required=True, help='what the span or the extension should be, e.g. "sad violin"')
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--cfg", type=float, default=3.0, help="guidance scale (1 = none)")
+    p.add_argument("--guidance", choices=("cfg", "apg"), default="cfg")
+    p.add_argument("--margin", type=int, default=2, help="crossfade, in latent frames, at the edges")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations")
+    p.add_argument("--checkpoint", default=str(SHIPPED_TRANSFORMER), help="the latent transformer")
+    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE it was trained with")
 
     p = add("encode", commands.cmd_encode, "audio file -> latent (.safetensors)")
     p.add_argument("input")

@@ -239,6 +239,8 @@ def cmd_generate(args) -> None:
         args.iters,
         melody=melody,
         melody_scale=args.melody_scale,
+        guidance=args.guidance,
+        retake=args.retake,
     )  # (channels, samples)
     seconds = time.perf_counter() - start
     save_audio(args.output, wav, mel.sample_rate)
@@ -249,6 +251,49 @@ def cmd_generate(args) -> None:
         f"{args.prompt!r}: {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
         f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, cfg {args.cfg:g}, "
         f"{args.vocoder}) -> {args.output}"
+    )
+
+
+def cmd_edit(args) -> None:
+    from .audio import load_audio, save_audio
+    from .editing import edit_audio
+    from .generation import load_generator
+
+    _check_audio_out(args.output)
+    span = None
+    if args.repaint is not None:
+        try:
+            span = tuple(float(v) for v in args.repaint.split(":"))
+        except ValueError:
+            span = ()
+        if len(span) != 2:
+            raise MinidcaeError(f"--repaint {args.repaint}: give the span as START:END in seconds, e.g. 1.0:2.5")
+    elif args.extend <= 0:
+        raise MinidcaeError(f"--extend {args.extend:g}: give a positive number of seconds")
+    device = pick_device(args.device)
+    transformer, autoencoder, mel = load_generator(args.checkpoint, args.autoencoder, device)
+    wav = load_audio(args.input, mel.sample_rate, mel.channels)  # (channels, samples)
+    out = edit_audio(
+        transformer,
+        autoencoder,
+        mel,
+        wav,
+        args.prompt,
+        span,
+        args.extend,
+        args.steps,
+        args.cfg,
+        args.guidance,
+        args.margin,
+        args.seed,
+        args.iters,
+        str(args.input),
+    )  # (channels, samples)
+    save_audio(args.output, out, mel.sample_rate)
+    what = f"repainted {args.repaint} s" if span else f"extended by {args.extend:g} s"
+    print(
+        f"{args.input}: {what} as {args.prompt!r} ({args.steps} steps, {args.guidance} {args.cfg:g}): "
+        f"{wav.shape[-1] / mel.sample_rate:.2f} s -> {out.shape[-1] / mel.sample_rate:.2f} s -> {args.output}"
     )
 
 

@@ -7,6 +7,7 @@
     retake_noise     cos(a) n1 + sin(a) n2: noise that is n1 at a = 0 and independent of it at a = pi / 2
     retake           a variation of a generated clip: the same prompt from noise turned by an angle
     span_frames      a span in seconds -> latent frames, refused in one line when empty or outside the clip
+    edit_audio       a waveform -> a repainted or extended waveform: what `minidcae edit` runs
     seam_jumps       the mel change across given frame boundaries, and the clip's own frame-to-frame changes
     edit_report      the measurements of notebook 12 (repaint, extend, retake, APG against CFG) as one dict
 
@@ -134,10 +135,12 @@ def retake(
     return sample_latents(model, prompts, frames, seed=seed, noise=retake_noise(n1, n2, angle), **sampling)
 
 
-def span_frames(start_s: float, end_s: float, frames: int, rate: float) -> tuple[int, int]:
+def span_frames(
+    start_s: float, end_s: float, frames: int, rate: float, seconds: float | None = None
+) -> tuple[int, int]:
     """A span in seconds -> latent frames [start, end) of a clip of `frames` latent frames at `rate` frames a
-    second. Refused (MinidcaeError) when empty, reversed or outside the clip."""
-    seconds = frames / rate
+    second (`seconds` long, by default frames / rate). Refused (MinidcaeError) when empty, reversed or outside."""
+    seconds = frames / rate if seconds is None else seconds
     if not (0 <= start_s < end_s <= seconds + 1e-9):
         raise MinidcaeError(
             f"span {start_s:g}:{end_s:g} s is empty or outside the clip (0 to {seconds:.2f} s); "
@@ -149,6 +152,55 @@ def span_frames(start_s: float, end_s: float, frames: int, rate: float) -> tuple
             f"span {start_s:g}:{end_s:g} s is shorter than one latent frame ({1 / rate:.3f} s); give a longer span"
         )
     return start, end
+
+
+@torch.no_grad()
+def edit_audio(
+    transformer,
+    autoencoder,
+    mel,
+    wav: torch.Tensor,
+    prompt: str,
+    span: tuple[float, float] | None = None,
+    extend_seconds: float | None = None,
+    steps: int = 30,
+    cfg_scale: float = 3.0,
+    guidance: str = "cfg",
+    margin: int = 2,
+    seed: int = 0,
+    gl_iters: int = 32,
+    source: str = "input",
+) -> torch.Tensor:
+    """A waveform (C, samples) -> the edited waveform: encode, repaint the span (seconds) or extend by
+    extend_seconds, decode, Griffin-Lim. Spans and extensions are checked before anything is sampled."""
+    from .audio import log_mel
+    from .streaming import encode_long, griffin_lim_long
+
+    if (span is None) == (extend_seconds is None):
+        raise MinidcaeError("give either a span to repaint or seconds to extend by")
+    x = log_mel(wav, mel, source)  # (C, n_mels, T_mel)
+    rate = mel.frame_rate / autoencoder.cfg.time_factor  # latent frames a second
+    device = next(autoencoder.parameters()).device
+    z = autoencoder.normalize_latent(encode_long(autoencoder, x).to(device)).float().cpu()[None]  # (1, C', F', T)
+    frames = x.shape[-1]
+    if span is not None:
+        try:
+            start, end = span_frames(span[0], span[1], z.shape[-1], rate, wav.shape[-1] / mel.sample_rate)
+        except MinidcaeError as err:
+            raise MinidcaeError(f"{source}: {err}") from None
+        out = repaint(transformer, z, [prompt], start, end, steps, cfg_scale, guidance, margin, seed)  # (1, C', F', T)
+    else:
+        added = round(extend_seconds * rate)
+        if extend_seconds <= 0 or added < 1:
+            raise MinidcaeError(
+                f"--extend {extend_seconds:g}: an extension must be at least one latent frame ({1 / rate:.3f} s)"
+            )
+        out = extend(
+            transformer, z, [prompt], added, margin, steps=steps, cfg_scale=cfg_scale, guidance=guidance, seed=seed
+        )  # (1, C', F', T + added)
+        frames += added * autoencoder.cfg.time_factor
+    x_hat = latents_to_mels(autoencoder, out, frames)[0]  # (C, n_mels, frames)
+    return griffin_lim_long(x_hat, mel, gl_iters)  # (C, frames * hop)
 
 
 # ----------------------------------------------------------------------------- measuring

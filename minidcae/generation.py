@@ -58,10 +58,13 @@ def generate(
     gl_iters: int = 32,
     melody=None,
     melody_scale: float = 2.0,
+    guidance: str = "cfg",
+    retake: float | None = None,
 ) -> torch.Tensor:
     """A prompt -> waveform (C, samples) of about `seconds`: seeded noise -> sampled latent ->
     the autoencoder's decoder -> log-mel -> the neural vocoder if given, else Griffin-Lim.
-    melody: notes [(start s, length s, MIDI)] for a melody-conditioned transformer (minidcae.melody)."""
+    melody: notes [(start s, length s, MIDI)] for a melody-conditioned transformer (minidcae.melody).
+    guidance: cfg or apg. retake: an angle; the seed's noise turned towards seed + 1's (minidcae.editing.retake)."""
     if seconds <= 0:
         raise MinidcaeError(f"seconds must be positive, got {seconds}")
     # latent frames = seconds * mel frames per second / the autoencoder's time factor
@@ -69,9 +72,13 @@ def generate(
     roll = None
     if melody is not None:
         roll = piano_roll(melody, frames, latent_frame_rate(mel, autoencoder))[None]  # (1, P + 1, frames)
-    z = sample_latents(
-        transformer, [prompt], frames, steps, cfg_scale, sampler, seed=seed, melody=roll, melody_scale=melody_scale
-    )  # (1, C, F, frames)
+    sampling = dict(steps=steps, cfg_scale=cfg_scale, sampler=sampler, melody=roll, melody_scale=melody_scale)
+    if retake is None:
+        z = sample_latents(transformer, [prompt], frames, seed=seed, guidance=guidance, **sampling)  # (1, C, F, frames)
+    else:
+        from .editing import retake as retake_latents  # editing builds on this module
+
+        z = retake_latents(transformer, [prompt], frames, retake, seed, guidance=guidance, **sampling)  # (1, C, F, T)
     x = latents_to_mels(autoencoder, z)[0]  # (C_audio, n_mels, frames * time_factor)
     if vocoder is not None:
         return vocode(vocoder, x, mel)  # (C_audio, frames * time_factor * hop)

@@ -370,3 +370,26 @@ def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_pa
     assert resumed.returncode == 0, resumed.stderr[-1500:]
     log = json.loads((out / "phase1" / "log.json").read_text())
     assert log[-1]["step"] == saved + 20  # it went on from the last checkpoint: at most one interval lost
+
+
+def test_bad_edits_fail_in_one_line_and_write_nothing(corpus, tmp_path, capsys):
+    good = str(corpus / "good.wav")  # 2 s
+    out = tmp_path / "out" / "OUT.wav"
+    out.parent.mkdir()
+    for extra, says in (
+        (["--repaint", "1.5:3"], "outside the clip (0 to 2.00 s)"),
+        (["--repaint=-1:1"], "outside the clip"),
+        (["--repaint", "1:1"], "empty"),
+        (["--repaint", "1.2:0.5"], "empty"),
+        (["--repaint", "abc"], "START:END"),
+        (["--extend", "-1"], "positive number of seconds"),
+        (["--extend", "0"], "positive number of seconds"),
+        (["--extend", "0.01"], "at least one latent frame"),
+    ):
+        code, err = run(["edit", good, str(out), *extra, "--prompt", "sad violin", "--steps", "2"], capsys)
+        assert code == 2 and says in err, (extra, err)
+        assert list(out.parent.iterdir()) == [], extra  # no OUT.wav, nor a temp file beside it
+    code, err = run(["edit", good, str(out), "--repaint", "0.5:1", "--prompt", "sad banjo", "--steps", "2"], capsys)
+    assert code == 2 and "unknown word" in err and list(out.parent.iterdir()) == []
+    code, err = run(["edit", good, str(out), "--extend", "0.5", "--prompt", "sad violin", "--steps", "2"], capsys)
+    assert code == 0 and out.exists()
