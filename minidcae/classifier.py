@@ -1,6 +1,7 @@
 """A judge for generated music: a small CNN that hears instrument and mode in a log-mel.
 
-    LabelClassifier      log-mel (B, 1, n_mels, T) -> embedding (B, E), instrument logits (B, 6), mode logits (B, 2)
+    LabelClassifier      log-mel (B, 1, n_mels, T) -> embedding (B, E), instrument logits (B, 6), mode logits (B, 2);
+                         .feature_maps: what each level hears, for a perceptual loss (notebook 13)
     labelled_mels        synthetic clips (training or held-out seeds) -> mels and label indices
     load_classifier      a checkpoint back into a LabelClassifier
     predict / accuracy   labels and accuracy on any set of mels
@@ -38,6 +39,16 @@ class LabelClassifier(nn.Module):
         self.embed = nn.Linear(2 * c, cfg.embed_dim)
         self.instrument = nn.Linear(cfg.embed_dim, len(INSTRUMENTS))
         self.mode = nn.Linear(cfg.embed_dim, len(MODES))
+
+    def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each level's activation (B, w_l, n_mels / 2^l, T / 2^l) and the embedding (B, E): the features a
+        perceptual loss compares (losses.feature_matching_loss), from edges up to what the labels need."""
+        maps, h = [], x
+        for layer in self.features:
+            h = layer(h)
+            if isinstance(layer, nn.SiLU):  # after conv, norm, activation; before the level's pooling
+                maps.append(h)
+        return maps + [self.embedding(x)]
 
     def embedding(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)  # (B, c, n_mels / 2^L, T / 2^L)

@@ -118,6 +118,9 @@ class DCAEConfig:
     kl_weight: float = 1e-4
     codebook_size: int = 256
     shortcuts: bool = True  # DC-AE's space-to-channel / channel-to-space residuals
+    # U-Net skips: the decoder also reads the encoder's feature map of each level (notebook 13 shows why a
+    # generative autoencoder must not have them: the latent alone no longer decodes)
+    skips: bool = False
 
     def compression(self, n_mels: int) -> float:
         """How many times fewer numbers the latent holds than the mel (per input channel set)."""

@@ -7,6 +7,10 @@ shortcut misses, so a deep, strongly compressing network still trains quickly.
 
     x (B, 1, 64, T) -> encoder -> h (B, C_lat * k, 64 / ff, T / tf) -> bottleneck -> z -> decoder -> x_hat
 
+With DCAEConfig(skips=True) the decoder also adds each level's encoder feature map (U-Net skips):
+DCAE.encode_with_skips returns them beside z, and DCAE.decode takes them. Notebook 13 measures why no
+generative autoencoder has them: the decoder leans on the skips and the latent alone no longer decodes.
+
 Using a trained one (what the command line runs on files):
 
     load_autoencoder          a checkpoint back into a DCAE (safetensors + JSON, never pickle)
@@ -31,6 +35,7 @@ from .audio import load_audio, log_mel
 from .bottleneck import make_bottleneck
 from .checkpoint import CheckpointError, load_model, load_tensors, save_tensors
 from .config import DEFAULT_DCAE, DCAEConfig, MelConfig
+from .errors import MinidcaeError
 from .streaming import decode_long, encode_long, griffin_lim_long
 
 
@@ -147,8 +152,15 @@ class Encoder(nn.Module):
         self.last = nn.Sequential(*[ResBlock(w[-1]) for _ in range(cfg.blocks_per_level)], norm(w[-1]), nn.SiLU())
         self.conv_out = nn.Conv2d(w[-1], out_channels, 3, padding=1)
 
-    def forward(self, x):  # (B, in_channels, F, T) -> (B, out_channels, F / ff, T / tf)
-        h = self.last(self.levels(self.conv_in(x)))  # (B, w[-1], F / ff, T / tf)
+    def forward(self, x, skips: list | None = None):  # (B, in_channels, F, T) -> (B, out_channels, F / ff, T / tf)
+        """skips: a list to which each level's feature map is appended before it is downsampled (U-Net)."""
+        h = self.conv_in(x)  # (B, w[0], F, T)
+        for level in self.levels:
+            h = level[:-1](h)  # the level's ResBlocks: (B, w[i], F / 2^i, T / 2^i)
+            if skips is not None:
+                skips.append(h)
+            h = level[-1](h)  # Down: (B, w[i + 1], F / 2^(i + 1), T / 2^(i + 1)) where the factors allow
+        h = self.last(h)  # (B, w[-1], F / ff, T / tf)
         y = self.conv_out(h)
         return y + match_channels(h, self.out_channels) if self.shortcuts else y
 
@@ -168,11 +180,21 @@ class Decoder(nn.Module):
             ]
         )
         self.head = nn.Sequential(norm(w[0]), nn.SiLU(), nn.Conv2d(w[0], cfg.in_channels, 3, padding=1))
+        if cfg.skips:  # U-Net: a 1x1 conv of the encoder's level-i map, added where the decoder reaches level i
+            self.skip_in = nn.ModuleList([nn.Conv2d(w[i], w[i], 1) for i in reversed(range(len(w) - 1))])
 
-    def forward(self, z):  # (B, latent_channels, F / ff, T / tf) -> (B, in_channels, F, T)
+    def forward(self, z, skips: list | None = None):  # (B, latent_channels, F / ff, T / tf) -> (B, in_channels, F, T)
+        """skips: the encoder's feature maps, finest first (Encoder.forward's list); only with cfg.skips."""
         h = self.conv_in(z)
         h = h + match_channels(z, self.width) if self.shortcuts else h  # (B, w[-1], F / ff, T / tf)
-        return self.head(self.levels(self.first(h)))
+        h = self.first(h)
+        for k, level in enumerate(self.levels):  # coarsest level first
+            h = level[0](h)  # Up: (B, w[i], F / 2^i, T / 2^i)
+            if skips is not None:
+                # h = h + W_i * e_i, e_i the encoder's feature map at the same level
+                h = h + self.skip_in[k](skips[-1 - k])  # (B, w[i], F / 2^i, T / 2^i)
+            h = level[1:](h)  # the level's ResBlocks
+        return self.head(h)  # (B, in_channels, F, T)
 
 
 class DCAE(nn.Module):
@@ -200,16 +222,27 @@ class DCAE(nn.Module):
         """(B, C, F, T) -> the deterministic latent (B, latent_channels, F' / ff, T' / tf)."""
         return self.bottleneck.mode(self.encoder(self.pad(x)))
 
-    def decode(self, z: torch.Tensor, shape: tuple[int, int] | None = None) -> torch.Tensor:
-        """Latent -> log-mel; `shape` = (mels, frames) crops the padding away."""
-        x = self.decoder(z)  # (B, C, F', T')
+    def encode_with_skips(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(the deterministic latent, the encoder's feature map of each level, finest first): what a
+        U-Net decoder (cfg.skips) reads."""
+        skips = []
+        h = self.encoder(self.pad(x), skips)  # (B, C_lat * k, F' / ff, T' / tf)
+        return self.bottleneck.mode(h), skips
+
+    def decode(self, z: torch.Tensor, shape: tuple[int, int] | None = None, skips: list | None = None) -> torch.Tensor:
+        """Latent -> log-mel; `shape` = (mels, frames) crops the padding away. skips: the encoder's feature
+        maps (encode_with_skips), for a DCAE built with cfg.skips; without them such a decoder sees the latent only."""
+        if skips is not None and not self.cfg.skips:
+            raise ValueError("decode(skips=...): this DCAE was built without U-Net skips (DCAEConfig.skips=False)")
+        x = self.decoder(z, skips)  # (B, C, F', T')
         return x[..., : shape[0], : shape[1]] if shape else x
 
     def forward(self, x: torch.Tensor):
         """Reconstruct x; returns (x_hat, aux) where aux holds the bottleneck's loss and figures."""
-        h = self.encoder(self.pad(x))  # (B, C_lat * k, F' / ff, T' / tf)
+        skips = [] if self.cfg.skips else None
+        h = self.encoder(self.pad(x), skips)  # (B, C_lat * k, F' / ff, T' / tf)
         z, aux = self.bottleneck(h)  # (B, C_lat, F' / ff, T' / tf)
-        return self.decode(z, x.shape[-2:]), aux
+        return self.decode(z, x.shape[-2:], skips), aux
 
     def normalize_latent(self, z: torch.Tensor) -> torch.Tensor:
         return (z - self.latent_mean[:, None, None]) / self.latent_std[:, None, None]
@@ -258,6 +291,15 @@ def load_autoencoder(path, device="cpu") -> tuple[DCAE, dict]:
     return model, meta
 
 
+def refuse_skips(model: DCAE, what: str) -> None:
+    """One line for a user who hands a U-Net-skip DCAE to a command that decodes latents alone."""
+    if model.cfg.skips:
+        raise MinidcaeError(
+            f"{what}: this autoencoder has U-Net skips (DCAEConfig.skips), so its decoder needs the encoder's "
+            "feature maps and cannot decode a latent alone; use one trained without skips (e.g. the shipped dcae_t8)"
+        )
+
+
 def mel_config_of(meta: dict) -> MelConfig:
     return MelConfig(**meta["info"]["mel"]) if "mel" in meta.get("info", {}) else MelConfig()
 
@@ -265,6 +307,7 @@ def mel_config_of(meta: dict) -> MelConfig:
 @torch.no_grad()
 def encode_audio(model: DCAE, meta: dict, audio_path, out_path) -> Path:
     """Audio file -> latent (1, C, F', T') in a safetensors file, with what decode needs to know."""
+    refuse_skips(model, "encode")
     mel = mel_config_of(meta)
     wav = load_audio(audio_path, mel.sample_rate, mel.channels)  # (C, samples)
     x = log_mel(wav, mel, str(audio_path))[None]  # (1, C, n_mels, frames)
@@ -282,6 +325,7 @@ def encode_audio(model: DCAE, meta: dict, audio_path, out_path) -> Path:
 @torch.no_grad()
 def decode_latent(model: DCAE, meta: dict, latent_path, gl_iters: int = 32) -> tuple[torch.Tensor, int]:
     """A latent file from encode_audio -> (waveform (C, samples), sample rate)."""
+    refuse_skips(model, "decode")
     tensors, info = load_tensors(latent_path)
     if "latent" not in tensors:
         raise CheckpointError(f"{latent_path}: holds no 'latent' tensor; make one with `minidcae encode`")
@@ -303,6 +347,7 @@ def reconstruct(model: DCAE, wav: torch.Tensor, mel: MelConfig, gl_iters: int = 
 
     Clips longer than one window (1024 frames, about 12 s) go window by window (minidcae.streaming),
     so memory stays bounded; shorter ones are done whole, with identical results."""
+    refuse_skips(model, "reconstruct")
     x = log_mel(wav, mel)  # (C, n_mels, frames)
     x_hat = decode_long(model, encode_long(model, x), x.shape[-2], x.shape[-1])  # (C, n_mels, frames)
     return griffin_lim_long(x_hat, mel, gl_iters), x, x_hat

@@ -15,7 +15,8 @@ Timing, with the synth's true onsets and tempo to check against:
     onset_f1                    precision, recall and F1 of detected onsets within +-50 ms
     estimate_tempo / tempo_error     tempo from the flux's autocorrelation, and its error in %
 
-And one for latents: latent_stats (per-channel variance, principal components for 95%).
+And one for latents: latent_stats (per-channel variance, principal components for 95%);
+channel_moments / excess_kurtosis (per-channel mean, std and tails against N(0, 1), notebook 13).
 And one for any figure measured on a sample: bootstrap_interval (a percentile confidence interval).
 And for two sets of embeddings: kernel_audio_distance (KAD, unbiased MMD^2, RBF kernel, median bandwidth),
 and embedding_distances (KAD beside the Frechet distance, each with a bootstrap interval).
@@ -344,6 +345,27 @@ def latent_stats(z: torch.Tensor) -> dict:
         "channel_variance": channel_variance.tolist(),
         "pca_components_95": min(components, ratio.shape[0]),
         "explained_variance_ratio": ratio.tolist(),
+    }
+
+
+def excess_kurtosis(z: torch.Tensor) -> torch.Tensor:
+    """Per-channel excess kurtosis (C,) of latents z (B, C, F, T), over batch, rows and frames:
+    E[(z - mu)^4] / sigma^4 - 3, which is 0 for a Gaussian, 3 for a Laplace, -1.2 for a uniform."""
+    x = rearrange(z.double(), "b c f t -> c (b f t)")  # (C, N)
+    centred = x - x.mean(dim=1, keepdim=True)  # (C, N)
+    # kurtosis = m4 / m2^2, with m_k the k-th central moment (population, not the unbiased estimate)
+    return centred.pow(4).mean(dim=1) / centred.pow(2).mean(dim=1).pow(2) - 3  # (C,)
+
+
+def channel_moments(z: torch.Tensor) -> dict:
+    """How far latents z (B, C, F, T) are from N(0, 1), channel by channel: mean, std (population) and
+    excess kurtosis, each a list of C floats. Per-channel normalisation sets the first two to 0 and 1;
+    only the kurtosis says whether the shape (the tails) is Gaussian."""
+    x = rearrange(z.double(), "b c f t -> c (b f t)")  # (C, N)
+    return {
+        "mean": x.mean(dim=1).tolist(),
+        "std": x.std(dim=1, correction=0).tolist(),
+        "excess_kurtosis": excess_kurtosis(z).tolist(),
     }
 
 

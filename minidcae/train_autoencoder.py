@@ -44,13 +44,16 @@ from .train import Trainer, infinite_batches
 REAL_SHARE = 0.4  # about 40% of training crops come from the bundled real (train) clips
 
 
-def autoencoder_losses(cfg: TrainConfig):
+def autoencoder_losses(cfg: TrainConfig, judge: nn.Module | None = None, judge_weight: float = 0.0):
     """The loss function for Trainer: reconstruction (+ multi-resolution) + bottleneck, and in
-    phase two (a "disc" module present) hinge GAN and feature matching for the decoder."""
+    phase two (a "disc" module present) hinge GAN and feature matching for the decoder.
+    judge: a frozen network with .feature_maps (the label classifier) for a perceptual loss,
+    judge_weight * L1 between its features of x_hat and of x (notebook 13). A batch with an "input"
+    (a damaged mel, minidcae.restoration) is encoded from it; the target stays batch["mel"]."""
 
     def losses(m: dict, batch: dict) -> dict:
         x = batch["mel"]  # (B, C, F, T)
-        x_hat, aux = m["autoencoder"](x)
+        x_hat, aux = m["autoencoder"](batch.get("input", x))
         rec = reconstruction_loss(x_hat.float(), x, cfg.recon_loss)
         mr = multi_resolution_mel_loss(x_hat.float(), x)
         sc = mel_spectral_convergence(x_hat.float(), x)
@@ -61,6 +64,11 @@ def autoencoder_losses(cfg: TrainConfig):
             "sc": sc.detach(),
             **{k: v for k, v in aux.items() if k != "loss"},
         }
+        if judge is not None:
+            # L_P = mean over the judge's layers l of | phi_l(x_hat) - phi_l(x) |
+            perceptual = feature_matching_loss(judge.feature_maps(x), judge.feature_maps(x_hat.float()))
+            loss = loss + judge_weight * perceptual
+            out["perceptual"] = perceptual.detach()
         if "disc" in m:
             real_features, real_logits = m["disc"](x)
             fake_features, fake_logits = m["disc"](x_hat)
