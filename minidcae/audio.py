@@ -2,6 +2,8 @@
 
     load_audio     any WAV/FLAC/OGG/MP3, any rate and channel count -> float32 (channels, samples)
     save_audio     (channels, samples) -> file, written to a temp name first, then renamed
+    soundfile      the soundfile package, imported only when a file is read or written (a GPU machine with
+                   its own Python may lack it: everything but files runs without it)
     log_mel        waveform -> normalised log-mel, about [-1, 1], shape (..., n_mels, frames)
     griffin_lim    normalised log-mel -> waveform, with no phase to start from
     stft, mel_filterbank, mel_to_linear, griffin_lim_magnitude, griffin_lim_step: the steps in between
@@ -16,19 +18,30 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 import torch.nn.functional as F
 import torchaudio
 
 from .config import DEFAULT_MEL, MelConfig
-from .errors import AudioFileError
+from .errors import AudioFileError, MinidcaeError
 from .files import atomic_write
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 
 # ----------------------------------------------------------------------------- files
+
+
+def soundfile():
+    """The soundfile module, or a MinidcaeError saying how to get it (tools/gpu_check.py runs without it)."""
+    try:
+        import soundfile as sf
+    except ImportError:
+        raise MinidcaeError(
+            "audio files need the soundfile package, which this Python lacks: pip install soundfile==0.14.0 "
+            "(or bring its wheel: make gpu-wheels)"
+        ) from None
+    return sf
 
 
 def load_audio(path, sample_rate: int = DEFAULT_MEL.sample_rate, channels: int = 1) -> torch.Tensor:
@@ -42,6 +55,7 @@ def load_audio(path, sample_rate: int = DEFAULT_MEL.sample_rate, channels: int =
         raise AudioFileError(path, "no such file")
     if path.is_dir():
         raise AudioFileError(path, "is a folder, not an audio file")
+    sf = soundfile()
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)  # (samples, file_channels)
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
@@ -111,6 +125,7 @@ def save_audio(path, wav: torch.Tensor | np.ndarray, sample_rate: int) -> Path:
     if not torch.isfinite(wav).all():
         raise AudioFileError(path, "refusing to write NaN or infinite samples")
     subtype = None if path.suffix.lower() in (".ogg", ".mp3") else "PCM_16"
+    sf = soundfile()
     atomic_write(path, lambda tmp: sf.write(tmp, wav.clamp(-1, 1).numpy().T, sample_rate, subtype=subtype))
     return path
 

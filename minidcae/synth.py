@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
+from .audio import soundfile
 from .files import atomic_write
 
 INSTRUMENTS = ("piano", "violin", "guitar", "flute", "organ", "bass")
@@ -333,7 +333,7 @@ def write_dataset(out_dir, n: int, seconds: float, seed: int, sample_rate: int =
     _check_seed(seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths, rows = [], []
+    paths, rows, sf = [], [], soundfile()
     for i in range(n):
         audio, labels = synth_clip(seed + i, seconds, sample_rate)
         path = out_dir / f"clip_{i:05d}.wav"

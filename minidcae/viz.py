@@ -13,9 +13,9 @@ import io
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
-import soundfile as sf
 import torch
 
+from .audio import soundfile
 from .config import DEFAULT_MEL, MelConfig
 
 
@@ -67,6 +67,7 @@ def audio_bytes(wav, sample_rate: int, fmt: str = "OGG") -> bytes:
     y = y.reshape(-1, y.shape[-1]).T  # (samples, channels)
     y = 0.9 * y / max(float(np.abs(y).max()), 1e-9)
     buf = io.BytesIO()
+    sf = soundfile()
     sf.write(buf, y, sample_rate, format=fmt, subtype="VORBIS" if fmt == "OGG" else "PCM_16")
     return buf.getvalue()
 
