@@ -44,8 +44,10 @@ def main() -> None:
         "notebook 10); `transformer_melody_add.json`: the card of the other way in, trained for comparison |",
         f"| `clap.safetensors` + `.json` | miniCLAP, text and audio in one embedding space (`minidcae search`, CLAP score, "
         f"notebook 11; {(CKPT / 'clap.safetensors').stat().st_size / 1e6:.1f} MB) |",
-        "| `claim/transformer_phrases` and `claim/transformer_clap` (`.safetensors` + `.json`) | the seed article's CLAP "
-        "claim tested: two transformers, word encoder against frozen miniCLAP text tower (notebook 11) |",
+        "| `claim/transformer_phrases.json` and `claim/transformer_clap.json` | the seed article's CLAP claim tested: the "
+        "cards of two transformers, word encoder against frozen miniCLAP text tower (notebook 11); the weights are not "
+        "shipped (nothing reads them, and the tree must stay small enough to travel to a GPU machine): the commands below "
+        "rebuild them |",
         "",
         "## The default DCAE (`dcae_t8`)",
         "",
