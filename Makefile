@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: demo test lint lab lab-student notebooks nbval student student-run benchmarks venv clean-runs
+.PHONY: demo test lint lab lab-student notebooks nbval student student-run benchmarks venv clean-runs gpu-check gpu-wheels
 
 venv: $(STAMP)
 
@@ -71,6 +71,22 @@ student-run: student
 # Every benchmark in benchmarks/, then the summary table in README.md (one thread, as measured).
 benchmarks: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) benchmarks/run_all.py
+
+# The gpu profile on one CUDA GPU in about ten minutes (tools/gpu_check.py): training throughput in fp32 and
+# bf16, generation speed, notebooks 02, 03 and 07 with capped steps; JSON and README / INSTRUCTORS rows.
+# Runs with the machine's own python3 from the source tree, no venv, nothing installed from an index.
+# On a CPU: `make gpu-check GPU_CHECK_ARGS=--dry-run`.
+gpu-check:
+	PYTHONPATH=. $(PYTHON) tools/gpu_check.py $(GPU_CHECK_ARGS)
+
+# The wheels a GPU machine's own Python 3.12 may lack, downloaded here into gpu_wheels/ (ignored by git; carry
+# it along): pure-Python ones import from the zip, soundfile and cffi are installed by gpu_check without an index.
+GPU_WHEELS := einops==0.8.2 tqdm==4.70.1 mido==1.3.3 pystoi==0.4.1 pesto-pitch==2.0.1 soundfile==0.14.0 cffi==2.0.0 pycparser==3.0
+gpu-wheels: $(STAMP)
+	$(PY) -m pip download --disable-pip-version-check -q --no-deps --only-binary=:all: --python-version 3.12 \
+		--implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+		--platform manylinux2014_x86_64 --platform any -d gpu_wheels $(GPU_WHEELS)
+	@du -sh gpu_wheels && ls gpu_wheels
 
 clean-runs:
 	rm -rf runs
