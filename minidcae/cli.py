@@ -10,6 +10,7 @@
     minidcae search "happy piano" --data DIR [--top K] [--checkpoint CLAP]
     minidcae train-transformer --profile ci|cpu|gpu --autoencoder CKPT --out DIR [--classifier C] [key=value ...]
     minidcae train-melody --profile ci|cpu|gpu --out DIR [--init TRANSFORMER --melody cross|add] [key=value ...]
+    minidcae distill --profile ci|cpu|gpu --out DIR [--teacher TRANSFORMER --pairs N] [key=value ...]
     minidcae evaluate-melody --checkpoint MELODY_TRANSFORMER [--text TRANSFORMER --autoencoder AE]
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
@@ -188,6 +189,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--melody", choices=("cross", "add"), default="cross", help="how the melody enters the model")
     p.add_argument("--skip-eval", action="store_true", help="skip the melody measurement at the end")
 
+    p = add_recipe(
+        "distill",
+        commands.cmd_distill,
+        "train a few-step student of a latent transformer by rectified-flow reflow (pairs sampled from the teacher); "
+        "settings: TrainConfig or GenerationConfig fields",
+        "folder for logs and transformer.safetensors",
+    )
+    p.add_argument("--teacher", default=str(SHIPPED_TRANSFORMER), help="the transformer to distill (default: shipped)")
+    p.add_argument("--autoencoder", default=str(SHIPPED_DCAE), help="the DCAE it was trained with")
+    p.add_argument(
+        "--pairs", type=int, default=None, help="teacher samples to train on (default: the profile's n_clips)"
+    )
+
     p = add(
         "evaluate-melody",
         commands.cmd_evaluate_melody,
@@ -235,7 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a melody shorter than --seconds is looped (default) or padded with no melody",
     )
     p.add_argument("--melody-scale", type=float, default=2.0, help="guidance scale of the melody")
-    p.add_argument("--guidance", choices=("cfg", "apg"), default="cfg", help="classifier-free or ACE-Step's APG")
+    p.add_argument(
+        "--guidance",
+        choices=("cfg", "apg", "none"),
+        default=None,
+        help="classifier-free, ACE-Step's APG, or none (one call a step, for a distilled student); default: cfg, "
+        "or none for a checkpoint from `minidcae distill`",
+    )
     p.add_argument(
         "--retake",
         type=float,

@@ -219,6 +219,9 @@ def cmd_generate(args) -> None:
     transformer, autoencoder, mel = load_generator(checkpoint, args.autoencoder, device)
     if melody is not None and transformer.cfg.melody == "none":
         raise MinidcaeError(f"{checkpoint}: this transformer was trained without a melody; pass one from train-melody")
+    card = Path(checkpoint).with_suffix(".json")
+    distilled = card.is_file() and read_card(card).get("distilled", False)
+    guidance = args.guidance or ("none" if distilled else "cfg")  # a student of minidcae distill: no guidance
     vocoder = None
     if args.vocoder == "neural":
         from .vocoder import load_vocoder
@@ -239,7 +242,7 @@ def cmd_generate(args) -> None:
         args.iters,
         melody=melody,
         melody_scale=args.melody_scale,
-        guidance=args.guidance,
+        guidance=guidance,
         retake=args.retake,
     )  # (channels, samples)
     seconds = time.perf_counter() - start
@@ -249,8 +252,8 @@ def cmd_generate(args) -> None:
         print(told)
     print(
         f"{args.prompt!r}: {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
-        f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, cfg {args.cfg:g}, "
-        f"{args.vocoder}) -> {args.output}"
+        f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, "
+        f"{'no guidance' if guidance == 'none' else f'{guidance} {args.cfg:g}'}, {args.vocoder}) -> {args.output}"
     )
 
 
@@ -324,6 +327,19 @@ def _melody_for(args) -> tuple:
         f"melody: track {info['track']} of {args.melody}, {info['seconds']:.1f} s {fitted}, {len(notes)} notes{moved}"
     )
     return notes, checkpoint, told
+
+
+def cmd_distill(args) -> None:
+    from .distill import distill
+
+    if args.pairs is not None and args.pairs < 1:
+        raise MinidcaeError(f"--pairs must be at least 1, got {args.pairs}")
+    path = distill(args.out, get_profile(args.profile), args.teacher, args.autoencoder, _run(args), args.pairs)
+    info = read_card(path)
+    print(
+        f"wrote {path}\n{_trained(info)} on {info['pairs']} teacher pairs ({info['pair_sampling']['seconds']} s to sample them); "
+        f"loss {info['first_loss']:.4f} -> {info['last_loss']:.4f}; sample it with --guidance none --steps 2"
+    )
 
 
 def cmd_evaluate_melody(args) -> None:

@@ -326,6 +326,8 @@ class Profile:
     generation: GenerationConfig  # its data and default sampling
     transformer: TransformerConfig  # its size (latent_channels and latent_rows come from the autoencoder)
     demo_ae_steps: int = 300  # `make demo` trains a tiny DCAE for this many steps
+    # `minidcae distill`: a few-step student fine-tuned on the teacher's pairs (n_clips: how many pairs)
+    distill_train: TrainConfig = TrainConfig(steps=20, batch_size=8, lr=2e-4, log_every=5, checkpoint_every=10, n_clips=16)
     # `minidcae train-melody`: fine-tunes a text transformer with melody layers (n_clips: its training clips)
     melody_train: TrainConfig = TrainConfig(steps=30, batch_size=8, lr=1e-3, log_every=5, checkpoint_every=15, n_clips=32)
     ae: DCAEConfig = DEFAULT_DCAE
@@ -465,6 +467,9 @@ PROFILES = {
         melody_train=TrainConfig(
             steps=2000, batch_size=32, lr=5e-4, log_every=20, checkpoint_every=500, ema_decay=0.998, n_clips=2048
         ),
+        distill_train=TrainConfig(
+            steps=1500, batch_size=32, lr=2e-4, log_every=20, checkpoint_every=500, ema_decay=0.998, n_clips=2048
+        ),
         # 0.12 to 0.25 s a step on one CPU thread (the second figure with the other core busy): 1,800 steps
         # in 4 to 8 minutes
         clap_train=TrainConfig(
@@ -544,6 +549,9 @@ PROFILES = {
         transformer=TransformerConfig(dim=512, depth=12, heads=8),
         melody_train=TrainConfig(
             steps=10000, batch_size=128, lr=2e-4, log_every=100, checkpoint_every=2000, ema_decay=0.9995, n_clips=16384
+        ),
+        distill_train=TrainConfig(
+            steps=10000, batch_size=128, lr=1e-4, log_every=100, checkpoint_every=2000, ema_decay=0.9995, n_clips=16384
         ),
         demo_ae_steps=2000,
         clap_train=TrainConfig(

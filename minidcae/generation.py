@@ -126,7 +126,8 @@ def prompt_velocity(
     """The guided velocity v(x, t) of a latent transformer for prompts (a fresh one for every sample).
 
     Guidance runs the conditional and the empty prompt side by side in one batch of 2B:
-    cfg: v = v(empty) + cfg_scale (v(prompt) - v(empty)); apg: diffusion.apg on the same two (ACE-Step's default).
+    cfg: v = v(empty) + cfg_scale (v(prompt) - v(empty)); apg: diffusion.apg on the same two (ACE-Step's default);
+    none: v(prompt) alone, one call in a batch of B, for a student that learned the guided velocity (minidcae.distill).
     melody: piano rolls (B, PITCHES + 1, frames) for a model trained with one (minidcae.melody); then each
     condition has its own guidance (cfg only), three calls in one batch of 3B:
     v = v(empty) + cfg_scale (v(prompt) - v(empty)) + melody_scale (v(prompt, melody) - v(prompt))."""
@@ -136,8 +137,8 @@ def prompt_velocity(
                 f"prompt {p!r}: unknown word(s) {unknown_words_for(model.cfg, p)}; the model knows moods (happy, sad), "
                 f"instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) and drums"
             )
-    if guidance not in ("cfg", "apg"):
-        raise ValueError(f"guidance must be cfg or apg, got {guidance!r}")
+    if guidance not in ("cfg", "apg", "none"):
+        raise ValueError(f"guidance must be cfg, apg or none, got {guidance!r}")
     model.eval()
     device = next(model.parameters()).device
     c = model.cfg
@@ -146,7 +147,14 @@ def prompt_velocity(
     )  # (2B, L): conditional, then empty
     momentum = Momentum()  # APG's running average, one per sample
 
-    if melody is None:
+    if melody is None and guidance == "none":
+        b = len(prompts)
+
+        def velocity(x, t):
+            # a distilled student (minidcae.distill) learned the guided velocity: one call a step, no empty prompt
+            return model(x, t, ids[:b], mask[:b])  # (B, C, F, T)
+
+    elif melody is None:
 
         def velocity(x, t):
             v = model(torch.cat([x, x]), t, ids, mask)  # (2B, C, F, T)

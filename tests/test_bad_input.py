@@ -200,6 +200,7 @@ def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, cap
         ["train-transformer", "--profile", "ci", "--out", str(tmp_path / "transformer"), "--autoencoder", ckpt],
         ["search", "happy piano", "--data", str(corpus), "--checkpoint", ckpt],
         ["train-melody", "--profile", "ci", "--out", str(tmp_path / "melody"), "--init", ckpt],
+        ["distill", "--profile", "ci", "--out", str(tmp_path / "distill"), "--teacher", ckpt],
         ["evaluate-melody", "--profile", "ci", "--checkpoint", ckpt],
         ["evaluate-melody", "--profile", "ci", "--checkpoint", str(SHIPPED_MELODY_TRANSFORMER), "--text", ckpt],
     ]
@@ -233,6 +234,13 @@ def test_a_checkpoint_of_the_wrong_kind_says_what_it_holds(tmp_path, capsys):
         ["generate", "sad violin", str(tmp_path / "g.wav"), "--checkpoint", str(SHIPPED_CLASSIFIER)], capsys
     )
     assert code == 2 and "label_classifier" in err
+    code, err = run(["distill", "--profile", "ci", "--out", str(tmp_path / "d"), "--pairs", "0"], capsys)
+    assert code == 2 and "--pairs" in err
+    code, err = run(
+        ["distill", "--profile", "ci", "--out", str(tmp_path / "d"), "--teacher", str(SHIPPED_MELODY_TRANSFORMER)],
+        capsys,
+    )
+    assert code == 2 and "text-only" in err
     for args in (
         ["evaluate-melody", "--profile", "ci", "--checkpoint", str(SHIPPED_TRANSFORMER)],
         [
