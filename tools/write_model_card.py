@@ -40,6 +40,8 @@ def main() -> None:
         "| `sweep/` | the compression sweep of notebook 05: eight small DCAEs and `sweep.json` |",
         "| `label_classifier.safetensors` + `.json` | the judge of generated clips (notebooks 07-08) |",
         "| `transformer.safetensors` + `.json` | the latent transformer (`minidcae generate`, notebooks 07-08) |",
+        "| `dit_fast.safetensors` + `.json` | a few-step student of the latent transformer, by reflow "
+        "(`minidcae generate --checkpoint dit_fast.safetensors --steps 2`, notebook 07) |",
         "| `transformer_melody.safetensors` + `.json` | the latent transformer with a melody too (`minidcae generate --melody`, "
         "notebook 10); `transformer_melody_add.json`: the card of the other way in, trained for comparison |",
         f"| `clap.safetensors` + `.json` | miniCLAP, text and audio in one embedding space (`minidcae search`, CLAP score, "
@@ -128,7 +130,16 @@ def main() -> None:
         "`dcae_t8_heldout.json`, and checks the means above meet the bar.",
         "",
     ]
-    for section in (vocoder_card, sweep_card, classifier_card, transformer_card, melody_card, clap_card, claim_card):
+    for section in (
+        vocoder_card,
+        sweep_card,
+        classifier_card,
+        transformer_card,
+        fast_card,
+        melody_card,
+        clap_card,
+        claim_card,
+    ):
         lines += section()
     (CKPT / "README.md").write_text("\n".join(lines))
 
@@ -330,6 +341,50 @@ def transformer_card() -> list[str]:
             f"{ref['frechet_real_half_vs_half']:.2f} (half vs half) |",
             f"| chance | {o['chance']['instrument']:.3f} | {o['chance']['mode']:.3f} | |",
         ]
+    return lines + [""]
+
+
+def fast_card() -> list[str]:
+    """The reflow student, with the few-step benchmark's table (benchmarks/results/few_step.json) if it ran."""
+    meta = _load("dit_fast.json")
+    if meta is None:
+        return []
+    info, train = meta["info"], meta["info"]["train"]
+    lines = [
+        "## The few-step student (`dit_fast.safetensors`)",
+        "",
+        "The shipped latent transformer distilled by rectified-flow reflow (`minidcae.distill`): the teacher sampled "
+        f"{info['pairs']} latents from seeded noise ({info['pair_sampling']['steps']} Euler steps, guidance "
+        f"{info['pair_sampling']['cfg_scale']:g}), and a copy of it learned the straight line from each noise to its "
+        "sample. It samples with guidance `none` (one network call a step), which `minidcae generate` picks from this card.",
+        "",
+        "```bash",
+        info["command"],
+        "```",
+        "",
+        f"- training: {train['steps']} steps of batch {train['batch_size']}, lr {train['lr']}, EMA {train['ema_decay']}; "
+        f"loss {info['first_loss']:.4f} at the first step, {info['last_loss']:.4f} at the last",
+        f"- {wall_time_text(info)} (plus {info['pair_sampling']['seconds']:.0f} s to sample the pairs)",
+    ]
+    bench = CKPT.parents[1] / "benchmarks" / "results" / "few_step.json"
+    if bench.exists():
+        b = json.loads(bench.read_text())
+        lines += [
+            "",
+            f"Measured by `{b['command']}` on {b['machine']} ({b['date']}): a {b['seconds']:g} s clip end to end (sampling, "
+            "DCAE decoder, neural vocoder), and 96 clips of 3 s judged by the label classifier, KAD and Frechet distance "
+            "against as many held-out real clips (95% bootstrap intervals).",
+            "",
+            "| model | steps | network calls | audio s per s | instrument accuracy | KAD | Frechet |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in b["rows"]:
+            lo, hi = r["instrument_interval"]
+            klo, khi = r["kad_interval"]
+            lines.append(
+                f"| {r['model']} | {r['steps']} | {r['network_calls']} | {r['audio_per_second']:.1f} | "
+                f"{r['instrument_accuracy']:.3f} [{lo:.3f}, {hi:.3f}] | {r['kad']:.4f} [{klo:.4f}, {khi:.4f}] | {r['frechet']:.2f} |"
+            )
     return lines + [""]
 
 
