@@ -45,6 +45,9 @@ def main(argv=None) -> None:
     p.add_argument("--perceptual-weight", type=float, default=1.0)
     p.add_argument("--per-label", type=int, default=8, help="generated clips per prompt (12 prompts) for the prior")
     p.add_argument("--perceptual-clips", type=int, default=48)
+    p.add_argument(
+        "--device", default="cpu", help="where to train and measure: cpu (what the shipped files used), cuda"
+    )
     p.add_argument("--work", default="runs/claims")
     p.add_argument("--out", default=str(ac.CLAIMS_DIR))
     args = p.parse_args(argv)
@@ -58,7 +61,7 @@ def main(argv=None) -> None:
         "profile": profile.name,
         "dcae": asdict(ae_train),
         "dcae_config": asdict(profile.ae),
-        "hardware": hardware("cpu"),
+        "hardware": hardware(args.device),
     }
     classifier, _ = load_classifier(SHIPPED_CLASSIFIER)
 
@@ -68,7 +71,14 @@ def main(argv=None) -> None:
             judge = classifier if kind == "perceptual" else None
             start = time.perf_counter()
             ac.train_variant(
-                path, ac.variant_config(profile.ae, kind), ae_train, mel, judge, args.perceptual_weight, "cpu", False
+                path,
+                ac.variant_config(profile.ae, kind),
+                ae_train,
+                mel,
+                judge,
+                args.perceptual_weight,
+                args.device,
+                False,
             )
             print(f"trained {kind} DCAE in {time.perf_counter() - start:.0f} s", flush=True)
         return load_autoencoder(path)
@@ -114,7 +124,10 @@ def main(argv=None) -> None:
             if not t_path.exists():
                 overrides = {"steps": str(args.tr_steps)}
                 train_transformer(
-                    t_path.parent, tr_profile, path, Run(overrides=overrides, device="cpu", quiet=True, evaluate=False)
+                    t_path.parent,
+                    tr_profile,
+                    path,
+                    Run(overrides=overrides, device=args.device, quiet=True, evaluate=False),
                 )
             t, tm = load_transformer(t_path)
             variants[name] = (load_autoencoder(path)[0], t)
@@ -166,7 +179,7 @@ def main(argv=None) -> None:
         if not path.exists():
             model, meta = load_autoencoder(SHIPPED_DCAE)
             start = time.perf_counter()
-            rs.finetune_restorer(model, r_train, mel, device="cpu", quiet=False)
+            rs.finetune_restorer(model, r_train, mel, device=args.device, quiet=False)
             info = {
                 **meta["info"],
                 "finetuned_from": SHIPPED_DCAE.name,
