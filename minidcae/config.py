@@ -327,9 +327,13 @@ class Profile:
     transformer: TransformerConfig  # its size (latent_channels and latent_rows come from the autoencoder)
     demo_ae_steps: int = 300  # `make demo` trains a tiny DCAE for this many steps
     # `minidcae distill`: a few-step student fine-tuned on the teacher's pairs (n_clips: how many pairs)
-    distill_train: TrainConfig = TrainConfig(steps=20, batch_size=8, lr=2e-4, log_every=5, checkpoint_every=10, n_clips=16)
+    distill_train: TrainConfig = TrainConfig(
+        steps=20, batch_size=8, lr=2e-4, log_every=5, checkpoint_every=10, n_clips=16
+    )
     # `minidcae train-melody`: fine-tunes a text transformer with melody layers (n_clips: its training clips)
-    melody_train: TrainConfig = TrainConfig(steps=30, batch_size=8, lr=1e-3, log_every=5, checkpoint_every=15, n_clips=32)
+    melody_train: TrainConfig = TrainConfig(
+        steps=30, batch_size=8, lr=1e-3, log_every=5, checkpoint_every=15, n_clips=32
+    )
     ae: DCAEConfig = DEFAULT_DCAE
     mel: MelConfig = DEFAULT_MEL
     clap_train: TrainConfig = TrainConfig(crop_frames=258, n_clips=1024, clip_seconds=3.0)  # `minidcae train-clap`

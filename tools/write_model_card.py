@@ -46,6 +46,11 @@ def main() -> None:
         "notebook 10); `transformer_melody_add.json`: the card of the other way in, trained for comparison |",
         f"| `clap.safetensors` + `.json` | miniCLAP, text and audio in one embedding space (`minidcae search`, CLAP score, "
         f"notebook 11; {(CKPT / 'clap.safetensors').stat().st_size / 1e6:.1f} MB) |",
+        "| `claims/skips.json`, `prior.json`, `perceptual.json`, `restoration.json` | the seed article's four remaining claims "
+        "measured at one budget, each with its rule and verdict (notebook 13; `python tools/measure_claims.py` wrote them); "
+        "`claims/dcae_skips` (a DCAE with U-Net skips) and `claims/dcae_restore` (the shipped DCAE fine-tuned on "
+        "damaged-to-clean pairs) are shipped because notebook 13's live cells read them (2.3 MB each); the other models of "
+        "the claims are not (nothing reads them): the same command rebuilds them |",
         "| `claim/transformer_phrases.json` and `claim/transformer_clap.json` | the seed article's CLAP claim tested: the "
         "cards of two transformers, word encoder against frozen miniCLAP text tower (notebook 11); the weights are not "
         "shipped (nothing reads them, and the tree must stay small enough to travel to a GPU machine): the commands below "
