@@ -86,11 +86,37 @@ def main():
             f"{r['audio_per_second'] / results[0]['audio_per_second']:9.2f}x  {r['instrument_accuracy']:.3f} [{lo:.3f}, {hi:.3f}]  "
             f"{r['kad']:+.4f} [{klo:+.4f}, {khi:+.4f}]  {r['frechet']:7.2f}"
         )
+    # the same student at 1 step with its transformer and the vocoder compiled (generate --compile); the compile
+    # happens in time_call's warm-up call, so the figure is the steady state
+    compiled_student, compiled_vocoder = torch.compile(student), torch.compile(vocoder)
+    compiled_s = time_call(
+        lambda: generate(
+            compiled_student, ae, mel, "happy piano", args.seconds, 1, 3.0, vocoder=compiled_vocoder, guidance="none"
+        ),
+        repeat=3,
+    )
+    eager_wav = generate(student, ae, mel, "happy piano", args.seconds, 1, 3.0, vocoder=vocoder, guidance="none")
+    compiled_wav = generate(
+        compiled_student, ae, mel, "happy piano", args.seconds, 1, 3.0, vocoder=compiled_vocoder, guidance="none"
+    )
+    compiled_row = {
+        "model": "student, compiled",
+        "steps": 1,
+        "seconds": compiled_s,
+        "audio_per_second": args.seconds / compiled_s,
+        "max_abs_difference": float((compiled_wav - eager_wav).abs().max()),  # against the eager clip, same noise
+        "peak": float(eager_wav.abs().max()),
+    }
+    print(
+        f"student at 1 step, transformer and vocoder compiled: {compiled_row['audio_per_second']:.1f} s of audio per "
+        f"second; its clip differs from the eager one by at most {compiled_row['max_abs_difference']:.1e} "
+        f"(peak {compiled_row['peak']:.2f})"
+    )
     teacher_row = results[0]
     t_lo, t_hi = teacher_row["kad_interval"]
     verdicts = []
     for r in results[1:]:
-        fast = r["audio_per_second"] >= TARGET
+        fast = max(r["audio_per_second"], compiled_row["audio_per_second"] if r["steps"] == 1 else 0) >= TARGET
         accurate = r["instrument_accuracy"] >= teacher_row["instrument_accuracy"] - 0.02
         close = t_lo <= r["kad"] <= t_hi
         verdicts.append(
@@ -106,7 +132,7 @@ def main():
             f"{accurate}; KAD inside the teacher's interval: {close}"
         )
     print(
-        f"wrote {save('few_step', {'machine': where, 'seconds': args.seconds, 'rows': results, 'verdicts': verdicts})}"
+        f"wrote {save('few_step', {'machine': where, 'seconds': args.seconds, 'rows': results, 'compiled': compiled_row, 'verdicts': verdicts})}"
     )
 
 

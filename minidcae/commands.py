@@ -227,6 +227,11 @@ def cmd_generate(args) -> None:
         from .vocoder import load_vocoder
 
         vocoder, _ = load_vocoder(args.vocoder_checkpoint or SHIPPED_VOCODER)
+    if args.compile:  # not the DCAE decoder: compiled, it ran slower (0.67x, benchmarks/fast_paths.py)
+        import torch
+
+        transformer = torch.compile(transformer)
+        vocoder = None if vocoder is None else torch.compile(vocoder)
     start = time.perf_counter()
     wav = generate(
         transformer,
