@@ -1,7 +1,8 @@
 """Editing in latent space: an edit is a mask on the sampling ODE (ACE-Step's repaint, extend and retake).
 
     keep_mask        (T,) weights over latent frames: 1 keeps the original, 0 regenerates, a linear ramp between
-    masked_sample    integrate the ODE, and after every step put the original's own noisy point back where keep = 1
+    masked_sample    integrate the ODE, after every step put the original's own noisy point back where keep = 1,
+                     and crossfade the margin once at the end
     repaint          regenerate the frames [start, end) of a latent with a (new) prompt
     extend           continue a latent for more frames: repaint on frames padded past its end
     retake_noise     cos(a) n1 + sin(a) n2: noise that is n1 at a = 0 and independent of it at a = pi / 2
@@ -53,21 +54,34 @@ def masked_sample(
     steps: int,
     shift: float = 3.0,
     sampler: str = "euler",
+    crossfade: str = "end",
 ) -> torch.Tensor:
-    """Integrate dx/dt = v(x, t) from x = noise (t = 0) to t = 1; after each step to t', blend with the
-    reference's own point on its straight path: x <- keep x_ref(t') + (1 - keep) x.
+    """Integrate dx/dt = v(x, t) from x = noise (t = 0) to t = 1; after each step to t', put the frames with
+    keep = 1 back on the reference's own straight path, x <- h x_ref(t') + (1 - h) x with h = [keep = 1].
+    Frames with 0 < keep < 1 (the crossfade margin) are generated with the rest of the span, in context, and
+    blended with the reference once, at t = 1: x <- keep x1 + (1 - keep) x.
+
+    crossfade="every_step" blends by keep itself after every step instead, the naive way: a weight applied at
+    every step compounds, so after n steps a frame kept at w holds 1 - (1 - w)^n of the reference (w = 0.2,
+    n = 30: 0.999) and the ramp ends as a hard edge where keep reaches 0. Notebook 12 measures the seam both ways.
     noise, reference (B, C, F, T); keep (T,) or broadcastable to them. Returns (B, C, F, T)."""
+    if crossfade not in ("end", "every_step"):
+        raise MinidcaeError(f"crossfade must be 'end' or 'every_step', got {crossfade!r}")
     step = euler_step if sampler == "euler" else heun_step
     keep = keep.to(noise.device, noise.dtype)  # (T,): broadcasts over the last axis
+    held = keep if crossfade == "every_step" else (keep == 1).to(keep.dtype)  # (T,): blended after every step
     x = noise  # (B, C, F, T): at t = 0 the reference's path is its noise, so nothing to blend yet
     grid = time_grid(steps, shift)
     for t, t_next in zip(grid[:-1], grid[1:]):
         x = step(velocity, x, t, t_next)  # (B, C, F, T)
         # x_ref(t) = (1 - t) x0 + t x1
         x_ref = (1 - t_next) * noise + t_next * reference  # (B, C, F, T)
-        # x <- keep x_ref + (1 - keep) x
-        x = keep * x_ref + (1 - keep) * x  # (B, C, F, T)
-    return x
+        # x <- h x_ref + (1 - h) x
+        x = held * x_ref + (1 - held) * x  # (B, C, F, T)
+    if crossfade == "every_step":
+        return x  # (B, C, F, T): already blended by keep at t = 1
+    # the crossfade, once: x <- keep x1 + (1 - keep) x (changes nothing where keep is 0 or 1)
+    return keep * reference + (1 - keep) * x  # (B, C, F, T)
 
 
 def _noise(shape, seed: int) -> torch.Tensor:
@@ -85,24 +99,26 @@ def repaint(
     steps: int = 30,
     cfg_scale: float = 3.0,
     guidance: str = "cfg",
-    margin: int = 2,
+    margin: int = 4,
     seed: int = 0,
     shift: float = 3.0,
     sampler: str = "euler",
+    crossfade: str = "end",
 ) -> torch.Tensor:
     """Latents z (B, C, F, T) -> the same with latent frames [start, end) regenerated for prompts (one each),
-    the rest following z's straight path from the seed's noise, with a `margin`-frame crossfade. (B, C, F, T)."""
+    the rest following z's straight path from the seed's noise, with a `margin`-frame crossfade inside the span's
+    edges (masked_sample's `crossfade`: once at the end, or the naive every step). (B, C, F, T)."""
     if not 0 <= start < end <= z.shape[-1]:
         raise MinidcaeError(f"span {start}:{end} is empty or outside the {z.shape[-1]} latent frames")
     device = next(model.parameters()).device
     noise = _noise(z.shape, seed).to(device)  # (B, C, F, T)
     velocity = prompt_velocity(model, prompts, cfg_scale, guidance=guidance)
     keep = keep_mask(z.shape[-1], start, end, margin)  # (T,)
-    return masked_sample(velocity, noise, z.float().to(device), keep, steps, shift, sampler).float().cpu()
+    return masked_sample(velocity, noise, z.float().to(device), keep, steps, shift, sampler, crossfade).float().cpu()
 
 
 @torch.no_grad()
-def extend(model, z: torch.Tensor, prompts: list[str], frames: int, margin: int = 2, **repainting) -> torch.Tensor:
+def extend(model, z: torch.Tensor, prompts: list[str], frames: int, margin: int = 4, **repainting) -> torch.Tensor:
     """Latents z (B, C, F, T) -> (B, C, F, T + frames): padded with `frames` zero frames, which are repainted
     (the zeros never reach the result). The crossfade sits on the original's side: its last `margin` frames
     are blended, the padding is all new. repainting: repaint's keywords."""
@@ -166,7 +182,7 @@ def edit_audio(
     steps: int = 30,
     cfg_scale: float = 3.0,
     guidance: str = "cfg",
-    margin: int = 2,
+    margin: int = 4,
     seed: int = 0,
     gl_iters: int = 32,
     source: str = "input",
@@ -229,14 +245,32 @@ def _accuracy(hits: torch.Tensor) -> dict:
 
 
 def _seam_figures(mels: torch.Tensor, boundaries: list[int]) -> dict:
-    """The seam against the clip's natural frame-to-frame change, for mels (B, C, n_mels, T)."""
+    """The seam against the clip's natural frame-to-frame change, for mels (B, C, n_mels, T): the change across
+    each boundary (mean over clips), their mean and worst, and the natural change elsewhere (mean and 90th
+    percentile over every other frame of every clip)."""
     seams, natural = seam_jumps(mels, boundaries)  # (B, k), (B, T - 1 - k)
+    per_boundary = seams.mean(0)  # (k,)
     return {
+        "boundaries": boundaries,
+        "per_boundary": [float(v) for v in per_boundary],
         "seam_mean": float(seams.mean()),
+        "seam_worst": float(per_boundary.max()),
         "natural_mean": float(natural.mean()),
         "natural_p90": float(natural.flatten().quantile(0.9)),
         "seam_over_natural": float(seams.mean() / natural.mean()),
     }
+
+
+def crossfade_boundaries(start: int, end: int, frames: int, margin: int, time_factor: int) -> list[int]:
+    """The mel-frame boundaries a seam can sit on: every latent-frame edge from where keep_mask leaves 1 to where
+    it reaches 0, at each edge of [start, end) that is not the clip's own end."""
+    m = min(margin, (end - start) // 2)
+    edges = []
+    if start > 0:
+        edges += range(start, start + m + 1)
+    if end < frames:
+        edges += range(end - m, end + 1)
+    return [e * time_factor for e in edges]
 
 
 @torch.no_grad()
@@ -260,9 +294,11 @@ def edit_report(
 
     repaint   the middle third regenerated as another instrument ("mood instrument"): mel L1 outside the span
               between the edit and the plain reconstruction (dB; and of the inside, for scale), the classifier's
-              instrument accuracy inside the span against chance, the seam against the natural frame change
+              instrument accuracy inside the span against chance, the seam (at every latent-frame edge of the two
+              crossfades) against the natural frame change
     extend    the first two thirds extended by a third with the clip's own prompt: the first part's mel L1, the
-              classifier on the new part, the seam at the join
+              classifier on the new part, the seam across the crossfade before the join; and the same seam
+              with masked_sample's naive crossfade (every step), to show why it is applied once
     retake    retakes of generated clips at each angle: latent RMS distance and mel L1 to the angle-0 clip
     guidance  cfg and apg at each scale: instrument and mode accuracy, KAD and Frechet distance to real clips
     """
@@ -290,6 +326,7 @@ def edit_report(
     edited = repaint(transformer, z, prompts, start, end, steps, cfg_scale, margin=margin, seed=seed)  # (N, C, F, T)
     out = latents_to_mels(autoencoder, edited)  # (N, 1, n_mels, T tf)
     a, b = start * tf, end * tf  # the span in mel frames
+    seams_at = crossfade_boundaries(start, end, frames, margin, tf)  # mel frames across the two crossfades
     outside = torch.cat([out[..., :a], out[..., b:]], -1), torch.cat([recon[..., :a], recon[..., b:]], -1)
     far = torch.cat([out[..., : a - tf * (margin + 2)], out[..., b + tf * (margin + 2) :]], -1)
     far_ref = torch.cat([recon[..., : a - tf * (margin + 2)], recon[..., b + tf * (margin + 2) :]], -1)
@@ -313,37 +350,45 @@ def edit_report(
         "old_instrument_still_heard": float((pi_in == inst).float().mean()),
         "reconstruction_span_instrument": float((pi_orig == inst).float().mean()),
         "chance": 1 / len(INSTRUMENTS),
-        "seam": _seam_figures(out, [a, b]),
-        "seam_reconstruction": _seam_figures(recon, [a, b]),
+        "seam": _seam_figures(out, seams_at),
+        "seam_reconstruction": _seam_figures(recon, seams_at),
     }
 
     # extend: keep the first two thirds, continue for the last third with the clip's own prompt
     keep_frames = end
     own = [prompt_for(INSTRUMENTS[i], MODES[m]) for i, m in zip(inst.tolist(), mode.tolist())]
-    extended = extend(
-        transformer,
-        z[..., :keep_frames],
-        own,
-        frames - keep_frames,
-        margin,
-        steps=steps,
-        cfg_scale=cfg_scale,
-        seed=seed + 1,
-    )  # (N, C, F, T)
+
+    def extend_own(crossfade):
+        return extend(
+            transformer,
+            z[..., :keep_frames],
+            own,
+            frames - keep_frames,
+            margin,
+            steps=steps,
+            cfg_scale=cfg_scale,
+            seed=seed + 1,
+            crossfade=crossfade,
+        )  # (N, C, F, T)
+
+    extended = extend_own("end")
     ext = latents_to_mels(autoencoder, extended)  # (N, 1, n_mels, T tf)
     head = latents_to_mels(autoencoder, z[..., :keep_frames])  # (N, 1, n_mels, keep tf)
     j = keep_frames * tf
+    joins = crossfade_boundaries(keep_frames - margin, frames, frames, margin, tf)  # the crossfade before the join
     _, pi_new, _ = predict(classifier, ext[..., j:])
     extend_figures = {
         "kept_frames": keep_frames,
         "added_frames": frames - keep_frames,
+        "margin": margin,
         "first_part_equals_latent": bool(
             torch.equal(extended[..., : keep_frames - margin], z[..., : keep_frames - margin])
         ),
         "mel_l1_db_first_part": l1_db(ext[..., : j - tf * (margin + 2)], head[..., : j - tf * (margin + 2)]) / n_edits,
         "prompt_instrument": _accuracy(pi_new == inst),
-        "seam": _seam_figures(ext, [j]),
-        "seam_reconstruction": _seam_figures(recon, [j]),
+        "seam": _seam_figures(ext, joins),
+        "seam_reconstruction": _seam_figures(recon, joins),
+        "seam_crossfade_every_step": _seam_figures(latents_to_mels(autoencoder, extend_own("every_step")), joins),
     }
 
     # retake: generated clips, their noise turned by each angle

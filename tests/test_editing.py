@@ -42,6 +42,21 @@ def test_masked_sample_with_zero_velocity_blends_noise_and_reference_by_hand():
     assert torch.allclose(out, keep * r + (1 - keep) * n)
 
 
+def test_a_crossfade_blended_every_step_compounds_into_a_hard_edge():
+    # v = 0 again. Blended once at the end, the frame kept at 0.5 ends halfway between noise and reference;
+    # blended by 0.5 after each of 30 steps it ends almost on the reference: the weights compound
+    n, r = torch.randn(1, 1, 1, 3), torch.randn(1, 1, 1, 3)
+    keep = torch.tensor([1.0, 0.5, 0.0])
+    once = masked_sample(lambda x, t: torch.zeros_like(x), n, r, keep, steps=30)
+    every = masked_sample(lambda x, t: torch.zeros_like(x), n, r, keep, steps=30, crossfade="every_step")
+    assert torch.allclose(once, keep * r + (1 - keep) * n)
+    share = (every[..., 1] - n[..., 1]) / (r[..., 1] - n[..., 1])  # how much of the reference the frame holds
+    assert share.item() > 0.9
+    assert torch.equal(every[..., 0], r[..., 0]) and torch.equal(every[..., 2], n[..., 2])
+    with pytest.raises(MinidcaeError, match="crossfade must be"):
+        masked_sample(lambda x, t: torch.zeros_like(x), n, r, keep, steps=2, crossfade="sometimes")
+
+
 def test_repaint_with_margin_0_ends_exactly_on_the_original_outside_the_span(model):
     z = latent(model)
     out = repaint(model, z, ["happy piano", "sad violin"], 4, 8, steps=STEPS, margin=0, seed=1)
