@@ -278,6 +278,8 @@ def cmd_edit(args) -> None:
             raise MinidcaeError(f"--repaint {args.repaint}: give the span as START:END in seconds, e.g. 1.0:2.5")
     elif args.extend <= 0:
         raise MinidcaeError(f"--extend {args.extend:g}: give a positive number of seconds")
+    if args.margin < 0:
+        raise MinidcaeError(f"--margin {args.margin}: give the crossfade as 0 or more latent frames (default 4)")
     device = pick_device(args.device)
     transformer, autoencoder, mel = load_generator(args.checkpoint, args.autoencoder, device)
     wav = load_audio(args.input, mel.sample_rate, mel.channels)  # (channels, samples)

@@ -33,6 +33,8 @@ from .generation import latents_to_mels, prompt_velocity, sample_latents
 def keep_mask(frames: int, start: int, end: int, margin: int = 0) -> torch.Tensor:
     """(frames,) weights: 1 outside [start, end) (keep the original), 0 inside (regenerate), and over `margin`
     frames just inside each edge that is not the clip's end a linear ramp from 1 to 0 (a crossfade)."""
+    if margin < 0:
+        raise MinidcaeError(f"a crossfade margin is 0 or more latent frames, got {margin}")
     keep = torch.ones(frames)  # (T,)
     keep[start:end] = 0.0
     for i in range(min(margin, (end - start) // 2)):
@@ -124,6 +126,8 @@ def extend(model, z: torch.Tensor, prompts: list[str], frames: int, margin: int 
     are blended, the padding is all new. repainting: repaint's keywords."""
     if frames < 1:
         raise MinidcaeError(f"an extension must add at least one latent frame, got {frames}")
+    if margin < 0:
+        raise MinidcaeError(f"a crossfade margin is 0 or more latent frames, got {margin}")
     t = z.shape[-1]
     margin = min(margin, t - 1)
     padded = torch.cat([z, z.new_zeros(*z.shape[:-1], frames)], dim=-1)  # (B, C, F, T + frames)

@@ -393,6 +393,7 @@ def test_bad_edits_fail_in_one_line_and_write_nothing(corpus, tmp_path, capsys):
         (["--extend", "-1"], "positive number of seconds"),
         (["--extend", "0"], "positive number of seconds"),
         (["--extend", "0.01"], "at least one latent frame"),
+        (["--extend", "0.5", "--margin", "-1"], "--margin -1: give the crossfade as 0 or more"),
     ):
         code, err = run(["edit", good, str(out), *extra, "--prompt", "sad violin", "--steps", "2"], capsys)
         assert code == 2 and says in err, (extra, err)

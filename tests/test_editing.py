@@ -31,6 +31,8 @@ def test_keep_mask_is_the_ramp_written_out():
     assert keep_mask(8, 2, 6, 1).tolist() == [1, 1, 0.5, 0, 0, 0.5, 1, 1]
     # w_i = 1 - (i + 1) / (margin + 1); the clip's own end gets no ramp
     assert torch.allclose(keep_mask(8, 3, 8, 2), torch.tensor([1, 1, 1, 2 / 3, 1 / 3, 0, 0, 0]))
+    with pytest.raises(MinidcaeError, match="0 or more latent frames, got -1"):
+        keep_mask(8, 2, 6, -1)
 
 
 def test_masked_sample_with_zero_velocity_blends_noise_and_reference_by_hand():
