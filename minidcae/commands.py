@@ -43,9 +43,9 @@ def cmd_reconstruct(args) -> None:
     if args.vocoder == "neural" or args.vocoder_checkpoint:
         return _reconstruct_neural(args, profile)
     if args.checkpoint:
-        from .dcae import load_autoencoder, mel_config_of, reconstruct
+        from .dcae import load_latent_autoencoder, mel_config_of, reconstruct
 
-        model, meta = load_autoencoder(args.checkpoint)
+        model, meta = load_latent_autoencoder(args.checkpoint)
         cfg = mel_config_of(meta)
         wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
         log_mel(wav, cfg, args.input)  # refuses a clip shorter than one window, naming the file
@@ -85,9 +85,9 @@ def _reconstruct_neural(args, profile) -> None:
     vocoder, _ = load_vocoder(args.vocoder_checkpoint)
     cfg, autoencoder, what = vocoder.cfg.mel, None, "oracle round trip: log-mel"
     if args.checkpoint:
-        from .dcae import load_autoencoder, mel_config_of
+        from .dcae import load_latent_autoencoder, mel_config_of
 
-        autoencoder, meta = load_autoencoder(args.checkpoint)
+        autoencoder, meta = load_latent_autoencoder(args.checkpoint)
         cfg, what = mel_config_of(meta), f"DCAE {Path(args.checkpoint).name}"
     wav = load_audio(args.input, cfg.sample_rate, cfg.channels)  # (channels, samples)
     recon = resynthesize(vocoder, wav, cfg, autoencoder, args.input)  # (channels, frames * hop)
@@ -392,19 +392,19 @@ def _command_line() -> str | None:
 
 
 def cmd_encode(args) -> None:
-    from .dcae import encode_audio, load_autoencoder
+    from .dcae import encode_audio, load_latent_autoencoder
 
-    model, meta = load_autoencoder(args.checkpoint)
+    model, meta = load_latent_autoencoder(args.checkpoint)
     path = encode_audio(model, meta, args.input, args.output)
     print(f"wrote latent {path}")
 
 
 def cmd_decode(args) -> None:
     from .audio import save_audio
-    from .dcae import decode_latent, load_autoencoder
+    from .dcae import decode_latent, load_latent_autoencoder
 
     _check_audio_out(args.output)
-    model, meta = load_autoencoder(args.checkpoint)
+    model, meta = load_latent_autoencoder(args.checkpoint)
     wav, rate = decode_latent(model, meta, args.input, args.iters or get_profile().griffin_lim_iters)
     save_audio(args.output, wav, rate)
     print(f"decoded {wav.shape[-1] / rate:.2f} s -> {args.output}")
@@ -412,12 +412,12 @@ def cmd_decode(args) -> None:
 
 def cmd_evaluate(args) -> None:
     from .checkpoint import write_json
-    from .dcae import load_autoencoder
+    from .dcae import load_latent_autoencoder
     from .evaluate import evaluate_folder, print_report
 
     if Path(args.out).suffix.lower() != ".json":
         raise MinidcaeError(f"{args.out}: the report is JSON; name it something.json")
-    model, meta = load_autoencoder(args.checkpoint)
+    model, meta = load_latent_autoencoder(args.checkpoint)
     iters = args.iters or get_profile(args.profile).griffin_lim_iters
     report = evaluate_folder(model, meta, args.data, iters, args.max_seconds)
     report["checkpoint"] = str(args.checkpoint)

@@ -14,6 +14,7 @@ generative autoencoder has them: the decoder leans on the skips and the latent a
 Using a trained one (what the command line runs on files):
 
     load_autoencoder          a checkpoint back into a DCAE (safetensors + JSON, never pickle)
+    load_latent_autoencoder   the same, refusing a U-Net-skip DCAE where latents are decoded alone
     reconstruct               waveform -> log-mel -> DCAE -> log-mel -> Griffin-Lim, window by window
     encode_audio / decode_latent   an audio file to a latent file and back
 
@@ -288,6 +289,14 @@ BUILDERS = {"dcae": (DCAEConfig, DCAE)}
 def load_autoencoder(path, device="cpu") -> tuple[DCAE, dict]:
     """(model, meta) from a checkpoint; meta["info"]["mel"] is the front end it was trained on."""
     model, meta = load_model(path, BUILDERS, device)
+    return model, meta
+
+
+def load_latent_autoencoder(path, device="cpu") -> tuple[DCAE, dict]:
+    """load_autoencoder for every command that decodes (or trains on) latents alone: a U-Net-skip DCAE
+    (notebook 13's) is refused in one line that names its file."""
+    model, meta = load_autoencoder(path, device)
+    refuse_skips(model, str(path))
     return model, meta
 
 

@@ -29,7 +29,7 @@ import torch
 
 from .checkpoint import save_model
 from .config import GenerationConfig, Profile, TrainConfig, pick_device
-from .dcae import count_parameters, load_autoencoder, mel_config_of
+from .dcae import count_parameters, load_latent_autoencoder, mel_config_of
 from .diffusion import interpolate, sample_t
 from .generation import latent_frame_rate, sample_latents
 from .recipe import Run, card_fields, keep_ema, split_overrides
@@ -113,7 +113,7 @@ def distill(
     teacher, teacher_meta = load_transformer(teacher_path, device)
     if teacher.cfg.melody != "none" or getattr(teacher.cfg, "text", "labels") != "labels":
         raise ValueError(f"{teacher_path}: distill takes a text-only transformer with the label vocabulary")
-    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    autoencoder, ae_meta = load_latent_autoencoder(autoencoder_path, device)
     mel = mel_config_of(ae_meta)
     frames = max(1, round(gen.clip_seconds * latent_frame_rate(mel, autoencoder)))
     start = time.perf_counter()

@@ -17,7 +17,7 @@ import torch
 
 from .condition import tokenize_for, unknown_words_for
 from .config import GenerationConfig, MelConfig
-from .dcae import load_autoencoder, mel_config_of
+from .dcae import load_latent_autoencoder, mel_config_of
 from .diffusion import Momentum, apg, euler_sample, heun_sample
 from .errors import MinidcaeError
 from .melody import piano_roll
@@ -31,7 +31,7 @@ def load_generator(checkpoint, autoencoder_path, device="cpu"):
     """(latent transformer, autoencoder, the autoencoder's front end) from two checkpoints, refused
     with one line when the transformer's latents are not the shape the autoencoder decodes."""
     transformer, _ = load_transformer(checkpoint, device)
-    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    autoencoder, ae_meta = load_latent_autoencoder(autoencoder_path, device)
     mel = mel_config_of(ae_meta)
     made, decoded = transformer.cfg, (autoencoder.cfg.latent_channels, mel.n_mels // autoencoder.cfg.freq_factor)
     if (made.latent_channels, made.latent_rows) != decoded:

@@ -24,7 +24,7 @@ import torch
 
 from .checkpoint import save_model
 from .config import GenerationConfig, Profile, TrainConfig, TransformerConfig, pick_device
-from .dcae import count_parameters, load_autoencoder, mel_config_of
+from .dcae import count_parameters, load_latent_autoencoder, mel_config_of
 from .diffusion import flow_matching_loss
 from .errors import MinidcaeError
 from .generation import generate_mels, latent_frame_rate, prompt_for
@@ -109,7 +109,7 @@ def train_melody(
     cfg = replace(profile.melody_train, **train_over)
     gen = replace(profile.generation, **gen_over)
     out, device = Path(out_dir), pick_device(run.device)
-    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    autoencoder, ae_meta = load_latent_autoencoder(autoencoder_path, device)
     mel = mel_config_of(ae_meta)
     text_model, _ = load_transformer(init_path)
     model = LatentTransformer(replace(text_model.cfg, melody=melody, **model_over))
@@ -172,7 +172,7 @@ def evaluate_melody(path, profile: Profile, text_path, autoencoder_path, command
     if model.cfg.melody == "none":
         raise MinidcaeError(f"{path}: this transformer was trained without a melody; pass one from train-melody")
     text_model, _ = load_transformer(text_path, device)
-    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    autoencoder, ae_meta = load_latent_autoencoder(autoencoder_path, device)
     chorale, _ = read_midi(DATA_SAMPLES / "melodies" / "bwv269.mid")
     figures = melody_obedience(
         model, text_model, autoencoder, mel_config_of(ae_meta), n=12 if profile.name == "ci" else 96, chorale=chorale

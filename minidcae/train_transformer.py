@@ -25,7 +25,7 @@ from .audio import log_mel
 from .checkpoint import save_model
 from .condition import load_clap_tower, tokenize_for, training_phrase
 from .config import SHIPPED_CLAP, GenerationConfig, MelConfig, Profile, TrainConfig, TransformerConfig, pick_device
-from .dcae import count_parameters, load_autoencoder, mel_config_of
+from .dcae import count_parameters, load_latent_autoencoder, mel_config_of
 from .diffusion import flow_matching_loss
 from .generation import obedience
 from .recipe import Run, card_fields, keep_ema, split_overrides
@@ -120,7 +120,7 @@ def train_transformer(
     cfg = replace(profile.transformer_train, **train_over)
     gen = replace(profile.generation, **gen_over)
     out, device = Path(out_dir), pick_device(distributed.device_for_rank(run.device))
-    autoencoder, ae_meta = load_autoencoder(autoencoder_path, device)
+    autoencoder, ae_meta = load_latent_autoencoder(autoencoder_path, device)
     mel = mel_config_of(ae_meta)
     ae = autoencoder.cfg
     model_cfg = replace(

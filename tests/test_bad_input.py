@@ -402,3 +402,26 @@ def test_bad_edits_fail_in_one_line_and_write_nothing(corpus, tmp_path, capsys):
     assert code == 2 and "unknown word" in err and list(out.parent.iterdir()) == []
     code, err = run(["edit", good, str(out), "--extend", "0.5", "--prompt", "sad violin", "--steps", "2"], capsys)
     assert code == 0 and out.exists()
+
+
+def test_a_unet_skip_autoencoder_is_refused_in_one_line_wherever_latents_are_decoded_alone(corpus, tmp_path, capsys):
+    # notebook 13's DCAE with U-Net skips cannot decode a latent without the encoder's feature maps
+    skip = str(DATA_SAMPLES / "checkpoints" / "claims" / "dcae_skips.safetensors")
+    good = str(corpus / "good.wav")
+    out = tmp_path / "out"
+    out.mkdir()
+    latent = tmp_path / "z.safetensors"
+    assert run(["encode", good, str(latent), "--checkpoint", str(SHIPPED_DCAE)], capsys)[0] == 0
+    for args in (
+        ["reconstruct", good, str(out / "r.wav"), "--checkpoint", skip, "--iters", "2"],
+        ["reconstruct", good, str(out / "r.wav"), "--checkpoint", skip, "--vocoder", "neural"],
+        ["encode", good, str(out / "z.safetensors"), "--checkpoint", skip],
+        ["decode", str(latent), str(out / "d.wav"), "--checkpoint", skip],
+        ["evaluate", "--checkpoint", skip, "--data", str(corpus), "--out", str(out / "e.json")],
+        ["generate", "happy piano", str(out / "g.wav"), "--autoencoder", skip, "--steps", "2"],
+        ["edit", good, str(out / "e.wav"), "--extend", "0.5", "--prompt", "sad violin", "--autoencoder", skip],
+        ["train-transformer", "--profile", "ci", "--out", str(out / "t"), "--autoencoder", skip],
+    ):
+        code, err = run(args, capsys)
+        assert code == 2 and skip in err and "U-Net skips" in err and "\n" not in err.strip(), (args, err)
+        assert list(out.iterdir()) == [], args  # nothing written, not even a run folder
