@@ -28,7 +28,7 @@ from minidcae.clap import (
     words_of,
 )
 from minidcae.config import SHIPPED_CLAP, ClapConfig, get_profile
-from minidcae.metrics import kernel_audio_distance
+from minidcae.metrics import embedding_distances, kernel_audio_distance
 from minidcae.synth import synth_clip
 
 SMALL = ClapConfig(audio_widths=(8, 8, 8, 8), audio_width=16, text_width=16, text_layers=1, embed_dim=8)
@@ -175,6 +175,39 @@ def test_kad_is_near_zero_for_one_distribution_grows_with_a_shift_and_matches_a_
     yy = sum(k(y[i], y[j]) for i in range(4) for j in range(4) if i != j) / 12
     xy = sum(k(x[i], y[j]) for i in range(5) for j in range(4)) / 20
     assert kernel_audio_distance(x, y, sigma) == pytest.approx(xx + yy - 2 * xy, rel=1e-6)
+
+
+def test_a_bootstrap_draw_leaves_out_pairs_of_copies_of_one_point():
+    g = torch.Generator().manual_seed(1)
+    a, b, sigma = torch.randn(4, 3, generator=g), torch.randn(5, 3, generator=g) + 0.5, 1.1
+    points = torch.tensor([0, 0, 1, 3])  # a draw of a with point 0 twice
+    drawn = a[points]
+
+    def k(u, v):
+        return math.exp(-float(((u - v) ** 2).sum()) / (2 * sigma**2))
+
+    # the within-a mean over ordered pairs of rows that are different points: 10 of the 12 pairs i != j
+    pairs = [(i, j) for i in range(4) for j in range(4) if points[i] != points[j]]
+    aa = sum(k(drawn[i], drawn[j]) for i, j in pairs) / len(pairs)
+    bb = sum(k(b[i], b[j]) for i in range(5) for j in range(5) if i != j) / 20
+    ab = sum(k(drawn[i], b[j]) for i in range(4) for j in range(5)) / 20
+    got = kernel_audio_distance(drawn, b, sigma, points, torch.arange(5))
+    assert len(pairs) == 10 and got == pytest.approx(aa + bb - 2 * ab, rel=1e-6)
+    assert kernel_audio_distance(a, b, sigma, torch.arange(4), None) == kernel_audio_distance(a, b, sigma)
+
+
+def test_embedding_distances_kad_interval_holds_its_estimate_and_a_shift_moves_it():
+    # counted, the copies in a draw pushed every draw's KAD up: on two sets of one distribution (shift 0) the old
+    # interval, (-0.0017, 0.0145), missed its own estimate, -0.0043
+    g = torch.Generator().manual_seed(2)
+    found = []
+    for shift in (0.0, 0.4):
+        real, gen = torch.randn(96, 6, generator=g), torch.randn(96, 6, generator=g) + shift
+        d = embedding_distances(real, gen, n_boot=200)
+        assert d["kad_interval"][0] <= d["kad"] <= d["kad_interval"][1], d
+        assert d["frechet_interval"][0] <= d["frechet"] <= d["frechet_interval"][1], d
+        found.append(d)
+    assert found[0]["kad_interval"][1] < found[1]["kad_interval"][0]  # the shifted sets are told apart
 
 
 @pytest.mark.skipif(not SHIPPED_CLAP.exists(), reason="no shipped miniCLAP yet")
