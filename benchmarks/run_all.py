@@ -14,7 +14,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 README = HERE.parent / "README.md"
 START, END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
-SCRIPTS = ("attention_scaling.py", "fast_paths.py", "latent_vs_waveform.py", "vocoder_speed.py", "course_time.py")
+SCRIPTS = (
+    "attention_scaling.py",
+    "fast_paths.py",
+    "latent_vs_waveform.py",
+    "vocoder_speed.py",
+    "few_step.py",
+    "course_time.py",
+)
 
 
 SDPA_PATH = "softmax, SDPA (the model's)"  # fast_paths.py's name for the model's own path
@@ -95,6 +102,19 @@ def table() -> str:
             f"| latent to audio, {vs['seconds']:g} s | "
             + ", ".join(f"{k} {vs['seconds'] / v:.0f}x real time" for k, v in r.items())
             + f" | {vs['machine']} | {vs['date']} |"
+        )
+    fs = load("few_step")
+    if fs:
+        teacher, students = fs["rows"][0], fs["rows"][1:]
+        held = [v["steps"] for v in fs["verdicts"] if v["accuracy_within_2_points"] and v["kad_in_teacher_interval"]]
+        rows.append(
+            f"| few-step generation (reflow), {fs['seconds']:g} s clip end to end | teacher at {teacher['steps']} steps "
+            f"{teacher['audio_per_second']:.1f}x real time; student "
+            + ", ".join(
+                f"{r['steps']} step{'s' if r['steps'] > 1 else ''} {r['audio_per_second']:.1f}x" for r in students
+            )
+            + f", 1 step compiled {fs['compiled']['audio_per_second']:.1f}x; instrument accuracy within 2 points of the "
+            f"teacher and KAD inside its interval at {', '.join(map(str, held)) or 'no'} step(s) | {fs['machine']} | {fs['date']} |"
         )
     ct = load("course_time")
     if ct:
