@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from common import save
 
 from minidcae.recipe import hardware
@@ -38,6 +39,9 @@ def main():
     for name, seconds in durations.items():
         print(f"  {name:45s} {seconds:6.1f} s")
     print(f"  {'all notebooks (pytest wall time)':45s} {total:6.1f} s")
+    torch.set_num_threads(
+        1
+    )  # the notebooks ran on one thread (OMP_NUM_THREADS=1 above): say so, whatever this shell has
     print(f"wrote {save('course_time', {'machine': hardware('cpu'), 'notebooks': durations, 'total_seconds': total})}")
 
 
