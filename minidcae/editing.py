@@ -64,7 +64,7 @@ def masked_sample(
     blended with the reference once, at t = 1: x <- keep x1 + (1 - keep) x.
 
     crossfade="every_step" blends by keep itself after every step instead, the naive way: a weight applied at
-    every step compounds, so after n steps a frame kept at w holds 1 - (1 - w)^n of the reference (w = 0.2,
+    every step compounds, so after n steps a frame kept at w holds about 1 - (1 - w)^n of the reference (w = 0.2,
     n = 30: 0.999) and the ramp ends as a hard edge where keep reaches 0. Notebook 12 measures the seam both ways.
     noise, reference (B, C, F, T); keep (T,) or broadcastable to them. Returns (B, C, F, T)."""
     if crossfade not in ("end", "every_step"):
