@@ -32,7 +32,7 @@ from .config import GenerationConfig, Profile, TrainConfig, pick_device
 from .dcae import count_parameters, load_latent_autoencoder, mel_config_of
 from .diffusion import interpolate, sample_t
 from .generation import latent_frame_rate, sample_latents
-from .recipe import Run, card_fields, keep_ema, split_overrides
+from .recipe import Run, card_fields, fields_but, keep_ema, split_overrides
 from .synth import draw_labels, first_seed
 from .text import tokenize, training_prompt
 from .train import Trainer
@@ -100,13 +100,18 @@ def _losses(shift: float, seed: int):
     return losses
 
 
+# key=value settings: n_clips is TrainConfig's (how many teacher pairs), clip_seconds GenerationConfig's (the
+# teacher's clip length); TrainConfig.clip_seconds is never read, so `clip_seconds=` reaches GenerationConfig.
+SETTINGS = {"TrainConfig": TrainConfig(), "GenerationConfig": GenerationConfig()}
+SETTABLE = {"TrainConfig": fields_but(TrainConfig, "clip_seconds")}
+
+
 def distill(
     out_dir, profile: Profile, teacher_path, autoencoder_path, run: Run = Run(), pairs: int | None = None
 ) -> Path:
     """The recipe; returns out_dir/transformer.safetensors, a student that samples with guidance "none" in a few
     steps. pairs: how many teacher samples (default: the profile's distill_train.n_clips)."""
-    groups = {"TrainConfig": TrainConfig(), "GenerationConfig": GenerationConfig()}
-    train_over, gen_over = split_overrides(run.overrides or {}, groups)
+    train_over, gen_over = split_overrides(run.overrides or {}, SETTINGS, SETTABLE)
     cfg = replace(profile.distill_train, **train_over)
     gen = replace(profile.generation, **gen_over)
     out, device = Path(out_dir), pick_device(run.device)

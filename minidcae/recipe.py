@@ -54,6 +54,12 @@ def parse_settings(texts) -> dict[str, str]:
     return out
 
 
+def fields_but(config, *left_out: str) -> tuple[str, ...]:
+    """The field names of a config dataclass (class or instance) without `left_out`: what a recipe lets a user set
+    when it reads a field of the same name from another config (split_overrides' `only`)."""
+    return tuple(f.name for f in fields(config) if f.name not in left_out)
+
+
 def split_overrides(overrides: dict, groups: dict, only: dict | None = None) -> tuple[dict, ...]:
     """{key: text} -> one dict per group, each value typed like that group's default.
 

@@ -29,7 +29,7 @@ from .diffusion import flow_matching_loss
 from .errors import MinidcaeError
 from .generation import generate_mels, latent_frame_rate, prompt_for
 from .melody import fit_register, piano_roll
-from .recipe import Run, card_fields, keep_ema, split_overrides
+from .recipe import Run, card_fields, fields_but, keep_ema, split_overrides
 from .synth import INSTRUMENTS, ClipLabels, first_seed, melody_of, synth_clip
 from .text import tokenize, training_prompt
 from .train import Trainer
@@ -90,6 +90,17 @@ def melody_losses(gen: GenerationConfig, seed: int = 0):
     return losses
 
 
+# key=value settings: n_clips is TrainConfig's (the clips this fine-tune encodes), clip_seconds GenerationConfig's
+# (the shipped transformer's clip length); TrainConfig.clip_seconds is never read, so `clip_seconds=` reaches
+# GenerationConfig.
+SETTINGS = {
+    "TrainConfig": TrainConfig(),
+    "GenerationConfig": GenerationConfig(),
+    "TransformerConfig": TransformerConfig(),
+}
+SETTABLE = {"TrainConfig": fields_but(TrainConfig, "clip_seconds")}
+
+
 def train_melody(
     out_dir, profile: Profile, autoencoder_path, init_path, melody: str = "cross", run: Run = Run(), data=None
 ) -> Path:
@@ -100,12 +111,7 @@ def train_melody(
     encoding between runs (the comparison of cross and add encodes once)."""
     if run.resume:
         raise ValueError("train_melody cannot resume: it keeps no training state; leave run.resume False")
-    groups = {
-        "TrainConfig": TrainConfig(),
-        "GenerationConfig": GenerationConfig(),
-        "TransformerConfig": TransformerConfig(),
-    }
-    train_over, gen_over, model_over = split_overrides(run.overrides or {}, groups)
+    train_over, gen_over, model_over = split_overrides(run.overrides or {}, SETTINGS, SETTABLE)
     cfg = replace(profile.melody_train, **train_over)
     gen = replace(profile.generation, **gen_over)
     out, device = Path(out_dir), pick_device(run.device)

@@ -28,7 +28,7 @@ from .config import SHIPPED_CLAP, GenerationConfig, MelConfig, Profile, TrainCon
 from .dcae import count_parameters, load_latent_autoencoder, mel_config_of
 from .diffusion import flow_matching_loss
 from .generation import obedience
-from .recipe import Run, card_fields, keep_ema, split_overrides
+from .recipe import Run, card_fields, fields_but, keep_ema, split_overrides
 from .synth import ClipLabels, first_seed, synth_clip
 from .train import Trainer
 from .transformer import LatentTransformer
@@ -94,6 +94,16 @@ def transformer_losses(gen: GenerationConfig, seed: int = 0):
     return losses
 
 
+# key=value settings: the training clips are GenerationConfig's (n_clips, clip_seconds); this recipe never reads
+# TrainConfig's fields of those names, so they are not settable here and `n_clips=4096` reaches GenerationConfig.
+SETTINGS = {
+    "TrainConfig": TrainConfig(),
+    "GenerationConfig": GenerationConfig(),
+    "TransformerConfig": TransformerConfig(),
+}
+SETTABLE = {"TrainConfig": fields_but(TrainConfig, "n_clips", "clip_seconds")}
+
+
 def train_transformer(
     out_dir,
     profile: Profile,
@@ -111,12 +121,7 @@ def train_transformer(
     resume from, so run.resume=True is refused."""
     if run.resume:
         raise ValueError("train_transformer cannot resume: it keeps no training state; leave run.resume False")
-    groups = {
-        "TrainConfig": TrainConfig(),
-        "GenerationConfig": GenerationConfig(),
-        "TransformerConfig": TransformerConfig(),
-    }
-    train_over, gen_over, model_over = split_overrides(run.overrides or {}, groups)
+    train_over, gen_over, model_over = split_overrides(run.overrides or {}, SETTINGS, SETTABLE)
     cfg = replace(profile.transformer_train, **train_over)
     gen = replace(profile.generation, **gen_over)
     out, device = Path(out_dir), pick_device(distributed.device_for_rank(run.device))

@@ -33,6 +33,20 @@ def test_a_setting_no_config_allows_is_refused_in_one_line_naming_what_is_allowe
         parse_settings(["steps"])
 
 
+def test_each_latent_recipe_sends_a_shared_setting_to_the_config_it_reads():
+    # TrainConfig and GenerationConfig both have n_clips and clip_seconds. A recipe reads one of each pair; the
+    # setting must reach that one (train-transformer n_clips=2048 once set TrainConfig's, which it never reads)
+    from minidcae import distill, train_melody, train_transformer
+
+    asked = parse_settings(["n_clips=100", "clip_seconds=2.5", "steps=7"])
+    train, gen, _ = split_overrides(asked, train_transformer.SETTINGS, train_transformer.SETTABLE)
+    assert train == {"steps": 7} and gen == {"n_clips": 100, "clip_seconds": 2.5}
+    train, gen, _ = split_overrides(asked, train_melody.SETTINGS, train_melody.SETTABLE)
+    assert train == {"n_clips": 100, "steps": 7} and gen == {"clip_seconds": 2.5}
+    train, gen = split_overrides(asked, distill.SETTINGS, distill.SETTABLE)
+    assert train == {"n_clips": 100, "steps": 7} and gen == {"clip_seconds": 2.5}
+
+
 def test_mean_over_clips_is_the_plain_mean_of_each_figure():
     rows = {"a": {"x": 1.0, "y": 4.0}, "b": {"x": 3.0, "y": 0.0}}
     assert mean_over(rows) == {"x": 2.0, "y": 2.0} == mean_over(list(rows.values()))
