@@ -26,7 +26,7 @@ from .clap import PAD as PHRASE_PAD
 from .clap import PHRASE_ID, PHRASE_VOCAB, MiniClap, describe, tokenize_phrases, unknown_phrase_words
 from .config import ClapConfig, TransformerConfig
 from .errors import MinidcaeError
-from .synth import ClipLabels
+from .synth import INSTRUMENTS, ClipLabels
 from .text import TextEncoder, tokenize, training_prompt, unknown_words
 
 TEXT_KINDS = ("labels", "phrases", "clap")
@@ -49,6 +49,18 @@ def tokenize_for(cfg, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def unknown_words_for(cfg, prompt: str) -> list[str]:
     return unknown_words(prompt) if _kind(cfg) == "labels" else unknown_phrase_words(prompt)
+
+
+def known_words(cfg) -> str:
+    """What a model of this cfg.text reads, for the one-line refusal of an unknown word."""
+    if _kind(cfg) == "labels":
+        return (
+            f"moods (happy, sad), instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) "
+            "and drums"
+        )
+    words = [w for w in PHRASE_VOCAB if w.isalpha()]  # (the special tokens are <...>, the tempos digits)
+    tempos = [int(w) for w in PHRASE_VOCAB if w.isdigit()]
+    return f"miniCLAP's phrasing words ({', '.join(words)}) and tempos {min(tempos)}-{max(tempos)} bpm"
 
 
 def training_phrase(cfg, labels: ClipLabels, rng: np.random.Generator) -> str:

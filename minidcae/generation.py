@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from .condition import tokenize_for, unknown_words_for
+from .condition import known_words, tokenize_for, unknown_words_for
 from .config import GenerationConfig, MelConfig
 from .dcae import load_latent_autoencoder, mel_config_of
 from .diffusion import Momentum, apg, euler_sample, heun_sample
@@ -134,8 +134,7 @@ def prompt_velocity(
     for p in prompts:
         if unknown_words_for(model.cfg, p):
             raise ValueError(
-                f"prompt {p!r}: unknown word(s) {unknown_words_for(model.cfg, p)}; the model knows moods (happy, sad), "
-                f"instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) and drums"
+                f"prompt {p!r}: unknown word(s) {unknown_words_for(model.cfg, p)}; the model knows {known_words(model.cfg)}"
             )
     if guidance not in ("cfg", "apg", "none"):
         raise ValueError(f"guidance must be cfg, apg or none, got {guidance!r}")

@@ -64,6 +64,17 @@ def test_phrases_read_heldout_phrasings_without_unknown_words():
     assert out.shape == (30, ids.shape[1], 32)
 
 
+def test_an_unknown_word_is_refused_naming_what_this_kind_of_model_reads():
+    for cfg, knows, not_listed in (
+        (TINY, "instruments (piano", "cheerful"),
+        (replace(TINY, text="phrases"), "miniCLAP's phrasing words (happy, cheerful", "slow, medium, fast or"),
+    ):
+        with pytest.raises(ValueError, match="unknown word") as err:
+            sample_latents(LatentTransformer(cfg), ["happy kazoo"], 4, steps=1)
+        message = str(err.value)
+        assert "['kazoo']" in message and knows in message and not_listed not in message, message
+
+
 def test_clap_condition_is_the_towers_word_states_through_a_linear():
     model, clap = clap_transformer()
     prompts = ["cheerful piano, fast, with drums", "sad violin", ""]
