@@ -16,7 +16,7 @@
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
                       [--melody TUNE.mid --melody-track N --melody-fill loop|pad --melody-scale 2]
                       [--guidance cfg|apg --retake ANGLE]
-    minidcae edit IN OUT (--repaint START:END | --extend SECONDS) --prompt P [--guidance cfg|apg --margin 4]
+    minidcae edit IN OUT (--repaint START:END | --extend SECONDS) --prompt P [--guidance cfg|apg --margin 4 --strength 1]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT
     minidcae evaluate --checkpoint CKPT --data DIR --out REPORT.json [--iters N] [--max-seconds S]
@@ -281,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cfg", type=float, default=3.0, help="guidance scale (1 = none)")
     p.add_argument("--guidance", choices=("cfg", "apg"), default="cfg")
     p.add_argument("--margin", type=int, default=4, help="crossfade, in latent frames, inside the edited edges")
+    p.add_argument(
+        "--strength", type=float, default=1.0, help="repaint only: 0 to 1, how far the span may leave what it was"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--iters", type=int, default=32, help="Griffin-Lim iterations")
     p.add_argument("--checkpoint", default=str(SHIPPED_TRANSFORMER), help="the latent transformer")

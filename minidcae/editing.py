@@ -3,7 +3,7 @@
     keep_mask        (T,) weights over latent frames: 1 keeps the original, 0 regenerates, a linear ramp between
     masked_sample    integrate the ODE, after every step put the original's own noisy point back where keep = 1,
                      and crossfade the margin once at the end
-    repaint          regenerate the frames [start, end) of a latent with a (new) prompt
+    repaint          regenerate the frames [start, end) of a latent with a (new) prompt, at a strength
     extend           continue a latent for more frames: repaint on frames padded past its end
     retake_noise     cos(a) n1 + sin(a) n2: noise that is n1 at a = 0 and independent of it at a = pi / 2
     retake           a variation of a generated clip: the same prompt from noise turned by an angle
@@ -57,6 +57,7 @@ def masked_sample(
     shift: float = 3.0,
     sampler: str = "euler",
     crossfade: str = "end",
+    strength: float = 1.0,
 ) -> torch.Tensor:
     """Integrate dx/dt = v(x, t) from x = noise (t = 0) to t = 1; after each step to t', put the frames with
     keep = 1 back on the reference's own straight path, x <- h x_ref(t') + (1 - h) x with h = [keep = 1].
@@ -66,14 +67,22 @@ def masked_sample(
     crossfade="every_step" blends by keep itself after every step instead, the naive way: a weight applied at
     every step compounds, so after n steps a frame kept at w holds about 1 - (1 - w)^n of the reference (w = 0.2,
     n = 30: 0.999) and the ramp ends as a hard edge where keep reaches 0. Notebook 12 measures the seam both ways.
+
+    strength in [0, 1]: the share of the steps that run (ACE-Step's repaint variance). With strength s the first
+    round(steps (1 - s)) steps are skipped and the whole clip starts on the reference's own path at that time,
+    x = x_ref(t_start), as SDEdit starts from a noised original: a weaker repaint keeps more of what the span was.
+    1 starts from pure noise; 0 runs no step and returns the reference.
     noise, reference (B, C, F, T); keep (T,) or broadcastable to them. Returns (B, C, F, T)."""
     if crossfade not in ("end", "every_step"):
         raise MinidcaeError(f"crossfade must be 'end' or 'every_step', got {crossfade!r}")
+    if not 0.0 <= strength <= 1.0:
+        raise MinidcaeError(f"a repaint strength is between 0 and 1, got {strength:g}")
     step = euler_step if sampler == "euler" else heun_step
     keep = keep.to(noise.device, noise.dtype)  # (T,): broadcasts over the last axis
     held = keep if crossfade == "every_step" else (keep == 1).to(keep.dtype)  # (T,): blended after every step
-    x = noise  # (B, C, F, T): at t = 0 the reference's path is its noise, so nothing to blend yet
-    grid = time_grid(steps, shift)
+    grid = time_grid(steps, shift)[round(steps * (1 - strength)) :]  # the times left to run, from t_start to 1
+    # x_ref(t_start) = (1 - t_start) x0 + t_start x1: at strength 1, t_start = 0 and x is the noise itself
+    x = noise if grid[0] == 0 else (1 - grid[0]) * noise + grid[0] * reference  # (B, C, F, T)
     for t, t_next in zip(grid[:-1], grid[1:]):
         x = step(velocity, x, t, t_next)  # (B, C, F, T)
         # x_ref(t) = (1 - t) x0 + t x1
@@ -106,24 +115,30 @@ def repaint(
     shift: float = 3.0,
     sampler: str = "euler",
     crossfade: str = "end",
+    strength: float = 1.0,
 ) -> torch.Tensor:
     """Latents z (B, C, F, T) -> the same with latent frames [start, end) regenerated for prompts (one each),
     the rest following z's straight path from the seed's noise, with a `margin`-frame crossfade inside the span's
-    edges (masked_sample's `crossfade`: once at the end, or the naive every step). (B, C, F, T)."""
+    edges (masked_sample's `crossfade`: once at the end, or the naive every step). strength: masked_sample's, how
+    far the span may leave what it was (1: from pure noise). (B, C, F, T)."""
     if not 0 <= start < end <= z.shape[-1]:
         raise MinidcaeError(f"span {start}:{end} is empty or outside the {z.shape[-1]} latent frames")
     device = next(model.parameters()).device
     noise = _noise(z.shape, seed).to(device)  # (B, C, F, T)
     velocity = prompt_velocity(model, prompts, cfg_scale, guidance=guidance)
     keep = keep_mask(z.shape[-1], start, end, margin)  # (T,)
-    return masked_sample(velocity, noise, z.float().to(device), keep, steps, shift, sampler, crossfade).float().cpu()
+    reference = z.float().to(device)  # (B, C, F, T)
+    return masked_sample(velocity, noise, reference, keep, steps, shift, sampler, crossfade, strength).float().cpu()
 
 
 @torch.no_grad()
 def extend(model, z: torch.Tensor, prompts: list[str], frames: int, margin: int = 4, **repainting) -> torch.Tensor:
     """Latents z (B, C, F, T) -> (B, C, F, T + frames): padded with `frames` zero frames, which are repainted
     (the zeros never reach the result). The crossfade sits on the original's side: its last `margin` frames
-    are blended, the padding is all new. repainting: repaint's keywords."""
+    are blended, the padding is all new. repainting: repaint's keywords, but not strength: the padding has no
+    original to stay near, so an extension always starts from pure noise."""
+    if "strength" in repainting:
+        raise MinidcaeError("an extension starts from pure noise: strength is for repainting a span of the clip")
     if frames < 1:
         raise MinidcaeError(f"an extension must add at least one latent frame, got {frames}")
     if margin < 0:
@@ -190,14 +205,20 @@ def edit_audio(
     seed: int = 0,
     gl_iters: int = 32,
     source: str = "input",
+    strength: float = 1.0,
 ) -> torch.Tensor:
     """A waveform (C, samples) -> the edited waveform: encode, repaint the span (seconds) or extend by
-    extend_seconds, decode, Griffin-Lim. Spans and extensions are checked before anything is sampled."""
+    extend_seconds, decode, Griffin-Lim. Spans and extensions are checked before anything is sampled.
+    strength: repaint's (how far the span may leave what it was; 1 starts it from pure noise)."""
     from .audio import log_mel
     from .streaming import encode_long, griffin_lim_long
 
     if (span is None) == (extend_seconds is None):
         raise MinidcaeError("give either a span to repaint or seconds to extend by")
+    if not 0.0 <= strength <= 1.0:
+        raise MinidcaeError(f"--strength {strength:g}: give a repaint strength between 0 and 1 (1 starts from noise)")
+    if extend_seconds is not None and strength != 1.0:
+        raise MinidcaeError(f"--strength {strength:g}: an extension starts from pure noise; strength is for --repaint")
     x = log_mel(wav, mel, source)  # (C, n_mels, T_mel)
     rate = mel.frame_rate / autoencoder.cfg.time_factor  # latent frames a second
     device = next(autoencoder.parameters()).device
@@ -208,7 +229,9 @@ def edit_audio(
             start, end = span_frames(span[0], span[1], z.shape[-1], rate, wav.shape[-1] / mel.sample_rate)
         except MinidcaeError as err:
             raise MinidcaeError(f"{source}: {err}") from None
-        out = repaint(transformer, z, [prompt], start, end, steps, cfg_scale, guidance, margin, seed)  # (1, C', F', T)
+        out = repaint(
+            transformer, z, [prompt], start, end, steps, cfg_scale, guidance, margin, seed, strength=strength
+        )  # (1, C', F', T)
     else:
         added = round(extend_seconds * rate)
         if extend_seconds <= 0 or added < 1:
@@ -290,6 +313,7 @@ def edit_report(
     margin: int = 4,
     angles: tuple[float, ...] = (0.0, math.pi / 8, math.pi / 4, 3 * math.pi / 8, math.pi / 2),
     scales: tuple[float, ...] = (1.0, 3.0, 6.0, 10.0),
+    strengths: tuple[float, ...] = (0.25, 0.5, 0.75),
     per_prompt: int = 4,
     seed: int = 0,
 ) -> dict:
@@ -299,7 +323,8 @@ def edit_report(
     repaint   the middle third regenerated as another instrument ("mood instrument"): mel L1 outside the span
               between the edit and the plain reconstruction (dB; and of the inside, for scale), the classifier's
               instrument accuracy inside the span against chance, the seam (at every latent-frame edge of the two
-              crossfades) against the natural frame change
+              crossfades) against the natural frame change; and by strength, the new and the old instrument heard
+              and the change inside the span
     extend    the first two thirds extended by a third with the clip's own prompt: the first part's mel L1, the
               classifier on the new part, the seam across the crossfade before the join; and the same seam
               with masked_sample's naive crossfade (every step), to show why it is applied once
@@ -357,6 +382,24 @@ def edit_report(
         "seam": _seam_figures(out, seams_at),
         "seam_reconstruction": _seam_figures(recon, seams_at),
     }
+
+    # repaint strength: the same edits starting part of the way along the original's path
+    def strength_row(strength, mels):
+        _, heard, _ = predict(classifier, mels[..., a:b])
+        return {
+            "strength": strength,
+            "new_instrument": float((heard == new_inst).float().mean()),
+            "old_instrument": float((heard == inst).float().mean()),
+            "mel_l1_db_inside": l1_db(mels[..., a:b], recon[..., a:b]) / n_edits,
+        }
+
+    rows = []
+    for strength in strengths:
+        weaker = repaint(
+            transformer, z, prompts, start, end, steps, cfg_scale, margin=margin, seed=seed, strength=strength
+        )
+        rows.append(strength_row(strength, latents_to_mels(autoencoder, weaker)))
+    repaint_figures["by_strength"] = rows + [strength_row(1.0, out)]
 
     # extend: keep the first two thirds, continue for the last third with the clip's own prompt
     keep_frames = end

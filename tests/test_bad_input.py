@@ -394,6 +394,9 @@ def test_bad_edits_fail_in_one_line_and_write_nothing(corpus, tmp_path, capsys):
         (["--extend", "0"], "positive number of seconds"),
         (["--extend", "0.01"], "at least one latent frame"),
         (["--extend", "0.5", "--margin", "-1"], "--margin -1: give the crossfade as 0 or more"),
+        (["--repaint", "0.5:1", "--strength", "1.5"], "--strength 1.5: give a repaint strength between 0 and 1"),
+        (["--repaint", "0.5:1", "--strength", "nan"], "--strength nan"),
+        (["--extend", "0.5", "--strength", "0.5"], "an extension always starts from noise"),
     ):
         code, err = run(["edit", good, str(out), *extra, "--prompt", "sad violin", "--steps", "2"], capsys)
         assert code == 2 and says in err, (extra, err)

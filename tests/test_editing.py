@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from minidcae.config import SHIPPED_TRANSFORMER
+from minidcae.diffusion import time_grid
 from minidcae.editing import extend, keep_mask, masked_sample, repaint, retake, retake_noise, seam_jumps, span_frames
 from minidcae.errors import MinidcaeError
 from minidcae.generation import sample_latents
@@ -57,6 +58,33 @@ def test_a_crossfade_blended_every_step_compounds_into_a_hard_edge():
     assert torch.equal(every[..., 0], r[..., 0]) and torch.equal(every[..., 2], n[..., 2])
     with pytest.raises(MinidcaeError, match="crossfade must be"):
         masked_sample(lambda x, t: torch.zeros_like(x), n, r, keep, steps=2, crossfade="sometimes")
+
+
+def test_strength_skips_the_first_steps_and_starts_on_the_originals_path():
+    # v = 0: nothing moves after the start. At strength s the sample starts at x_ref(t_start) = (1 - t) n + t r for
+    # the first time left, so a regenerated frame ends there; strength 1 starts from the noise, 0 returns r
+    n, r = torch.randn(1, 1, 1, 3), torch.randn(1, 1, 1, 3)
+    keep = torch.tensor([1.0, 0.0, 0.0])
+    still = lambda x, t: torch.zeros_like(x)  # noqa: E731
+    t_start = time_grid(10, 3.0)[5]  # strength 0.5 of 10 steps skips 5
+    half = masked_sample(still, n, r, keep, steps=10, strength=0.5)
+    assert torch.allclose(half[..., 1:], ((1 - t_start) * n + t_start * r)[..., 1:]) and torch.equal(
+        half[..., 0], r[..., 0]
+    )
+    assert torch.equal(masked_sample(still, n, r, keep, steps=10, strength=1.0)[..., 1:], n[..., 1:])
+    assert torch.equal(masked_sample(still, n, r, keep, steps=10, strength=0.0), r)
+    with pytest.raises(MinidcaeError, match="between 0 and 1"):
+        masked_sample(still, n, r, keep, steps=2, strength=1.5)
+
+
+def test_repaint_at_strength_0_is_the_original_and_an_extension_refuses_a_strength(model):
+    z = latent(model)
+    # no step runs; the crossfade's w r + (1 - w) r is r up to rounding
+    assert torch.allclose(
+        repaint(model, z, ["happy piano", "sad violin"], 4, 8, steps=STEPS, strength=0.0), z, atol=1e-6
+    )
+    with pytest.raises(MinidcaeError, match="strength is for repainting"):
+        extend(model, z, ["happy piano", "sad violin"], 5, steps=STEPS, strength=0.5)
 
 
 def test_repaint_with_margin_0_ends_exactly_on_the_original_outside_the_span(model):
