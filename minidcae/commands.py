@@ -280,13 +280,6 @@ def cmd_edit(args) -> None:
         raise MinidcaeError(f"--extend {args.extend:g}: give a positive number of seconds")
     if args.margin < 0:
         raise MinidcaeError(f"--margin {args.margin}: give the crossfade as 0 or more latent frames (default 4)")
-    if not 0.0 <= args.strength <= 1.0:
-        raise MinidcaeError(
-            f"--strength {args.strength:g}: give a repaint strength between 0 and 1 (1, the default, starts the span "
-            "from pure noise)"
-        )
-    if args.extend is not None and args.strength != 1.0:
-        raise MinidcaeError(f"--strength {args.strength:g}: an extension always starts from noise; drop --strength")
     device = pick_device(args.device)
     transformer, autoencoder, mel = load_generator(args.checkpoint, args.autoencoder, device)
     wav = load_audio(args.input, mel.sample_rate, mel.channels)  # (channels, samples)

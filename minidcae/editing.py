@@ -216,9 +216,11 @@ def edit_audio(
     if (span is None) == (extend_seconds is None):
         raise MinidcaeError("give either a span to repaint or seconds to extend by")
     if not 0.0 <= strength <= 1.0:
-        raise MinidcaeError(f"--strength {strength:g}: give a repaint strength between 0 and 1 (1 starts from noise)")
+        raise MinidcaeError(
+            f"--strength {strength:g}: give a repaint strength between 0 and 1 (1, the default, starts from pure noise)"
+        )
     if extend_seconds is not None and strength != 1.0:
-        raise MinidcaeError(f"--strength {strength:g}: an extension starts from pure noise; strength is for --repaint")
+        raise MinidcaeError(f"--strength {strength:g}: an extension always starts from noise; drop --strength")
     x = log_mel(wav, mel, source)  # (C, n_mels, T_mel)
     rate = mel.frame_rate / autoencoder.cfg.time_factor  # latent frames a second
     device = next(autoencoder.parameters()).device

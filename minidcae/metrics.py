@@ -463,6 +463,8 @@ def embedding_distances(real: torch.Tensor, generated: torch.Tensor, n_boot: int
     for _ in range(n_boot):
         ia = torch.from_numpy(rng.integers(0, len(real), len(real)))  # (N,) which real points, with repeats
         ib = torch.from_numpy(rng.integers(0, len(generated), len(generated)))  # (M,)
+        if len(ia.unique()) < 2 or len(ib.unique()) < 2:
+            continue  # one point drawn over and over: no pair of different points to compare (tiny sets only)
         kads.append(kernel_audio_distance(real[ia], generated[ib], sigma, ia, ib))
         fds.append(frechet_distance(real[ia], generated[ib]))
     out["kad_interval"] = tuple(float(q) for q in np.quantile(kads, [0.025, 0.975]))
