@@ -37,6 +37,7 @@ from .bottleneck import make_bottleneck
 from .checkpoint import CheckpointError, load_model, load_tensors, save_tensors
 from .config import DEFAULT_DCAE, DCAEConfig, MelConfig
 from .errors import MinidcaeError
+from .norms import GroupNorm
 from .streaming import decode_long, encode_long, griffin_lim_long
 
 
@@ -76,7 +77,7 @@ def channel_to_space(x: torch.Tensor, sf: int, st: int, channels: int) -> torch.
 
 
 def norm(channels: int) -> nn.GroupNorm:
-    return nn.GroupNorm(min(8, channels), channels)
+    return GroupNorm(min(8, channels), channels)
 
 
 class ResBlock(nn.Module):

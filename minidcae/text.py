@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .norms import RMSNorm
 from .synth import INSTRUMENTS, TEMPO_RANGE, ClipLabels
 
 PAD, UNKNOWN, EMPTY = "<pad>", "<unk>", "<empty>"
@@ -86,7 +87,7 @@ class TextEncoder(nn.Module):
         super().__init__()
         self.word = nn.Embedding(vocab_size, dim)  # another vocabulary (clap.PHRASE_VOCAB) may be passed by size
         self.position = nn.Embedding(max_tokens, dim)
-        self.norm = nn.RMSNorm(dim)
+        self.norm = RMSNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.SiLU(), nn.Linear(2 * dim, dim))
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:

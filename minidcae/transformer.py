@@ -40,6 +40,7 @@ from .checkpoint import load_model
 from .condition import text_encoder_for
 from .config import TransformerConfig
 from .melody import PITCHES, MelodyEncoder
+from .norms import RMSNorm
 
 MELODY_KINDS = ("none", "cross", "add")
 
@@ -160,11 +161,11 @@ class GatedFeedForward(nn.Module):
 class Block(nn.Module):
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
-        self.norm1, self.norm_cross, self.norm2 = nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim), nn.RMSNorm(cfg.dim)
+        self.norm1, self.norm_cross, self.norm2 = RMSNorm(cfg.dim), RMSNorm(cfg.dim), RMSNorm(cfg.dim)
         self.attn, self.cross, self.ff = SelfAttention(cfg), CrossAttention(cfg), GatedFeedForward(cfg)
         self.modulation = nn.Parameter(torch.zeros(6, cfg.dim))  # this block's offset to the shared modulation
         if cfg.melody == "cross":
-            self.norm_melody, self.melody = nn.RMSNorm(cfg.dim), MelodyAttention(cfg)
+            self.norm_melody, self.melody = RMSNorm(cfg.dim), MelodyAttention(cfg)
 
     def forward(self, x, modulation, cond, cond_mask, mask=None, melody=None):
         shift1, scale1, gate1, shift2, scale2, gate2 = (modulation + self.modulation).unbind(dim=1)  # (B, dim) each
@@ -188,7 +189,7 @@ class LatentTransformer(nn.Module):
         self.time = TimestepEmbedding(cfg.dim)
         self.proj_in = nn.Linear(cfg.token_size, cfg.dim)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.depth))
-        self.norm_out = nn.RMSNorm(cfg.dim)
+        self.norm_out = RMSNorm(cfg.dim)
         self.final_modulation = nn.Linear(cfg.dim, 2 * cfg.dim)  # shift and scale before the output layer
         self.proj_out = nn.Linear(cfg.dim, cfg.token_size)
         if cfg.melody not in MELODY_KINDS:

@@ -31,6 +31,7 @@ from .audio import denormalize_log_mel, log_mel, mel_filterbank, stft
 from .checkpoint import load_model
 from .config import MelConfig, VocoderConfig
 from .errors import MinidcaeError
+from .norms import LayerNorm
 
 MAX_LOG_MAGNITUDE = 4.6  # log(100): Vocos's cap on the predicted magnitude, so a young network cannot overflow
 
@@ -97,7 +98,7 @@ class ConvNeXtBlock(nn.Module):
     def __init__(self, dim: int, kernel: int, expansion: int, layer_scale: float):
         super().__init__()
         self.conv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2, groups=dim)
-        self.norm = nn.LayerNorm(dim)
+        self.norm = LayerNorm(dim)
         self.up = nn.Linear(dim, expansion * dim)
         self.down = nn.Linear(expansion * dim, dim)
         self.gamma = nn.Parameter(torch.full((dim,), layer_scale))
@@ -115,11 +116,11 @@ class Vocoder(nn.Module):
         super().__init__()
         self.cfg, mel = cfg, cfg.mel
         self.embed = nn.Conv1d(cfg.n_mels + cfg.clock_period, cfg.dim, cfg.kernel, padding=cfg.kernel // 2)
-        self.norm_in = nn.LayerNorm(cfg.dim)
+        self.norm_in = LayerNorm(cfg.dim)
         self.blocks = nn.ModuleList(
             ConvNeXtBlock(cfg.dim, cfg.kernel, cfg.expansion, 1 / cfg.blocks) for _ in range(cfg.blocks)
         )
-        self.norm_out = nn.LayerNorm(cfg.dim)
+        self.norm_out = LayerNorm(cfg.dim)
         self.head = nn.Linear(cfg.dim, 2 * mel.n_freqs)  # per frame: log-magnitude correction and phase
         # Start from the mel spread over the bins, each frame a pulse at its own centre: phase
         # phi_f = pi f delays bin f by n_fft / 2 samples (e^{-i 2 pi f (n_fft/2) / n_fft} = e^{-i pi f}, and
