@@ -100,6 +100,11 @@ ACE_STEP_MEL = MelConfig(
 )
 
 
+# The same front end in mono (one image channel): what `make gpu-train` trains its DCAE, vocoder and
+# latent transformer on (tools/gpu_train.py).
+ACE_STEP_MONO_MEL = replace(ACE_STEP_MEL, channels=1)
+
+
 @dataclass(frozen=True)
 class DCAEConfig:
     """A deep compressed autoencoder over (batch, channels, mels, frames) log-mel images.
@@ -151,6 +156,9 @@ class TrainConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.0  # 0 = no EMA copy; 0.999 keeps a slow average of the weights
     bf16: bool = True  # autocast to bfloat16 on CUDA (ignored on CPU)
+    compile: bool = (
+        False  # torch.compile the loss and its backward (pays on a GPU for long runs; the first step compiles)
+    )
     log_every: int = 10
     checkpoint_every: int = 100
     seed: int = 0

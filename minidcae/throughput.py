@@ -28,9 +28,11 @@ from .train import Trainer
 PROFILED = ("dcae", "dcae_adversarial", "vocoder", "vocoder_adversarial", "transformer", "classifier", "clap")
 
 
-def profiled_trainer(name: str, profile: Profile, device="cpu", batch_size: int | None = None, bf16=None, seed=0):
+def profiled_trainer(
+    name: str, profile: Profile, device="cpu", batch_size: int | None = None, bf16=None, seed=0, compile=None
+):
     """(trainer, next_batch, seconds of audio per item) for model `name` with the profile's sizes and
-    training settings; batch_size and bf16 replace the profile's when given."""
+    training settings; batch_size, bf16 and compile replace the profile's when given."""
     if name not in PROFILED:
         raise ValueError(f"unknown model {name!r}; one of {', '.join(PROFILED)}")
     mel = profile.mel
@@ -39,7 +41,8 @@ def profiled_trainer(name: str, profile: Profile, device="cpu", batch_size: int 
 
     def settings(cfg):
         cfg = replace(cfg, batch_size=batch_size or cfg.batch_size)
-        return cfg if bf16 is None else replace(cfg, bf16=bf16)
+        cfg = cfg if bf16 is None else replace(cfg, bf16=bf16)
+        return cfg if compile is None else replace(cfg, compile=compile)
 
     def mels(b, frames):
         return torch.randn(b, 1, mel.n_mels, frames, generator=g).clamp(-1, 1)  # (B, 1, n_mels, T)
@@ -72,6 +75,7 @@ def profiled_trainer(name: str, profile: Profile, device="cpu", batch_size: int 
 
         return trainer, wave_batch, _seconds(cfg.crop_frames, mel)
     if name == "transformer":
+        from .condition import tokenize_for
         from .generation import prompt_for
         from .synth import INSTRUMENTS, MODES
         from .train_transformer import transformer_losses
@@ -98,7 +102,8 @@ def profiled_trainer(name: str, profile: Profile, device="cpu", batch_size: int 
         def latent_batch(step):
             shape = (cfg.batch_size, model_cfg.latent_channels, model_cfg.latent_rows, frames)  # (B, C, F, T')
             prompts = [prompt_for(rng.choice(INSTRUMENTS), rng.choice(MODES)) for _ in range(cfg.batch_size)]
-            return {"latent": torch.randn(shape, generator=g), "prompt": prompts}
+            ids, mask = tokenize_for(model_cfg, prompts)  # (B, L) each: tokenized here, not inside the step
+            return {"latent": torch.randn(shape, generator=g), "prompt": prompts, "ids": ids, "mask": mask}
 
         return trainer, latent_batch, gen.clip_seconds
     if name == "classifier":
@@ -158,13 +163,14 @@ def measure(trainer: Trainer, next_batch, steps: int, warmup: int = 5, seconds_p
     batches = [next_batch(i) for i in range(min(steps + warmup, 8))]  # made once: the timing is the model's
     moved = [{k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()} for b in batches]
     for i in range(warmup):
-        trainer.train_step(moved[i % len(moved)])
+        trainer.train_step(moved[i % len(moved)])  # the first steps compile, if the config asks for it
     if cuda:
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
     for i in range(steps):
-        logs = trainer.train_step(moved[i % len(moved)])  # .float() of each loss: waits for the step
+        losses = trainer.step_tensors(moved[i % len(moved)])  # no host sync inside the timed loop
+    logs = {k: float(v) for k, v in losses.items()}  # waits for the last step
     if cuda:
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start

@@ -109,15 +109,23 @@ class Trainer:
                 if any(m is o for o in optimize.values()) and any(p.requires_grad for p in m.parameters()):
                     self.calls[name] = DistributedDataParallel(m)
         self.optimize = optimize
+        # on CUDA one fused kernel updates every parameter (no Python loop over them, no host sync)
+        fused = {"fused": True} if self.device.type == "cuda" else {}
         self.optimizers = {
             key: torch.optim.AdamW(
                 [p for p in m.parameters() if p.requires_grad],
                 lr=cfg.lr,
                 weight_decay=cfg.weight_decay,
                 betas=(0.9, 0.99),
+                **fused,
             )
             for key, m in optimize.items()
         }
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN time its convolution kernels once
+        # cfg.compile: the loss (every module's forward and the loss arithmetic) and its backward through
+        # torch.compile; the first step compiles (seconds to minutes), later steps run fused kernels
+        self.loss_call = torch.compile(loss_fn) if cfg.compile else loss_fn
         self.emas = (
             {name: copy.deepcopy(self.modules[name]).requires_grad_(False) for name in ema} if cfg.ema_decay > 0 else {}
         )
@@ -140,27 +148,32 @@ class Trainer:
         r = self.cfg.min_lr_ratio
         return self.cfg.lr * (r + (1 - r) * 0.5 * (1 + math.cos(math.pi * min(step / self.horizon, 1.0))))
 
-    def train_step(self, batch: dict, lr: float | None = None) -> dict:
+    def step_tensors(self, batch: dict, lr: float | None = None) -> dict:
+        """One optimisation step; returns the losses as 0-dim tensors, still on the device: reading them
+        (float()) waits for the GPU, so fit reads them only every log_every steps."""
         for m in self.modules.values():
             m.train()
         for opt in self.optimizers.values():
             for group in opt.param_groups:
                 group["lr"] = lr if lr is not None else self.cfg.lr
         with self.autocast():
-            losses = self.loss_fn(self.calls, batch)
+            losses = self.loss_call(self.calls, batch)
         for key, opt in self.optimizers.items():  # in order: e.g. generator, then discriminator
             opt.zero_grad(set_to_none=True)
             losses[key].float().backward()
-            nn.utils.clip_grad_norm_(self.optimize[key].parameters(), self.cfg.grad_clip)
+            nn.utils.clip_grad_norm_(self.optimize[key].parameters(), self.cfg.grad_clip)  # no host sync
             opt.step()
         # EMA warm-up: d_t = min(d, (1 + t) / (10 + t)), so the random initial weights fade out fast
         decay = min(self.cfg.ema_decay, (1 + self.step) / (10 + self.step))
         with torch.no_grad():
             for name, ema in self.emas.items():
-                # ema <- d * ema + (1 - d) * weights
-                for e, p in zip(ema.parameters(), self.modules[name].parameters()):
-                    e.lerp_(p.detach(), 1 - decay)
-        return {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in losses.items()}
+                # ema <- d * ema + (1 - d) * weights, every parameter in one foreach call
+                torch._foreach_lerp_(list(ema.parameters()), list(self.modules[name].parameters()), 1 - decay)
+        return {k: v.detach() if torch.is_tensor(v) else torch.tensor(float(v)) for k, v in losses.items()}
+
+    def train_step(self, batch: dict, lr: float | None = None) -> dict:
+        """One optimisation step; returns the losses as floats (which waits for the step to finish)."""
+        return {k: float(v) for k, v in self.step_tensors(batch, lr).items()}
 
     def fit(self, next_batch, steps: int | None = None) -> list[dict]:
         total = steps or self.cfg.steps
@@ -175,16 +188,19 @@ class Trainer:
             dynamic_ncols=True,
             disable=self.quiet or bars_disabled(),
         )
+        last_time, last_step = time.perf_counter(), self.step
         for step in bar:
             batch = _to(next_batch(step), self.device)
-            start = time.perf_counter()
-            logs = self.train_step(batch, self.learning_rate(step))
-            seconds = time.perf_counter() - start
+            losses = self.step_tensors(batch, self.learning_rate(step))
             self.step = step + 1
-            items = len(next(v for v in batch.values() if torch.is_tensor(v)))  # the batch size
-            audio_rate = self.seconds_per_item * items / seconds
-            bar.set_postfix(loss=f"{logs[next(iter(self.optimizers))]:.4f}", audio_s_per_s=f"{audio_rate:.1f}")
             if step % self.cfg.log_every == 0 or self.step == total:
+                logs = {k: float(v) for k, v in losses.items()}  # the only host sync: once per log_every steps
+                now = time.perf_counter()
+                seconds = (now - last_time) / (self.step - last_step)  # per step, averaged since the last log
+                last_time, last_step = now, self.step
+                items = len(next(v for v in batch.values() if torch.is_tensor(v)))  # the batch size
+                audio_rate = self.seconds_per_item * items / seconds
+                bar.set_postfix(loss=f"{logs[next(iter(self.optimizers))]:.4f}", audio_s_per_s=f"{audio_rate:.1f}")
                 self.history.append(
                     {
                         "step": self.step,

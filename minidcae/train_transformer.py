@@ -72,7 +72,10 @@ def transformer_batches(
         rng = np.random.default_rng([cfg.seed, step] + ([me] if ranks > 1 else []))
         idx = rng.integers(0, len(latents), cfg.batch_size // ranks)
         prompts = ["" if rng.random() < gen.drop_prompt else training_phrase(model_cfg, labels[i], rng) for i in idx]
-        return {"latent": latents[idx], "prompt": prompts}
+        batch = {"latent": latents[idx], "prompt": prompts}
+        if model_cfg is not None:  # tokenized with the batch, so the step itself holds no Python string work
+            batch["ids"], batch["mask"] = tokenize_for(model_cfg, prompts)  # (B, L) each
+        return batch
 
     return next_batch
 
@@ -83,7 +86,10 @@ def transformer_losses(gen: GenerationConfig, seed: int = 0):
 
     def losses(m: dict, batch: dict) -> dict:
         x1 = batch["latent"]  # (B, C, F, T)
-        ids, mask = (t.to(x1.device) for t in tokenize_for(m["transformer"].cfg, batch["prompt"]))
+        if "ids" in batch:  # tokenized by the batch maker (transformer_batches)
+            ids, mask = batch["ids"], batch["mask"]  # (B, L) each
+        else:
+            ids, mask = (t.to(x1.device) for t in tokenize_for(m["transformer"].cfg, batch["prompt"]))
         noise_gen = generator if x1.device.type == "cpu" else None
 
         def velocity(x, t):
