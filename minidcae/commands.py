@@ -226,13 +226,43 @@ def cmd_generate(args) -> None:
     if args.vocoder == "neural":
         from .vocoder import load_vocoder
 
-        vocoder, _ = load_vocoder(args.vocoder_checkpoint or SHIPPED_VOCODER)
+        vocoder, _ = load_vocoder(args.vocoder_checkpoint or SHIPPED_VOCODER, device)
+    if args.n < 1:
+        raise MinidcaeError(f"--n {args.n}: give the number of clips to make, 1 or more")
+    if args.n > 1 and (melody is not None or args.retake is not None):
+        raise MinidcaeError("--n makes several clips of one prompt; it does not combine with --melody or --retake")
     if args.compile:  # not the DCAE decoder: compiled, it ran slower (0.67x, benchmarks/fast_paths.py)
-        import torch
+        from .generation import compiled
 
-        transformer = torch.compile(transformer)
-        vocoder = None if vocoder is None else torch.compile(vocoder)
+        transformer = compiled(transformer, device)
+        vocoder = None if vocoder is None else compiled(vocoder, device)
     start = time.perf_counter()
+    if args.n > 1:
+        from .generation import generate_many
+
+        sampling = dict(steps=args.steps, cfg_scale=args.cfg, sampler=args.sampler, guidance=guidance)
+        wavs = generate_many(
+            transformer,
+            autoencoder,
+            mel,
+            [args.prompt] * args.n,
+            args.seconds,
+            args.seed,
+            vocoder,
+            args.iters,
+            **sampling,
+        )  # (N, channels, samples)
+        seconds = time.perf_counter() - start
+        out = Path(args.output)
+        paths = [out.with_name(f"{out.stem}_{i}{out.suffix}") for i in range(args.n)]
+        for path, wav in zip(paths, wavs):
+            save_audio(path, wav, mel.sample_rate)
+        audio_seconds = args.n * wavs.shape[-1] / mel.sample_rate
+        print(
+            f"{args.prompt!r}: {args.n} clips, {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
+            f"({audio_seconds / seconds:.1f} s of audio per second) -> {paths[0]} ... {paths[-1]}"
+        )
+        return
     wav = generate(
         transformer,
         autoencoder,

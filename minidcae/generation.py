@@ -21,7 +21,7 @@ from .dcae import load_latent_autoencoder, mel_config_of
 from .diffusion import Momentum, apg, euler_sample, heun_sample
 from .errors import MinidcaeError
 from .melody import piano_roll
-from .streaming import decode_long, griffin_lim_long
+from .streaming import DECODE_WINDOW, decode_long, griffin_lim_long
 from .synth import INSTRUMENTS, MODES
 from .transformer import load_transformer
 from .vocoder import vocode
@@ -65,24 +65,68 @@ def generate(
     the autoencoder's decoder -> log-mel -> the neural vocoder if given, else Griffin-Lim.
     melody: notes [(start s, length s, MIDI)] for a melody-conditioned transformer (minidcae.melody).
     guidance: cfg or apg. retake: an angle; the seed's noise turned towards seed + 1's (minidcae.editing.retake)."""
-    if seconds <= 0:
-        raise MinidcaeError(f"seconds must be positive, got {seconds}")
-    # latent frames = seconds * mel frames per second / the autoencoder's time factor
-    frames = max(1, round(seconds * mel.frame_rate / autoencoder.cfg.time_factor))
+    if retake is None:
+        sampling = dict(steps=steps, cfg_scale=cfg_scale, sampler=sampler, melody_scale=melody_scale, guidance=guidance)
+        melodies = None if melody is None else [melody]
+        return generate_many(
+            transformer, autoencoder, mel, [prompt], seconds, seed, vocoder, gl_iters, melodies, **sampling
+        )[0]
+    frames = latent_frames(seconds, mel, autoencoder)
     roll = None
     if melody is not None:
         roll = piano_roll(melody, frames, latent_frame_rate(mel, autoencoder))[None]  # (1, P + 1, frames)
     sampling = dict(steps=steps, cfg_scale=cfg_scale, sampler=sampler, melody=roll, melody_scale=melody_scale)
-    if retake is None:
-        z = sample_latents(transformer, [prompt], frames, seed=seed, guidance=guidance, **sampling)  # (1, C, F, frames)
-    else:
-        from .editing import retake as retake_latents  # editing builds on this module
+    from .editing import retake as retake_latents  # editing builds on this module
 
-        z = retake_latents(transformer, [prompt], frames, retake, seed, guidance=guidance, **sampling)  # (1, C, F, T)
-    x = latents_to_mels(autoencoder, z)[0]  # (C_audio, n_mels, frames * time_factor)
+    z = retake_latents(transformer, [prompt], frames, retake, seed, guidance=guidance, **sampling)  # (1, C, F, T)
+    return mels_to_audio(latents_to_mels(autoencoder, z), mel, vocoder, gl_iters)[0]
+
+
+def compiled(module, device):
+    """torch.compile for where it runs: on CUDA as CUDA graphs ("reduce-overhead": every call replays one captured
+    graph, so a small model is no longer paced by launching its kernels one by one), on a CPU inductor's fused
+    kernels. The first call (and the first of each new shape) compiles."""
+    cuda = torch.device(device).type == "cuda"
+    return torch.compile(module, mode="reduce-overhead" if cuda else None)
+
+
+def latent_frames(seconds: float, mel: MelConfig, autoencoder) -> int:
+    """Latent frames of a clip of `seconds`: seconds * mel frames per second / the time factor (at least 1)."""
+    if seconds <= 0:
+        raise MinidcaeError(f"seconds must be positive, got {seconds}")
+    return max(1, round(seconds * mel.frame_rate / autoencoder.cfg.time_factor))
+
+
+@torch.no_grad()
+def generate_many(
+    transformer,
+    autoencoder,
+    mel: MelConfig,
+    prompts: list[str],
+    seconds: float,
+    seed: int = 0,
+    vocoder=None,
+    gl_iters: int = 32,
+    melodies=None,
+    **sampling,
+) -> torch.Tensor:
+    """Prompts -> waveforms (N, C, samples), every clip in one batch: one network call a step for all of them
+    (on a GPU, 128 clips cost little more than one). The noise of the batch comes from `seed`.
+    melodies: one list of notes per prompt, or None. sampling: sample_latents' keywords."""
+    frames = latent_frames(seconds, mel, autoencoder)
+    roll = None
+    if melodies is not None:
+        rate = latent_frame_rate(mel, autoencoder)
+        roll = torch.stack([piano_roll(notes, frames, rate) for notes in melodies])  # (N, P + 1, frames)
+    z = sample_latents(transformer, list(prompts), frames, seed=seed, melody=roll, **sampling)  # (N, C, F, frames)
+    return mels_to_audio(latents_to_mels(autoencoder, z), mel, vocoder, gl_iters)  # (N, C_audio, samples)
+
+
+def mels_to_audio(x: torch.Tensor, mel: MelConfig, vocoder=None, gl_iters: int = 32) -> torch.Tensor:
+    """Log-mels (N, C, n_mels, T) -> waveforms (N, C, T * hop): the neural vocoder if given, else Griffin-Lim."""
     if vocoder is not None:
-        return vocode(vocoder, x, mel)  # (C_audio, frames * time_factor * hop)
-    return griffin_lim_long(x, mel, gl_iters)  # (C_audio, frames * time_factor * hop)
+        return vocode(vocoder, x, mel)  # (N, C, T * hop), every clip in one batch
+    return torch.stack([griffin_lim_long(one, mel, gl_iters) for one in x])  # (N, C, T * hop)
 
 
 @torch.no_grad()
@@ -141,6 +185,11 @@ def prompt_velocity(
     model.eval()
     device = next(model.parameters()).device
     c = model.cfg
+
+    def times(t, n: int) -> torch.Tensor:
+        # (n,) copies of t made on the device: no host-to-device copy per call, and a compiled model sees a tensor
+        return t if torch.is_tensor(t) else torch.full((n,), float(t), device=device)
+
     ids, mask = (
         t.to(device) for t in tokenize_for(c, list(prompts) + [""] * len(prompts))
     )  # (2B, L): conditional, then empty
@@ -151,12 +200,12 @@ def prompt_velocity(
 
         def velocity(x, t):
             # a distilled student (minidcae.distill) learned the guided velocity: one call a step, no empty prompt
-            return model(x, t, ids[:b], mask[:b])  # (B, C, F, T)
+            return model(x, times(t, b), ids[:b], mask[:b])  # (B, C, F, T)
 
     elif melody is None:
 
         def velocity(x, t):
-            v = model(torch.cat([x, x]), t, ids, mask)  # (2B, C, F, T)
+            v = model(torch.cat([x, x]), times(t, 2 * len(x)), ids, mask)  # (2B, C, F, T)
             v_cond, v_uncond = v.chunk(2)
             if guidance == "apg":
                 return apg(v_cond, v_uncond, cfg_scale, momentum)  # = apg_guided(...) evaluated in one batch
@@ -172,7 +221,9 @@ def prompt_velocity(
         ids3, mask3 = (torch.cat([t[:b], t[:b], t[b:]]) for t in (ids, mask))  # prompt, prompt, empty
 
         def velocity(x, t):
-            v_melody, v_prompt, v_empty = model(torch.cat([x, x, x]), t, ids3, mask3, melody=roll).chunk(3)
+            v_melody, v_prompt, v_empty = model(
+                torch.cat([x, x, x]), times(t, 3 * len(x)), ids3, mask3, melody=roll
+            ).chunk(3)
             return v_empty + cfg_scale * (v_prompt - v_empty) + melody_scale * (v_melody - v_prompt)
 
     return velocity
@@ -186,10 +237,12 @@ def latent_frame_rate(mel: MelConfig, autoencoder) -> float:
 @torch.no_grad()
 def latents_to_mels(autoencoder, z: torch.Tensor, mel_frames: int | None = None) -> torch.Tensor:
     """Normalised latents (B, C, F, T) -> log-mels (B, in_channels, n_mels, T * time_factor or mel_frames)."""
-    z = autoencoder.denormalize_latent(z.to(next(autoencoder.parameters()).device)).cpu()
+    z = autoencoder.denormalize_latent(z.to(next(autoencoder.parameters()).device))  # (B, C, F, T)
     t = mel_frames or z.shape[-1] * autoencoder.cfg.time_factor
     n_mels = z.shape[-2] * autoencoder.cfg.freq_factor
-    return torch.stack([decode_long(autoencoder, one, n_mels, t) for one in z])  # window by window when long
+    if z.shape[-1] <= DECODE_WINDOW:  # short clips: the whole batch in one decoder call
+        return autoencoder.decode(z, (n_mels, t)).float().cpu()  # (B, in_channels, n_mels, t)
+    return torch.stack([decode_long(autoencoder, one.cpu(), n_mels, t) for one in z])  # window by window when long
 
 
 def prompt_for(instrument: str, mode: str) -> str:

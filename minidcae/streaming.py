@@ -85,9 +85,18 @@ def encode_long(model, x: torch.Tensor, window: int = 1024, fade: int = 128, con
     return windowed(enc, x, window, fade, context, scale=1 / tf)
 
 
+DECODE_WINDOW = 128  # latent frames the decoder takes at once (about 12 s at the shipped DCAE's rate)
+
+
 @torch.no_grad()
 def decode_long(
-    model, z: torch.Tensor, n_mels: int, frames: int | None = None, window: int = 128, fade: int = 16, context: int = 8
+    model,
+    z: torch.Tensor,
+    n_mels: int,
+    frames: int | None = None,
+    window: int = DECODE_WINDOW,
+    fade: int = 16,
+    context: int = 8,
 ) -> torch.Tensor:
     """Latent (C', F', T') -> log-mel (C, n_mels, frames or T' tf), decoded `window` latent frames at a time."""
     tf = model.cfg.time_factor
