@@ -1,23 +1,24 @@
-"""The `gpu` profile on one CUDA GPU, in about ten minutes: `make gpu-check` (issue 15).
+"""The `gpu` profile on one CUDA GPU in a few minutes: `make gpu-check`.
 
-    PYTHONPATH=. python3 tools/gpu_check.py [--steps 200] [--out runs/gpu_check] [--notebook-steps 40]
-    PYTHONPATH=. python3 tools/gpu_check.py --dry-run      (on a CPU: tiny sizes, no notebooks, what a GPU run does)
+    PYTHONPATH=. python3 tools/gpu_check.py [--steps 50] [--out runs/gpu_check] [--deadline 300]
+    PYTHONPATH=. python3 tools/gpu_check.py --dry-run      (on a CPU: tiny sizes, every code path but CUDA's)
 
-It runs from the source tree with the machine's own Python and torch, installs nothing from an index, and
-needs neither soundfile nor Jupyter:
-1. pure-Python wheels missing there come from gpu_wheels/ (`make gpu-wheels` fills it here): put on
-   sys.path as they are, or, for soundfile and its cffi, installed with pip --no-index into a temp folder;
-2. trains the `gpu` profile's DCAE, vocoder and transformer (minidcae.throughput: its sizes, its recipes'
-   losses, batches of its shapes) for --steps steps each in fp32 and in bf16: samples/s, peak memory,
-   the bf16 speed-up;
-3. times generation at the `gpu` sizes: a fresh transformer of the profile's size (speed does not depend on
-   training), 30 guided steps for a 10 s clip, the shipped DCAE decoder and vocoder: seconds of audio per second;
-4. runs notebooks 02, 03 and 07 under MINIDCAE_PROFILE=gpu, every training capped at --notebook-steps steps,
-   each in its own Python process executing its code cells in order (IPython display calls and widgets
-   stubbed out, figures drawn off screen);
-5. writes --out/gpu_check.json, benchmarks/results/gpu_check_gpu.json (the README's benchmark table reads it)
-   and --out/rows.md: the README and INSTRUCTORS.md rows, with the machine named, to paste and commit.
-With no CUDA GPU and no --dry-run it says so in one line and exits 2.
+It runs from the source tree with the machine's own Python and torch and installs nothing from an index:
+what that Python lacks comes from gpu_wheels/ (`make gpu-wheels` fills it here; tools/run_notebooks.py
+brings it onto the path). Then:
+1. training throughput of the `gpu` profile's DCAE, vocoder and transformer (minidcae.throughput: its sizes,
+   its recipes' losses, batches of its shapes): fp32, bf16, and bf16 through torch.compile (the DCAE and the
+   transformer; the vocoder's complex spectra do not compile in its backward), samples/s and peak memory;
+2. generation at the `gpu` sizes, end to end through minidcae.generation (a fresh transformer of the
+   profile's size: speed does not depend on training; the shipped DCAE and vocoder): one 10 s clip at 30
+   guided steps in fp32, bf16, and bf16 as CUDA graphs (generate --compile); the shipped few-step student at
+   one step as CUDA graphs; 128 clips at once in bf16 (generate --n 128);
+3. notebooks 02, 03 and 07 under MINIDCAE_PROFILE=gpu, every training capped at --notebook-steps, each in
+   its own process through tools/run_notebooks.py (IPython's own shell, no Jupyter), side by side;
+4. writes --out/gpu_check.json, --out/rows.md (README and INSTRUCTORS.md rows naming the machine) and, on a
+   GPU, benchmarks/results/gpu_check_gpu.json.
+A stage that would start after --deadline seconds is skipped and says so; one that fails is reported and the
+others go on. With no CUDA GPU and no --dry-run it says so in one line and exits 2.
 """
 
 from __future__ import annotations
@@ -27,18 +28,17 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-import types
-from dataclasses import fields, replace
+import traceback
+from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WHEELS = ROOT / "gpu_wheels"
 NOTEBOOKS = ("02_deep_compression", "03_training_for_real", "07_latent_diffusion")
 MODELS = ("dcae", "vocoder", "transformer")
-# what a GPU machine with its own Python may lack; --dry-run hides these to run as it would there
-OPTIONAL = ("soundfile", "ipywidgets", "IPython", "nbclient", "jupyter", "mido", "pesto", "pystoi")
+COMPILED = ("dcae", "transformer")  # the vocoder's complex STFT breaks inductor in the backward (a view as float)
+CLIP_SECONDS, STEPS, MANY = 10.0, 30, 128
+STAGES = ("training", "generation", "notebooks")
 
 
 def fail(message: str) -> None:
@@ -46,64 +46,110 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def bring_wheels() -> str | None:
-    """Put gpu_wheels/ on sys.path: pure-Python wheels import straight from the zip; wheels with compiled
-    parts (soundfile needs cffi) are installed with pip --no-index into a temp folder. Returns that folder."""
-    wheels = sorted(WHEELS.glob("*.whl")) if WHEELS.is_dir() else []
-    pure = [w for w in wheels if w.name.endswith("-none-any.whl")]
-    sys.path[:0] = [str(w) for w in pure]
-    compiled = [w for w in wheels if w not in pure]
-    if not compiled:
-        return os.pathsep.join(str(w) for w in pure) or None
-    target = tempfile.mkdtemp(prefix="gpu_wheels_")
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target", target]
-    if subprocess.run(cmd + [str(w) for w in compiled]).returncode != 0:
-        print("gpu_check: could not install the compiled wheels in gpu_wheels/; going on without them", file=sys.stderr)
-        return os.pathsep.join(str(w) for w in pure) or None
-    sys.path.insert(0, target)
-    return os.pathsep.join([target] + [str(w) for w in pure])
+class Clock:
+    """Seconds since the start, and whether a stage may still start before the deadline."""
+
+    def __init__(self, deadline: float):
+        self.start, self.deadline = time.perf_counter(), deadline
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def allows(self, what: str, needs: float = 0.0) -> bool:
+        if self.elapsed() + needs <= self.deadline:
+            return True
+        print(f"  {what}: skipped, {self.elapsed():.0f} s gone of a {self.deadline:.0f} s deadline", flush=True)
+        return False
 
 
-def hide_optional() -> None:
-    for name in OPTIONAL:
-        sys.modules[name] = None  # import raises ImportError, as where it is not installed
+def guarded(what: str, rows: list, fn):
+    """Run fn(); on an error print it, record {"what", "error"} in rows, and go on."""
+    try:
+        return fn()
+    except Exception as err:  # a stage's failure is a result to report, not the end of the check
+        line = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300]
+        print(f"  {what}: failed: {line}", flush=True)
+        traceback.print_exc(limit=3)
+        rows.append({"what": what, "error": line})
+        return None
 
 
-def train_rows(profile, device, steps: int, dtypes, batch_size=None) -> list[dict]:
-    import torch
+# ----------------------------------------------------------------------------- 1. training
 
+
+def train_row(name: str, dtype: str, profile, device, batch_size, steps: int) -> dict:
+    """One model's samples/s in one precision: fp32, bf16 or bf16+compile."""
     from minidcae.throughput import measure, profiled_trainer
+
+    bf16, compiled = dtype != "fp32", dtype.endswith("compile")
+    trainer, next_batch, seconds = profiled_trainer(name, profile, device, batch_size, bf16, 0, compiled)
+    start = time.perf_counter()
+    trainer.train_step(next_batch(0))  # compiles, if asked
+    first = time.perf_counter() - start
+    r = measure(trainer, next_batch, steps, warmup=min(5, steps), seconds_per_item=seconds)
+    r.update(model=name, dtype=dtype, steps=steps, batch_size=trainer.cfg.batch_size, first_step_s=first)
+    r["parameters"] = sum(p.numel() for p in next(iter(trainer.modules.values())).parameters())
+    peak = "-" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 2**30:.2f} GiB"
+    print(
+        f"  {name:12s} {dtype:13s} batch {r['batch_size']:4d}: {r['samples_per_s']:9.1f} samples/s, "
+        f"{r['ms_per_step']:8.1f} ms/step, first step {first:.1f} s, peak {peak}, loss {r['losses']['loss']:.3f}",
+        flush=True,
+    )
+    return r
+
+
+def train_rows(profile, device, steps: int, variants, batch_size, clock: Clock) -> list[dict]:
+    import torch
 
     rows = []
     for name in MODELS:
-        for dtype in dtypes:
-            trainer, next_batch, seconds = profiled_trainer(name, profile, device, batch_size, bf16=dtype == "bf16")
-            r = measure(trainer, next_batch, steps, warmup=min(10, steps), seconds_per_item=seconds)
-            r.update(model=name, dtype=dtype, steps=steps, batch_size=trainer.cfg.batch_size)
-            r["parameters"] = sum(p.numel() for p in trainer.modules[next(iter(trainer.modules))].parameters())
-            rows.append(r)
-            peak = "-" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 2**30:.2f} GiB"
-            print(
-                f"  {name:12s} {dtype:5s} batch {r['batch_size']:4d}: {r['samples_per_s']:9.1f} samples/s, "
-                f"{r['ms_per_step']:8.1f} ms/step, peak {peak}, loss {r['losses']['loss']:.3f}",
-                flush=True,
+        for dtype in variants:
+            if dtype == "bf16+compile" and name not in COMPILED:
+                continue
+            if not clock.allows(f"{name} {dtype}", 20):
+                continue
+            r = guarded(
+                f"{name} {dtype}", rows, lambda n=name, d=dtype: train_row(n, d, profile, device, batch_size, steps)
             )
-            del trainer
+            if r is not None:
+                rows.append(r)
             if device.type == "cuda":
+                torch._dynamo.reset()
                 torch.cuda.empty_cache()
     return rows
 
 
-def time_generation(profile, device, seconds: float, steps: int, dtype: str) -> dict:
-    """Seconds of audio per second for `seconds` of audio: steps guided calls of a transformer of the
-    profile's size, the shipped DCAE decoder and the shipped vocoder."""
+# ----------------------------------------------------------------------------- 2. generation
+
+
+def seconds_of(fn, device, repeat: int = 3) -> float:
+    """The median wall seconds of fn() over `repeat` calls, after one call (which compiles, if it must)."""
+    import statistics
+
     import torch
 
-    from minidcae.benchmark import denoiser_cost, time_call
+    def synced():
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter() - start
+
+    synced()
+    return statistics.median(synced() for _ in range(repeat))
+
+
+def generation_rows(profile, device, clock: Clock, dry: bool) -> list[dict]:
+    """End-to-end generation through minidcae.generation, the same calls `minidcae generate` makes."""
+    from dataclasses import replace
+
+    import torch
+
     from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER
     from minidcae.dcae import load_autoencoder, mel_config_of
-    from minidcae.transformer import LatentTransformer
-    from minidcae.vocoder import load_vocoder, vocode
+    from minidcae.generation import compiled
+    from minidcae.transformer import LatentTransformer, load_transformer
+    from minidcae.vocoder import load_vocoder
 
     ae, meta = load_autoencoder(SHIPPED_DCAE, device)
     mel = mel_config_of(meta)
@@ -112,163 +158,145 @@ def time_generation(profile, device, seconds: float, steps: int, dtype: str) -> 
         profile.transformer, latent_channels=ae.cfg.latent_channels, latent_rows=mel.n_mels // ae.cfg.freq_factor
     )
     torch.manual_seed(0)
-    model = LatentTransformer(cfg).to(device).eval()
-    rate = mel.frame_rate / ae.cfg.time_factor
-    frames = round(seconds * rate)
-    with torch.autocast(device.type, torch.bfloat16, enabled=dtype == "bf16" and device.type == "cuda"):
-        denoise = denoiser_cost(model, rate, seconds, steps, device, repeat=3)
-    z = torch.randn(1, cfg.latent_channels, cfg.latent_rows, frames, device=device)
-    shape = (mel.n_mels, frames * ae.cfg.time_factor)
-    with torch.no_grad():
-        decode = time_call(lambda: ae.decode(z, shape), device)
-        x = ae.decode(z, shape)
-        voc = time_call(lambda: vocode(vocoder, x, mel), device)
-    total = denoise + decode + voc
-    return {
-        "dtype": dtype,
-        "seconds": seconds,
-        "steps": steps,
-        "denoise_s": denoise,
-        "decode_s": decode,
-        "vocoder_s": voc,
-        "audio_s_per_s": seconds / total,
-    }
+    big = LatentTransformer(cfg).to(device).eval()
+    student = load_transformer(ROOT / "data_samples" / "checkpoints" / "dit_fast.safetensors", device)[0]
+    seconds, steps, many = (2.0, 2, 3) if dry else (CLIP_SECONDS, STEPS, MANY)
+    cuda = device.type == "cuda"
+    if dry:  # inductor on a CPU takes minutes for the gpu-size transformer: the dry run checks the calls, not compile
+
+        def compiled(module, device):
+            return module
+
+    def bf16():
+        return torch.autocast("cuda", torch.bfloat16) if cuda else nullcontext()
+
+    runs = [
+        ("one clip, fp32", big, vocoder, nullcontext, 1, steps, "cfg"),
+        ("one clip, bf16", big, vocoder, bf16, 1, steps, "cfg"),
+        ("one clip, bf16, CUDA graphs", compiled(big, device), compiled(vocoder, device), bf16, 1, steps, "cfg"),
+        ("few-step student, 1 step, CUDA graphs", compiled(student, device), compiled(vocoder, device), nullcontext,
+         1, 1, "none"),
+        (f"{many} clips at once, bf16", big, vocoder, bf16, many, steps, "cfg"),
+    ]  # fmt: skip
+    rows = []
+    for what, model, voc, precision, n, k, guidance in runs:
+        if not clock.allows(what, 15):
+            continue
+        run = (what, model, voc, precision, n, k, guidance)
+        r = guarded(what, rows, lambda run=run: generation_row(*run, ae, mel, seconds, device))
+        if r is not None:
+            rows.append(r)
+    return rows
 
 
-def capped_profile(profile, cap: int, clips: int = 256):
-    """The profile with every training at most `cap` steps (adversarial phases too) and at most `clips` clips."""
-    from minidcae.config import GenerationConfig, TrainConfig
+def generation_row(what, model, voc, precision, n, k, guidance, ae, mel, seconds, device) -> dict:
+    """n clips of `seconds` at k steps, end to end (latents, decoder, vocoder), timed after a first call."""
+    from minidcae.generation import generate, generate_many
 
-    changes = {}
-    for f in fields(profile):
-        value = getattr(profile, f.name)
-        if isinstance(value, TrainConfig):
-            changes[f.name] = replace(
-                value,
-                steps=min(value.steps, cap),
-                adv_steps=min(value.adv_steps, cap),
-                n_clips=min(value.n_clips, clips),
-                checkpoint_every=min(value.checkpoint_every, cap),
-            )
-        elif isinstance(value, GenerationConfig):
-            changes[f.name] = replace(value, n_clips=min(value.n_clips, clips))
-    return replace(profile, demo_ae_steps=min(profile.demo_ae_steps, cap), **changes)
+    def call():
+        with precision():
+            if n == 1:
+                return generate(model, ae, mel, "happy piano", seconds, k, 3.0, vocoder=voc, guidance=guidance)
+            return generate_many(model, ae, mel, ["happy piano"] * n, seconds, 0, voc, steps=k, guidance=guidance)
 
-
-def stub_display() -> None:
-    """IPython.display and ipywidgets, where missing, as modules whose every name does nothing."""
-
-    class Nothing:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def __call__(self, *args, **kwargs):
-            return Nothing()
-
-        def __getattr__(self, name):
-            return Nothing()
-
-    for name in ("IPython", "IPython.display", "ipywidgets"):
-        try:
-            __import__(name)
-        except ImportError:
-            module = types.ModuleType(name)
-            module.__getattr__ = lambda attr: Nothing()
-            sys.modules[name] = module
-    sys.modules["IPython"].display = sys.modules["IPython.display"]
+    start = time.perf_counter()
+    call()
+    first = time.perf_counter() - start
+    s = seconds_of(call, device)
+    r = {"what": what, "clips": n, "seconds": seconds, "steps": k, "wall_s": s, "first_call_s": first}
+    r["audio_s_per_s"] = n * seconds / s
+    print(f"  {what}: {r['audio_s_per_s']:.1f}x real time ({s * 1000:.1f} ms; first call {first:.1f} s)", flush=True)
+    return r
 
 
-def run_notebook(path: Path, cap: int) -> None:
-    """Execute a notebook's code cells in order in this process (`--run-notebook`), under the capped gpu profile."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.show = lambda *a, **k: plt.close("all")
-    stub_display()
-    from minidcae import config
-
-    config.PROFILES["gpu"] = capped_profile(config.PROFILES["gpu"], cap)
-    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
-    scope = {"__name__": "__main__", "display": lambda *a, **k: None}
-    os.chdir(path.parent)  # notebooks refer to files relative to themselves
-    for i, cell in enumerate(cells):
-        source = "".join(cell["source"])
-        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
-        start = time.perf_counter()
-        exec(compile("\n".join(lines), f"{path.name}[cell {i}]", "exec"), scope)
-        print(f"    cell {i}: {time.perf_counter() - start:.1f} s", flush=True)
+# ----------------------------------------------------------------------------- 3. notebooks
 
 
-def notebooks(cap: int, extra_path: str | None, timeout: int) -> dict:
-    out = {}
+def notebook_rows(cap: int, timeout: int, wheels: str) -> dict:
+    """Notebooks 02, 03 and 07 under gpu, each in its own process, all at once; {name: status, seconds}."""
+    procs, out = {}, {}
+    env = {**os.environ, "MINIDCAE_PROFILE": "gpu", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    runner = str(ROOT / "tools" / "run_notebooks.py")
     for name in NOTEBOOKS:
-        env = {**os.environ, "MINIDCAE_PROFILE": "gpu", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg"}
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), extra_path, os.environ.get("PYTHONPATH")) if p)
-        cmd = [sys.executable, __file__, "--run-notebook", str(ROOT / "notebooks" / f"{name}.ipynb")]
-        start = time.perf_counter()
+        path = str(ROOT / "notebooks" / f"{name}.ipynb")
+        cmd = [sys.executable, runner, "--profile", "gpu", "--cap-steps", str(cap), "--wheels", wheels, path]
+        procs[name] = (
+            subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+            time.perf_counter(),
+        )
+    for name, (proc, start) in procs.items():
         try:
-            done = subprocess.run(
-                cmd + ["--notebook-steps", str(cap)], env=env, capture_output=True, text=True, timeout=timeout
-            )
-            lines = (done.stdout + done.stderr).strip().splitlines()
-            status = "passed" if done.returncode == 0 else f"failed: {lines[-1] if lines else done.returncode}"
+            text, _ = proc.communicate(timeout=max(1, timeout - (time.perf_counter() - start)))
+            lines = text.strip().splitlines()
+            cells = sum(1 for line in lines if line.lstrip().startswith("cell"))
+            status = "passed" if proc.returncode == 0 else f"failed: {lines[-1] if lines else proc.returncode}"
         except subprocess.TimeoutExpired:
-            status = f"stopped after {timeout} s"
-        out[name] = {"status": status, "seconds": round(time.perf_counter() - start, 1)}
-        print(f"  {name}: {status} ({out[name]['seconds']} s)", flush=True)
+            proc.kill()
+            text, cells, status = proc.communicate()[0] or "", 0, f"stopped after {timeout} s"
+        out[name] = {"status": status, "seconds": round(time.perf_counter() - start, 1), "cells_run": cells}
+        print(f"  {name}: {status} ({out[name]['seconds']} s, {cells} cells)", flush=True)
+        for line in (text or "").strip().splitlines()[-4:]:
+            print(f"    | {line}", flush=True)
     return out
+
+
+# ----------------------------------------------------------------------------- the report
 
 
 def rows_markdown(result: dict) -> str:
     where, date = result["machine"], result["date"]
-    t = {(r["model"], r["dtype"]): r for r in result["training"]}
+    t = {(r["model"], r["dtype"]): r for r in result["training"] if "model" in r}
     lines = ["README (benchmarks) and INSTRUCTORS.md rows, from tools/gpu_check.py:", ""]
     for model in MODELS:
-        if (model, "fp32") in t and (model, "bf16") in t:
-            a, b = t[model, "fp32"], t[model, "bf16"]
-            peak = lambda r: "-" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 2**30:.1f} GiB"  # noqa: E731
+        cells = [
+            f"{d} {t[model, d]['samples_per_s']:,.0f}" for d in ("fp32", "bf16", "bf16+compile") if (model, d) in t
+        ]
+        if cells:
+            batch = next(t[model, d]["batch_size"] for d in ("fp32", "bf16", "bf16+compile") if (model, d) in t)
             lines.append(
-                f"| gpu profile {model} training, batch {a['batch_size']} | fp32 {a['samples_per_s']:.0f} samples/s "
-                f"(peak {peak(a)}), bf16 {b['samples_per_s']:.0f} samples/s (peak {peak(b)}): bf16 "
-                f"{b['samples_per_s'] / a['samples_per_s']:.2f}x | {where} | {date} |"
+                f"| gpu profile {model} training, batch {batch}, samples/s | {', '.join(cells)} | {where} | {date} |"
             )
     for g in result["generation"]:
-        lines.append(
-            f"| gpu-size generation, {g['seconds']:g} s at {g['steps']} steps, {g['dtype']} | "
-            f"{g['audio_s_per_s']:.0f}x real time (denoiser {g['denoise_s']:.3f} s, decoder {g['decode_s']:.3f} s, "
-            f"vocoder {g['vocoder_s']:.3f} s) | {where} | {date} |"
-        )
+        if "audio_s_per_s" in g:
+            lines.append(
+                f"| {g['what']}, {g['seconds']:g} s at {g['steps']} steps | {g['audio_s_per_s']:,.0f}x real time "
+                f"({g['wall_s'] * 1000:.1f} ms) | {where} | {date} |"
+            )
     for name, n in result.get("notebooks", {}).items():
         lines.append(
-            f"| notebook {name} under `gpu`, steps capped at {result['notebook_steps']} | {n['status']}, {n['seconds']:.0f} s | {where} | {date} |"
+            f"| notebook {name} under `gpu`, steps capped at {result['notebook_steps']} | {n['status']}, "
+            f"{n['seconds']:.0f} s | {where} | {date} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200, help="timed training steps per model and precision")
+    parser.add_argument("--steps", type=int, default=50, help="timed training steps per model and precision")
     parser.add_argument("--notebook-steps", type=int, default=40, help="cap on every training inside the notebooks")
-    parser.add_argument("--notebook-timeout", type=int, default=150, help="seconds each notebook may take")
+    parser.add_argument("--notebook-timeout", type=int, default=180, help="seconds the notebooks may take")
+    parser.add_argument("--deadline", type=float, default=300, help="seconds after which no new stage starts")
+    parser.add_argument("--wheels", default=str(ROOT / "gpu_wheels"), help="wheels for what this Python lacks")
     parser.add_argument("--out", default=str(ROOT / "runs" / "gpu_check"))
-    parser.add_argument("--dry-run", action="store_true", help="on a CPU: tiny batches, 2 steps, no notebooks")
-    parser.add_argument("--run-notebook", help=argparse.SUPPRESS)
+    parser.add_argument("--dry-run", action="store_true", help="on a CPU: batch 2, 2 steps, no compile, no notebooks")
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help=f"which stages to run, in this order: some of {', '.join(STAGES)} (e.g. notebooks alone beside gpu-train)",
+    )
     args = parser.parse_args()
-    extra = bring_wheels()
-    if args.run_notebook:
-        run_notebook(Path(args.run_notebook), args.notebook_steps)
-        return
-    if args.dry_run:
-        hide_optional()
     try:
         import torch
     except ImportError:
         fail("this Python has no torch; run it with the GPU machine's own python3")
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "tools"))
     if not args.dry_run and not torch.cuda.is_available():
         fail(f"no CUDA GPU here (torch {torch.__version__} sees none); run it on a GPU machine, or add --dry-run")
+    from run_notebooks import bring_wheels
+
+    bring_wheels(args.wheels)
     try:
         from minidcae.config import get_profile
         from minidcae.recipe import hardware
@@ -277,48 +305,42 @@ def main() -> None:
     device = torch.device("cpu" if args.dry_run else "cuda")
     if args.dry_run:
         torch.set_num_threads(1)
-    profile = get_profile("gpu")
-    where = hardware(device)
-    start = time.perf_counter()
+    profile, where, clock = get_profile("gpu"), hardware(device), Clock(args.deadline)
     print(f"gpu_check on {where}, torch {torch.__version__}, Python {sys.version.split()[0]}", flush=True)
-    print("1. training, fp32 and bf16" if not args.dry_run else "1. training, dry run (batch 2, 2 steps, fp32)")
-    dtypes = ("fp32",) if args.dry_run else ("fp32", "bf16")
-    steps = 2 if args.dry_run else args.steps
-    training = train_rows(profile, device, steps, dtypes, batch_size=2 if args.dry_run else None)
-    print("2. generation at the gpu sizes")
-    generation = []
-    for dtype in dtypes:
-        g = time_generation(profile, device, 10.0, 2 if args.dry_run else 30, dtype)
-        generation.append(g)
-        print(f"  {dtype}: {g['audio_s_per_s']:.1f} s of audio per second ({g['steps']} steps)", flush=True)
     result = {
         "machine": where,
         "date": time.strftime("%Y-%m-%d"),
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "dry_run": args.dry_run,
-        "training": training,
-        "generation": generation,
         "notebook_steps": args.notebook_steps,
     }
-    if not args.dry_run:
-        print(f"3. notebooks under gpu, training capped at {args.notebook_steps} steps")
-        result["notebooks"] = notebooks(args.notebook_steps, extra, args.notebook_timeout)
-    speedups = {
-        m: next(r for r in training if r["model"] == m and r["dtype"] == "bf16")["samples_per_s"]
-        / next(r for r in training if r["model"] == m and r["dtype"] == "fp32")["samples_per_s"]
-        for m in MODELS
-        if not args.dry_run
-    }
-    result["bf16_speedup"] = speedups
-    result["summary"] = (
-        ", ".join(f"{m} bf16 {s:.2f}x fp32" for m, s in speedups.items())
-        + f"; generation {generation[-1]['audio_s_per_s']:.0f}x real time at gpu sizes ({where})"
-    )
-    result["seconds"] = round(time.perf_counter() - start, 1)
+    stages = [x.strip() for x in args.stages.split(",") if x.strip()]
+    unknown = [x for x in stages if x not in STAGES]
+    if unknown:
+        fail(f"--stages {args.stages}: unknown stage(s) {', '.join(unknown)}; use some of {', '.join(STAGES)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "gpu_check.json").write_text(json.dumps(result, indent=2) + "\n")
+
+    def save():  # after every stage: a run stopped by a time limit still leaves what it measured
+        (out / "gpu_check.json").write_text(json.dumps(result, indent=2) + "\n")
+
+    result["training"], result["generation"] = [], []
+    if "training" in stages:
+        print("1. training samples per second", flush=True)
+        variants = ("fp32",) if args.dry_run else ("fp32", "bf16", "bf16+compile")
+        steps = 2 if args.dry_run else args.steps
+        result["training"] = train_rows(profile, device, steps, variants, 2 if args.dry_run else None, clock)
+        save()
+    if "generation" in stages:
+        print("2. generation, end to end", flush=True)
+        result["generation"] = generation_rows(profile, device, clock, args.dry_run)
+        save()
+    if "notebooks" in stages and not args.dry_run and clock.allows("3. notebooks", 30):
+        print(f"3. notebooks under gpu, training capped at {args.notebook_steps} steps, side by side", flush=True)
+        result["notebooks"] = notebook_rows(args.notebook_steps, args.notebook_timeout, args.wheels)
+    result["seconds"] = round(clock.elapsed(), 1)
+    save()
     (out / "rows.md").write_text(rows_markdown(result))
     if not args.dry_run:
         (ROOT / "benchmarks" / "results" / "gpu_check_gpu.json").write_text(json.dumps(result, indent=2) + "\n")
