@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# `make gpu-wheels` downloads once; `make test` needs the wheels (tests/test_run_notebooks.py)
+GPU_WHEELS_STAMP := gpu_wheels/.downloaded
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 .PHONY: demo test lint lab lab-student notebooks nbval student student-run benchmarks venv clean-runs gpu-check gpu-wheels
@@ -26,7 +28,7 @@ demo: $(STAMP)
 # (one thread also keeps a busy machine from slowing torch down many times over).
 CI_ENV := MINIDCAE_PROFILE=ci TQDM_DISABLE=1 OMP_NUM_THREADS=1
 
-test: lint
+test: lint $(GPU_WHEELS_STAMP)
 	$(CI_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
 # ruff (pinned in the dev extra, configured in pyproject.toml): lint, import order, format.
@@ -79,13 +81,27 @@ benchmarks: $(STAMP)
 gpu-check:
 	PYTHONPATH=. $(PYTHON) tools/gpu_check.py $(GPU_CHECK_ARGS)
 
-# The wheels a GPU machine's own Python 3.12 may lack, downloaded here into gpu_wheels/ (ignored by git; carry
-# it along): pure-Python ones import from the zip, soundfile and cffi are installed by gpu_check without an index.
-GPU_WHEELS := einops==0.8.2 tqdm==4.70.1 mido==1.3.3 pystoi==0.4.1 pesto-pitch==2.0.1 soundfile==0.14.0 cffi==2.0.0 pycparser==3.0
-gpu-wheels: $(STAMP)
-	$(PY) -m pip download --disable-pip-version-check -q --no-deps --only-binary=:all: --python-version 3.12 \
-		--implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-		--platform manylinux2014_x86_64 --platform any -d gpu_wheels $(GPU_WHEELS)
+# The wheels a GPU machine's own Python 3.12 lacks, downloaded once into gpu_wheels/ (ignored by git; carry it
+# along): tools/run_notebooks.py puts the ones of Python files alone on sys.path as zips and installs the others
+# (compiled parts or data files) with pip --no-index, so notebooks run there without Jupyter. IPython with what
+# InteractiveShell.run_cell needs for magics, `!` commands, display and tracebacks; not its terminal prompt
+# (prompt_toolkit, wcwidth), tab completion (jedi, parso, 5 MB) or psutil, nor ipywidgets (only notebook 04's
+# slider uses it; the library imports without it). cffi is compiled per Python, so it comes for 3.11 too: `make
+# test` runs the notebook runner with this venv's Python as a GPU machine would (tests/test_run_notebooks.py).
+GPU_WHEELS := ipython==9.18.1 traitlets==5.16.1 pygments==2.21.0 stack_data==0.6.3 executing==2.3.0 asttokens==3.0.2 \
+	pure_eval==0.2.4 pexpect==4.9.0 ptyprocess==0.7.0 decorator==5.3.1 matplotlib-inline==0.2.2 \
+	ipython-pygments-lexers==1.1.1 einops==0.8.2 tqdm==4.70.1 mido==1.3.3 pystoi==0.4.1 pesto-pitch==2.0.1 \
+	soundfile==0.14.0 cffi==2.0.0 pycparser==3.0
+gpu-wheels: $(GPU_WHEELS_STAMP)
+
+$(GPU_WHEELS_STAMP): Makefile | $(STAMP)
+	rm -rf gpu_wheels
+	for v in 3.12 3.11; do \
+		$(PY) -m pip download --disable-pip-version-check -q --no-deps --only-binary=:all: --python-version $$v \
+			--implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+			--platform manylinux2014_x86_64 --platform any -d gpu_wheels $(GPU_WHEELS) || exit 1; \
+	done
+	@touch $@
 	@du -sh gpu_wheels && ls gpu_wheels
 
 clean-runs:

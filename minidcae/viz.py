@@ -1,4 +1,5 @@
-"""Plots and players: waveforms, mels, filterbanks, and audio you can listen to in a notebook; and
+"""Plots and players: waveforms, mels, filterbanks, and audio you can listen to in a notebook; the
+interpolation widget (built when first used, so the library imports without ipywidgets); and
 `show_source`, the library's own code shown where a notebook explains it.
 
 Used from notebook 00 on, in every notebook.
@@ -7,16 +8,17 @@ Used from notebook 00 on, in every notebook.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from .audio import soundfile
 from .config import DEFAULT_MEL, MelConfig
+from .errors import MinidcaeError
 
 
 def _numpy(x) -> np.ndarray:
@@ -189,48 +191,77 @@ def plot_mel_row(mels: dict, cfg: MelConfig = DEFAULT_MEL, vmin=-1.0, vmax=1.0):
     return fig
 
 
-class InterpolationWidget(widgets.VBox):
-    """A slider for t in [0, 1], the log-mel at t as an image, and an audio player of it.
+def __getattr__(name: str):
+    # `viz.InterpolationWidget`, built the first time it is named (PEP 562's module __getattr__), so that
+    # the library imports where ipywidgets is missing (a GPU machine's own Python, tools/run_notebooks.py)
+    if name == "InterpolationWidget":
+        return interpolation_widget_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    `render(t)` returns (log-mel (n_mels, frames), waveform) for a point t of the path; each t
-    is rendered once and kept. The text form of the widget names only the slider's range, so a
-    saved notebook shows the same text wherever it runs (no audio bytes, no model ids).
-    """
 
-    def __init__(
-        self, render, cfg: MelConfig = DEFAULT_MEL, steps: int = 20, ends: tuple[str, str] = ("t = 0", "t = 1")
-    ):
-        self.render, self.cfg, self.steps, self.ends = render, cfg, steps, ends
-        self._cache = {}
-        self.slider = widgets.FloatSlider(
-            value=0.0, min=0.0, max=1.0, step=1 / steps, description="t", continuous_update=False, readout_format=".2f"
-        )
-        self.caption = widgets.Label()
-        self.image = widgets.Image(format="png")
-        self.audio = widgets.Audio(format="ogg", autoplay=False, loop=False)
-        super().__init__([widgets.HBox([self.slider, self.caption]), self.image, self.audio])
-        self.slider.observe(lambda change: self.show(change["new"]), names="value")
-        self.show(0.0)
+@functools.cache
+def interpolation_widget_class() -> type:
+    """The InterpolationWidget class (notebook 04), defined on first use: it subclasses ipywidgets' VBox,
+    so defining it imports ipywidgets, which only the interactive notebooks need."""
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        raise MinidcaeError(
+            "the interpolation widget needs the ipywidgets package, which this Python lacks: "
+            "pip install ipywidgets==8.1.9"
+        ) from None
 
-    def _frame(self, t: float) -> tuple[bytes, bytes]:
-        key = round(t, 6)
-        if key not in self._cache:
-            x, wav = self.render(t)
-            fig, ax = plt.subplots(figsize=(8, 2.8))
-            plot_mel(x, self.cfg, ax=ax, title=f"t = {t:.2f}")
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
-            plt.close(fig)  # drawn into the widget, never shown by the notebook itself
-            self._cache[key] = (buf.getvalue(), audio_bytes(wav, self.cfg.sample_rate))
-        return self._cache[key]
+    class InterpolationWidget(widgets.VBox):
+        """A slider for t in [0, 1], the log-mel at t as an image, and an audio player of it.
 
-    def show(self, t: float) -> None:
-        """Render the point t of the path into the image and the player."""
-        self.image.value, self.audio.value = self._frame(t)
-        self.caption.value = f"{100 * (1 - t):.0f}% {self.ends[0]}, {100 * t:.0f}% {self.ends[1]}"
+        `render(t)` returns (log-mel (n_mels, frames), waveform) for a point t of the path; each t
+        is rendered once and kept. The text form of the widget names only the slider's range, so a
+        saved notebook shows the same text wherever it runs (no audio bytes, no model ids).
+        """
 
-    def __repr__(self) -> str:
-        return f"InterpolationWidget({self.ends[0]!r} -> {self.ends[1]!r}, {self.steps} steps)"
+        def __init__(
+            self, render, cfg: MelConfig = DEFAULT_MEL, steps: int = 20, ends: tuple[str, str] = ("t = 0", "t = 1")
+        ):
+            self.render, self.cfg, self.steps, self.ends = render, cfg, steps, ends
+            self._cache = {}
+            self.slider = widgets.FloatSlider(
+                value=0.0,
+                min=0.0,
+                max=1.0,
+                step=1 / steps,
+                description="t",
+                continuous_update=False,
+                readout_format=".2f",
+            )
+            self.caption = widgets.Label()
+            self.image = widgets.Image(format="png")
+            self.audio = widgets.Audio(format="ogg", autoplay=False, loop=False)
+            super().__init__([widgets.HBox([self.slider, self.caption]), self.image, self.audio])
+            self.slider.observe(lambda change: self.show(change["new"]), names="value")
+            self.show(0.0)
+
+        def _frame(self, t: float) -> tuple[bytes, bytes]:
+            key = round(t, 6)
+            if key not in self._cache:
+                x, wav = self.render(t)
+                fig, ax = plt.subplots(figsize=(8, 2.8))
+                plot_mel(x, self.cfg, ax=ax, title=f"t = {t:.2f}")
+                buf = io.BytesIO()
+                fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+                plt.close(fig)  # drawn into the widget, never shown by the notebook itself
+                self._cache[key] = (buf.getvalue(), audio_bytes(wav, self.cfg.sample_rate))
+            return self._cache[key]
+
+        def show(self, t: float) -> None:
+            """Render the point t of the path into the image and the player."""
+            self.image.value, self.audio.value = self._frame(t)
+            self.caption.value = f"{100 * (1 - t):.0f}% {self.ends[0]}, {100 * t:.0f}% {self.ends[1]}"
+
+        def __repr__(self) -> str:
+            return f"InterpolationWidget({self.ends[0]!r} -> {self.ends[1]!r}, {self.steps} steps)"
+
+    InterpolationWidget.__qualname__ = "InterpolationWidget"
+    return InterpolationWidget
 
 
 class Source:
