@@ -25,6 +25,8 @@ import torch.nn.functional as F
 def autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
     """The dtype autocast computes in on x's device, or None when autocast is off there."""
     kind = x.device.type
+    if kind not in ("cuda", "cpu", "mps", "xpu"):  # e.g. "meta", where a model is sized without memory
+        return None
     return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
 
 

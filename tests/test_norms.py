@@ -38,3 +38,9 @@ def test_norm_stays_in_bf16_under_autocast_and_trains(ours, theirs, args, shape)
     assert (out.float() - reference).abs().max() < 0.05  # bf16 has 8 bits of mantissa: about 1% of a unit value
     out.float().square().mean().backward()
     assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in layer.parameters())
+
+
+def test_norms_work_on_the_meta_device():
+    """A model is sized on the meta device without memory (notebook 02): the layers must not ask autocast there."""
+    for layer, shape in ((GroupNorm(4, 16), (2, 16, 4, 4)), (LayerNorm(16), (2, 16)), (RMSNorm(16), (2, 16))):
+        assert layer.to("meta")(torch.empty(shape, device="meta")).shape == shape
