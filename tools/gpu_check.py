@@ -84,7 +84,8 @@ def train_row(name: str, dtype: str, profile, device, batch_size, steps: int) ->
     bf16, compiled = dtype != "fp32", dtype.endswith("compile")
     trainer, next_batch, seconds = profiled_trainer(name, profile, device, batch_size, bf16, 0, compiled)
     start = time.perf_counter()
-    trainer.train_step(next_batch(0))  # compiles, if asked
+    first_batch = {k: v.to(device) if hasattr(v, "to") else v for k, v in next_batch(0).items()}
+    trainer.train_step(first_batch)  # compiles, if asked
     first = time.perf_counter() - start
     r = measure(trainer, next_batch, steps, warmup=min(5, steps), seconds_per_item=seconds)
     r.update(model=name, dtype=dtype, steps=steps, batch_size=trainer.cfg.batch_size, first_step_s=first)
@@ -279,6 +280,7 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=300, help="seconds after which no new stage starts")
     parser.add_argument("--wheels", default=str(ROOT / "gpu_wheels"), help="wheels for what this Python lacks")
     parser.add_argument("--out", default=str(ROOT / "runs" / "gpu_check"))
+    parser.add_argument("--variants", default="fp32,bf16,bf16+compile", help="training precisions to time")
     parser.add_argument("--dry-run", action="store_true", help="on a CPU: batch 2, 2 steps, no compile, no notebooks")
     parser.add_argument(
         "--stages",
@@ -328,7 +330,7 @@ def main() -> None:
     result["training"], result["generation"] = [], []
     if "training" in stages:
         print("1. training samples per second", flush=True)
-        variants = ("fp32",) if args.dry_run else ("fp32", "bf16", "bf16+compile")
+        variants = ("fp32",) if args.dry_run else tuple(v.strip() for v in args.variants.split(","))
         steps = 2 if args.dry_run else args.steps
         result["training"] = train_rows(profile, device, steps, variants, 2 if args.dry_run else None, clock)
         save()
