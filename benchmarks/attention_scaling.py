@@ -11,8 +11,8 @@ import argparse
 import torch
 from common import fmt, save
 
-from minidcae.benchmark import KINDS, attention_scaling, crossover
-from minidcae.recipe import hardware
+from minidcae.bench.speed import KINDS, attention_scaling, crossover
+from minidcae.training.recipe import hardware
 
 
 def main():

@@ -9,7 +9,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def save(name: str, payload: dict) -> Path:
-    from minidcae.files import atomic_write
+    from minidcae.core.files import atomic_write
 
     payload = {
         "benchmark": name,

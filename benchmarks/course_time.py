@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from common import save
 
-from minidcae.recipe import hardware
+from minidcae.training.recipe import hardware
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Fast paths beside the readable ones, measured side by side in one run (issue 15).
+"""Fast paths beside the readable ones, measured side by side in one run.
 
     python benchmarks/fast_paths.py [--device cuda] [--seconds 10] [--no-compile] [--max-tokens 16384]
 
@@ -18,13 +18,13 @@ from dataclasses import replace
 import torch
 from common import fmt, save
 
-from minidcae.benchmark import KINDS, attention_peak_memory, compile_speedup, time_call
-from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER, get_profile
-from minidcae.dcae import load_autoencoder, mel_config_of
-from minidcae.recipe import hardware
-from minidcae.text import tokenize
-from minidcae.transformer import LatentTransformer, SelfAttention
-from minidcae.vocoder import load_vocoder, vocode
+from minidcae.bench.speed import KINDS, attention_peak_memory, compile_speedup, time_call
+from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER, get_profile
+from minidcae.models.dcae import load_autoencoder, mel_config_of
+from minidcae.training.recipe import hardware
+from minidcae.models.text import tokenize
+from minidcae.models.transformer import LatentTransformer, SelfAttention
+from minidcae.models.vocoder import load_vocoder, vocode
 
 
 def denoiser(attention: str, fused: bool, device) -> LatentTransformer:

@@ -14,17 +14,18 @@ import argparse
 import torch
 from common import save
 
-from minidcae.benchmark import time_call
-from minidcae.classifier import labelled_mels, load_classifier, predict
-from minidcae.config import DATA_SAMPLES, SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER
-from minidcae.dcae import load_autoencoder, mel_config_of
-from minidcae.generation import generate, generate_mels, latent_frame_rate, prompt_grid
-from minidcae.metrics import bootstrap_interval, embedding_distances
-from minidcae.recipe import hardware
-from minidcae.transformer import load_transformer
-from minidcae.vocoder import load_vocoder
+from minidcae.bench.speed import time_call
+from minidcae.models.classifier import labelled_mels, load_classifier, predict
+from minidcae.core.config import DATA_SAMPLES, SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER
+from minidcae.models.dcae import load_autoencoder, mel_config_of
+from minidcae.generation.pipeline import generate, generate_mels
+from minidcae.generation.sampling import latent_frame_rate, prompt_grid
+from minidcae.measure.metrics import bootstrap_interval, embedding_distances
+from minidcae.training.recipe import hardware
+from minidcae.models.transformer import load_transformer
+from minidcae.models.vocoder import load_vocoder
 
-TARGET = 100.0  # seconds of audio per second, end to end, one thread (issue 15)
+TARGET = 100.0  # seconds of audio per second, end to end, one thread: the few-step student's target
 
 
 def main():

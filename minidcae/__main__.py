@@ -1,7 +1,7 @@
-"""`python -m minidcae`: the command line (minidcae.cli), as the README runs it under torchrun."""
+"""`python -m minidcae`: the command line (minidcae.cli.main), as the README runs it under torchrun."""
 
 import sys
 
-from .cli import main
+from minidcae.cli.main import main
 
 sys.exit(main())

@@ -5,7 +5,7 @@ import inspect
 import torch
 import torch.nn.functional as F
 
-from minidcae.attention import (
+from minidcae.models.attention import (
     LinearAttentionState,
     causal_linear_attention,
     linear_attention,
@@ -103,9 +103,9 @@ def test_the_fused_path_equals_the_written_out_reference_masks_included():
 def test_a_softmax_model_gives_the_same_velocity_on_either_path():
     from dataclasses import replace
 
-    from minidcae.config import TransformerConfig
-    from minidcae.text import tokenize
-    from minidcae.transformer import LatentTransformer, SelfAttention
+    from minidcae.core.config import TransformerConfig
+    from minidcae.models.text import tokenize
+    from minidcae.models.transformer import LatentTransformer, SelfAttention
 
     torch.manual_seed(0)
     cfg = TransformerConfig(latent_channels=2, latent_rows=3, dim=32, depth=2, heads=2)

@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.audio import (
+from minidcae.sound.audio import (
     denormalize_log_mel,
     griffin_lim,
     load_audio,
@@ -16,9 +16,9 @@ from minidcae.audio import (
     normalize_log_mel,
     save_audio,
 )
-from minidcae.config import ACE_STEP_MEL, DEFAULT_MEL
-from minidcae.errors import AudioFileError
-from minidcae.metrics import spectral_convergence
+from minidcae.core.config import ACE_STEP_MEL, DEFAULT_MEL
+from minidcae.core.errors import AudioFileError
+from minidcae.measure.metrics import spectral_convergence
 
 
 def tone(freq, seconds, sr, amp=0.5):
@@ -234,7 +234,7 @@ def test_griffin_lim_steps_repeat_torchaudios_griffin_lim_exactly():
     import torch.nn.functional as F
     import torchaudio
 
-    from minidcae.audio import griffin_lim_magnitude, stft
+    from minidcae.sound.audio import griffin_lim_magnitude, stft
 
     cfg = DEFAULT_MEL
     wav = torch.from_numpy(tone(440, 0.5, cfg.sample_rate) + tone(1500, 0.5, cfg.sample_rate, 0.2))[None]
@@ -258,7 +258,7 @@ def test_griffin_lim_steps_repeat_torchaudios_griffin_lim_exactly():
 
 def test_plain_griffin_lim_step_never_moves_away_from_a_consistent_spectrogram():
     # Griffin & Lim (1984): without momentum, || |S| e^{i phi_k} - STFT(iSTFT(|S| e^{i phi_k})) || never grows.
-    from minidcae.audio import griffin_lim_step, stft
+    from minidcae.sound.audio import griffin_lim_step, stft
 
     cfg = DEFAULT_MEL
     wav = torch.from_numpy(tone(330, 0.5, cfg.sample_rate) + tone(2000, 0.5, cfg.sample_rate, 0.3))[None]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from minidcae.cli import main
+from minidcae.cli.main import main
 
 TINY = [
     "steps=2",

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from minidcae.checkpoint import load_tensors, save_model, save_tensors
-from minidcae.cli import main
-from minidcae.config import (
+from minidcae.core.checkpoint import load_tensors, save_model, save_tensors
+from minidcae.cli.main import main
+from minidcae.core.config import (
     DATA_SAMPLES,
     SHIPPED_CLASSIFIER,
     SHIPPED_DCAE,
@@ -27,7 +27,7 @@ from minidcae.config import (
     SHIPPED_VOCODER,
     DCAEConfig,
 )
-from minidcae.dcae import DCAE
+from minidcae.models.dcae import DCAE
 
 SR = 22050
 BWV269 = DATA_SAMPLES / "melodies" / "bwv269.mid"
@@ -149,7 +149,7 @@ def test_a_truncated_wav_is_read_as_far_as_it_goes(corpus, tmp_path, capsys):
 
 
 def test_load_audio_warns_in_one_line_when_a_wav_ends_early_and_returns_what_is_there(corpus, tmp_path, capsys):
-    from minidcae.audio import load_audio
+    from minidcae.sound.audio import load_audio
 
     wav = load_audio(corpus / "truncated.wav", SR)
     err = capsys.readouterr().err
@@ -311,7 +311,7 @@ def _midi_file(path, notes):
 
 
 def test_bad_melody_files_fail_in_one_line_before_any_model_loads_and_write_nothing(tmp_path, capsys):
-    from minidcae.config import DATA_SAMPLES
+    from minidcae.core.config import DATA_SAMPLES
 
     chorale = DATA_SAMPLES / "melodies" / "bwv269.mid"
     (tmp_path / "text.mid").write_text("MThd? no, just text\n" * 10)
@@ -334,8 +334,8 @@ def test_bad_melody_files_fail_in_one_line_before_any_model_loads_and_write_noth
 
 
 def test_loading_never_unpickles(monkeypatch):
-    from minidcae.dcae import load_autoencoder
-    from minidcae.transformer import load_transformer
+    from minidcae.models.dcae import load_autoencoder
+    from minidcae.models.transformer import load_transformer
 
     def refuse(*args, **kwargs):
         raise AssertionError("something tried to unpickle")
@@ -362,7 +362,7 @@ def test_training_killed_with_sigkill_resumes_losing_at_most_one_interval(tmp_pa
         time.sleep(0.2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    from minidcae.checkpoint import load_tensors
+    from minidcae.core.checkpoint import load_tensors
 
     # every file left behind loads: no half-written checkpoint (writes go to a temp file, then rename)
     _, meta = load_tensors(state)

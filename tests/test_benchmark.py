@@ -2,7 +2,7 @@
 
 import torch
 
-from minidcae.benchmark import (
+from minidcae.bench.speed import (
     against_limit,
     attention_memory,
     attention_peak_memory,
@@ -13,7 +13,7 @@ from minidcae.benchmark import (
     peak_bytes,
     time_call,
 )
-from minidcae.recipe import hardware
+from minidcae.training.recipe import hardware
 
 
 def test_naive_memory_grows_with_n_squared_and_linear_with_n():
@@ -49,8 +49,8 @@ def test_latency_verdict_calls_only_rows_clearly_past_the_claim():
 
 
 def test_latent_vs_waveform_adds_up_and_the_waveform_path_sees_more_tokens():
-    from minidcae.config import DEFAULT_MEL, TransformerConfig
-    from minidcae.dcae import DCAE
+    from minidcae.core.config import DEFAULT_MEL, TransformerConfig
+    from minidcae.models.dcae import DCAE
 
     ae = DCAE().eval()
     cost = latent_vs_waveform(

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from minidcae.bottleneck import KLBottleneck, PlainBottleneck, VQBottleneck
+from minidcae.models.bottleneck import KLBottleneck, PlainBottleneck, VQBottleneck
 
 
 def test_plain_passes_through():

@@ -152,7 +152,7 @@ def test_notebook_04_widgets_render_and_the_slider_changes_the_plot(lab, browser
 
 
 def test_every_player_of_the_demo_report_loads_its_audio(browser, tmp_path):
-    from minidcae.cli import main
+    from minidcae.cli.main import main
 
     assert main(["demo", "--out", str(tmp_path), "--profile", "ci"]) == 0
     page = browser.new_page()

@@ -2,7 +2,8 @@
 
 import torch
 
-from minidcae import check, dcae, viz
+from minidcae.models import dcae
+from minidcae.teach import check, viz
 
 
 def space_to_channel_inputs(g):
@@ -23,7 +24,7 @@ def test_a_correct_answer_written_another_way_is_correct(capsys):
     check.compare(mine, dcae.space_to_channel, space_to_channel_inputs)
     out = capsys.readouterr().out
     assert out == (
-        "correct: mine matches minidcae.dcae.space_to_channel on 3 random inputs (atol 1e-05, rtol 0.0001)\n"
+        "correct: mine matches minidcae.models.dcae.space_to_channel on 3 random inputs (atol 1e-05, rtol 0.0001)\n"
     )
 
 
@@ -90,7 +91,7 @@ def test_show_source_is_the_library_source_with_its_path():
     import inspect
 
     shown = viz.show_source(dcae.space_to_channel)
-    assert repr(shown) == "# minidcae/dcae.py: space_to_channel\n" + inspect.getsource(dcae.space_to_channel).rstrip()
+    assert repr(shown) == "# minidcae/models/dcae.py: space_to_channel\n" + inspect.getsource(dcae.space_to_channel).rstrip()
     assert "```python" in shown._repr_markdown_()
 
 
@@ -104,8 +105,8 @@ def test_complex_outputs_are_compared_in_both_parts():
 
 
 def test_show_source_of_a_cached_function_shows_the_function():
-    from minidcae import audio
+    from minidcae.sound import audio
 
     shown = repr(viz.show_source(audio.mel_filterbank))  # wrapped by functools.lru_cache
-    assert shown.startswith("# minidcae/audio.py: mel_filterbank\n@lru_cache")
+    assert shown.startswith("# minidcae/sound/audio.py: mel_filterbank\n@lru_cache")
     assert "def mel_filterbank(" in shown

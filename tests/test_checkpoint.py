@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 
-from minidcae.checkpoint import CheckpointError, load_model, load_tensors, save_model, save_tensors
-from minidcae.config import DCAEConfig
-from minidcae.dcae import BUILDERS, DCAE
+from minidcae.core.checkpoint import CheckpointError, load_model, load_tensors, save_model, save_tensors
+from minidcae.core.config import DCAEConfig
+from minidcae.models.dcae import BUILDERS, DCAE
 
 
 def test_model_round_trips_through_safetensors_and_json(tmp_path):

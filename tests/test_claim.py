@@ -2,10 +2,11 @@
 
 import torch
 
-from minidcae.claim import claim_verdict, heldout_prompt_set
-from minidcae.clap import HELDOUT_TEMPLATES, TRAIN_TEMPLATES, unknown_phrase_words
-from minidcae.config import MelConfig
-from minidcae.synth import INSTRUMENTS, MODES
+from minidcae.claims.text_encoder import claim_verdict
+from minidcae.measure.prompts import heldout_prompt_set
+from minidcae.models.clap import HELDOUT_TEMPLATES, TRAIN_TEMPLATES, unknown_phrase_words
+from minidcae.core.config import MelConfig
+from minidcae.sound.synth import INSTRUMENTS, MODES
 
 
 def result(inst, mode, score, kad):

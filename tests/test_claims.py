@@ -8,16 +8,16 @@ import pytest
 import scipy.stats
 import torch
 
-from minidcae import article_claims as ac
-from minidcae import restoration as rs
-from minidcae.audio import log_mel
-from minidcae.classifier import LabelClassifier
-from minidcae.config import SHIPPED_DCAE, ClassifierConfig, DCAEConfig, MelConfig, TrainConfig
-from minidcae.dcae import DCAE, load_autoencoder, reconstruct
-from minidcae.errors import MinidcaeError
-from minidcae.losses import feature_matching_loss
-from minidcae.metrics import channel_moments, excess_kurtosis
-from minidcae.train_autoencoder import autoencoder_losses
+from minidcae.claims import article as ac
+from minidcae.claims import restoration as rs
+from minidcae.sound.audio import log_mel
+from minidcae.models.classifier import LabelClassifier
+from minidcae.core.config import SHIPPED_DCAE, ClassifierConfig, DCAEConfig, MelConfig, TrainConfig
+from minidcae.models.dcae import DCAE, load_autoencoder, reconstruct
+from minidcae.core.errors import MinidcaeError
+from minidcae.training.losses import feature_matching_loss
+from minidcae.measure.metrics import channel_moments, excess_kurtosis
+from minidcae.recipes.autoencoder import autoencoder_losses
 
 SMALL = DCAEConfig(widths=(4, 8, 8, 8))
 

@@ -7,7 +7,7 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
-from minidcae.clap import (
+from minidcae.models.clap import (
     DRUM_PHRASES,
     HELDOUT_PAIRINGS,
     HELDOUT_TEMPLATES,
@@ -27,9 +27,9 @@ from minidcae.clap import (
     unknown_phrase_words,
     words_of,
 )
-from minidcae.config import SHIPPED_CLAP, ClapConfig, get_profile
-from minidcae.metrics import embedding_distances, kernel_audio_distance
-from minidcae.synth import synth_clip
+from minidcae.core.config import SHIPPED_CLAP, ClapConfig, get_profile
+from minidcae.measure.metrics import embedding_distances, kernel_audio_distance
+from minidcae.sound.synth import synth_clip
 
 SMALL = ClapConfig(audio_widths=(8, 8, 8, 8), audio_width=16, text_width=16, text_layers=1, embed_dim=8)
 
@@ -67,7 +67,7 @@ def test_chance_metrics_match_a_random_ranking_simulated():
     n = 72
     rng = np.random.default_rng(0)
     ranks = torch.tensor(np.concatenate([rng.permutation(n) for _ in range(300)]))  # uniform on 0..n-1
-    from minidcae.clap import _figures
+    from minidcae.models.clap import _figures
 
     simulated, chance = _figures(ranks), chance_metrics(n)
     for key in ("R@1", "R@5", "R@10", "mAP@10"):
@@ -144,8 +144,8 @@ def test_heldout_combinations_cover_every_label_combination_once():
 
 
 def test_a_tiny_training_run_lowers_the_loss_and_its_card_holds_retrieval(tmp_path):
-    from minidcae.recipe import Run
-    from minidcae.train_clap import train_clap
+    from minidcae.training.recipe import Run
+    from minidcae.recipes.clap import train_clap
 
     torch.set_num_threads(1)
     profile = get_profile("ci")
@@ -226,7 +226,7 @@ def test_search_with_the_shipped_model_ranks_the_asked_instrument_first(tmp_path
         assert len(results) == 3 and results[0][1].name == f"{instrument}.wav", (prompt, results)
         assert results[0][0] >= results[1][0] >= results[2][0]
     model, _ = load_clap(SHIPPED_CLAP)
-    from minidcae.audio import log_mel
+    from minidcae.sound.audio import log_mel
 
     mels = torch.stack([log_mel(torch.from_numpy(sf.read(tmp_path / f"{i}.wav")[0]).float()[None]) for i, _ in wanted])
     right = clap_score(model, mels, [f"{'happy' if m == 'major' else 'sad'} {i}" for i, m in wanted])

@@ -4,7 +4,7 @@ import sys
 import numpy as np
 import soundfile as sf
 
-from minidcae.cli import main
+from minidcae.cli.main import main
 
 
 def test_synth_twice_gives_byte_identical_files(tmp_path, capsys):

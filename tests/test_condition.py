@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from minidcae.checkpoint import save_model
-from minidcae.clap import PHRASE_ID, MiniClap, describe, tokenize_phrases
-from minidcae.condition import load_clap_tower, tokenize_for, training_phrase, unknown_words_for
-from minidcae.config import SHIPPED_TRANSFORMER, ClapConfig, TransformerConfig
-from minidcae.errors import MinidcaeError
-from minidcae.generation import sample_latents
-from minidcae.synth import ClipLabels
-from minidcae.text import TextEncoder, tokenize, training_prompt
-from minidcae.transformer import LatentTransformer, load_transformer
+from minidcae.core.checkpoint import save_model
+from minidcae.models.clap import PHRASE_ID, MiniClap, describe, tokenize_phrases
+from minidcae.models.condition import load_clap_tower, tokenize_for, training_phrase, unknown_words_for
+from minidcae.core.config import SHIPPED_TRANSFORMER, ClapConfig, TransformerConfig
+from minidcae.core.errors import MinidcaeError
+from minidcae.generation.sampling import sample_latents
+from minidcae.sound.synth import ClipLabels
+from minidcae.models.text import TextEncoder, tokenize, training_prompt
+from minidcae.models.transformer import LatentTransformer, load_transformer
 
 TINY = TransformerConfig(latent_channels=2, latent_rows=3, dim=32, depth=1, heads=2)
 LABELS = ClipLabels(7, "violin", "minor", "A", 120.0, True, (), ())

@@ -3,10 +3,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.audio import log_mel
-from minidcae.config import DEFAULT_MEL
-from minidcae.data import FolderMelDataset, MelCache, SynthMelDataset, crop_frames, find_audio_files
-from minidcae.synth import HELDOUT_SEED_BASE, INSTRUMENTS, synth_clip
+from minidcae.sound.audio import log_mel
+from minidcae.core.config import DEFAULT_MEL
+from minidcae.sound.data import FolderMelDataset, MelCache, SynthMelDataset, crop_frames, find_audio_files
+from minidcae.sound.synth import HELDOUT_SEED_BASE, INSTRUMENTS, synth_clip
 
 
 def test_synth_dataset_yields_fixed_crops_of_the_right_clip(tmp_path):

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from minidcae.config import ACE_FULL_DCAE, ACE_GEOMETRY_DCAE, DEFAULT_DCAE, DCAEConfig
-from minidcae.dcae import (
+from minidcae.core.config import ACE_FULL_DCAE, ACE_GEOMETRY_DCAE, DEFAULT_DCAE, DCAEConfig
+from minidcae.models.dcae import (
     ACE_STEP_LATENT_SCALE,
     ACE_STEP_LATENT_SHIFT,
     DCAE,

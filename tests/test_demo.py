@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.cli import main
-from minidcae.config import SHIPPED_CLAP, SHIPPED_MELODY_TRANSFORMER, SHIPPED_TRANSFORMER, get_profile
+from minidcae.cli.main import main
+from minidcae.core.config import SHIPPED_CLAP, SHIPPED_MELODY_TRANSFORMER, SHIPPED_TRANSFORMER, get_profile
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +64,8 @@ def test_the_report_page_has_a_melody_and_a_search_section(demo):
 def silent_melody_model(tmp_path_factory):
     """The shipped text transformer with melody layers added and not trained: they start at zero, so this
     model must sound exactly as the text model does, melody or not."""
-    from minidcae.checkpoint import save_model
-    from minidcae.transformer import LatentTransformer, load_transformer
+    from minidcae.core.checkpoint import save_model
+    from minidcae.models.transformer import LatentTransformer, load_transformer
 
     text, _ = load_transformer(SHIPPED_TRANSFORMER)
     model = LatentTransformer(replace(text.cfg, melody="cross"))
@@ -76,9 +76,9 @@ def silent_melody_model(tmp_path_factory):
 def test_demo_melody_scores_each_clip_by_chroma_against_the_chorale_played_by_the_synthesizer(
     silent_melody_model, tmp_path
 ):
-    from minidcae.demo import MELODY_FILE, demo_melody
-    from minidcae.melody import read_midi
-    from minidcae.pitch import chroma_cosine_similarity, chromagram
+    from minidcae.cli.demo import MELODY_FILE, demo_melody
+    from minidcae.sound.melody import read_midi
+    from minidcae.measure.pitch import chroma_cosine_similarity, chromagram
 
     torch.set_num_threads(1)
     (tmp_path / "audio").mkdir()
@@ -103,12 +103,12 @@ def test_demo_melody_scores_each_clip_by_chroma_against_the_chorale_played_by_th
 
 
 def test_demo_search_ranks_every_clip_by_its_cosine_with_the_prompt(tmp_path):
-    from minidcae.audio import load_audio, log_mel
-    from minidcae.checkpoint import save_model
-    from minidcae.clap import MiniClap, clap_score
-    from minidcae.config import ClapConfig
-    from minidcae.demo import SEARCH_CLIPS, demo_search
-    from minidcae.synth import HELDOUT_SEED_BASE, draw_labels
+    from minidcae.sound.audio import load_audio, log_mel
+    from minidcae.core.checkpoint import save_model
+    from minidcae.models.clap import MiniClap, clap_score
+    from minidcae.core.config import ClapConfig
+    from minidcae.cli.demo import SEARCH_CLIPS, demo_search
+    from minidcae.sound.synth import HELDOUT_SEED_BASE, draw_labels
 
     torch.set_num_threads(1)
     profile = get_profile("ci")
@@ -136,8 +136,8 @@ def test_demo_search_ranks_every_clip_by_its_cosine_with_the_prompt(tmp_path):
 
 
 def test_missing_checkpoints_leave_one_line_in_each_section_and_write_nothing(tmp_path):
-    from minidcae.demo import demo_melody, demo_search
-    from minidcae.report import write_report
+    from minidcae.cli.demo import demo_melody, demo_search
+    from minidcae.cli.report import write_report
 
     profile = get_profile("ci")
     melody = demo_melody(tmp_path, profile, checkpoint=tmp_path / "none.safetensors")

@@ -12,7 +12,7 @@ and which ends at x_1 = mu + sigma x0: each noise sample has one exact destinati
 import pytest
 import torch
 
-from minidcae.diffusion import (
+from minidcae.training.flow_matching import (
     euler_sample,
     euler_step,
     flow_matching_loss,
@@ -120,7 +120,7 @@ def test_zero_steps_is_refused():
 
 
 def test_apg_matches_a_hand_computation():
-    from minidcae.diffusion import apg
+    from minidcae.training.flow_matching import apg
 
     # d = v_c - v_u = (3, -4), ||d|| = 5, capped at 2.5: (1.5, -2); along v_c = (3, 0): d_par = (1.5, 0),
     # d_orth = (0, -2); v = v_c + (3 - 1) d_orth = (3, -4); with eta 1, v = v_c + 2 (1.5, -2) = (6, -4)
@@ -130,7 +130,7 @@ def test_apg_matches_a_hand_computation():
 
 
 def test_apg_with_no_cap_no_momentum_and_eta_1_is_cfg_and_momentum_averages_by_hand():
-    from minidcae.diffusion import Momentum, apg, guided
+    from minidcae.training.flow_matching import Momentum, apg, guided
 
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 3, 4, 5, generator=g)

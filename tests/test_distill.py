@@ -2,11 +2,11 @@
 
 import torch
 
-from minidcae.config import SHIPPED_TRANSFORMER
-from minidcae.distill import reflow_loss, teacher_pairs
-from minidcae.generation import prompt_velocity, sample_latents
-from minidcae.text import tokenize
-from minidcae.transformer import load_transformer
+from minidcae.core.config import SHIPPED_TRANSFORMER
+from minidcae.recipes.distill import reflow_loss, teacher_pairs
+from minidcae.generation.sampling import prompt_velocity, sample_latents
+from minidcae.models.text import tokenize
+from minidcae.models.transformer import load_transformer
 
 
 def test_reflow_loss_is_zero_for_the_straight_line_velocity_and_the_squared_error_otherwise():

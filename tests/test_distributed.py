@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from minidcae.distributed import rank_indices, replicas_agree
+from minidcae.training.distributed import rank_indices, replicas_agree
 
 
 def test_the_ranks_split_each_epoch_between_them():

@@ -6,12 +6,14 @@ import math
 import pytest
 import torch
 
-from minidcae.config import SHIPPED_TRANSFORMER
-from minidcae.diffusion import time_grid
-from minidcae.editing import extend, keep_mask, masked_sample, repaint, retake, retake_noise, seam_jumps, span_frames
-from minidcae.errors import MinidcaeError
-from minidcae.generation import sample_latents
-from minidcae.transformer import load_transformer
+from minidcae.core.config import SHIPPED_TRANSFORMER
+from minidcae.training.flow_matching import time_grid
+from minidcae.generation.editing import extend, keep_mask, masked_sample, repaint, span_frames
+from minidcae.generation.sampling import retake, retake_noise
+from minidcae.measure.editing import seam_jumps
+from minidcae.core.errors import MinidcaeError
+from minidcae.generation.sampling import sample_latents
+from minidcae.models.transformer import load_transformer
 
 FRAMES, STEPS = 12, 3
 

@@ -7,12 +7,12 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.checkpoint import save_model
-from minidcae.cli import main
-from minidcae.config import DCAEConfig
-from minidcae.dcae import DCAE, load_autoencoder
-from minidcae.evaluate import SYSTEMS, evaluate_folder, print_report
-from minidcae.synth import synth_clip
+from minidcae.core.checkpoint import save_model
+from minidcae.cli.main import main
+from minidcae.core.config import DCAEConfig
+from minidcae.models.dcae import DCAE, load_autoencoder
+from minidcae.measure.evaluate import SYSTEMS, evaluate_folder, print_report
+from minidcae.sound.synth import synth_clip
 
 MEASURES = ("log_mel_l1_db", "mel_snr_db", "mr_stft", "si_sdr_db", "stoi", "pesq")
 
@@ -93,9 +93,9 @@ def test_evaluate_bad_input_gives_one_line(checkpoint, folder, tmp_path, capsys)
 
 
 def test_compare_pipelines_gives_four_rows_per_set_and_the_oracle_beats_an_untrained_dcae(checkpoint):
-    from minidcae.config import DEFAULT_MEL, VocoderConfig
-    from minidcae.evaluate import PIPELINES, compare_pipelines
-    from minidcae.vocoder import Vocoder
+    from minidcae.core.config import DEFAULT_MEL, VocoderConfig
+    from minidcae.measure.evaluate import PIPELINES, compare_pipelines
+    from minidcae.models.vocoder import Vocoder
 
     model, _ = load_autoencoder(checkpoint)
     torch.manual_seed(0)

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from minidcae.files import atomic_write
+from minidcae.core.files import atomic_write
 
 
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):

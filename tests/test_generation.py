@@ -7,14 +7,15 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.classifier import frechet_distance, labelled_mels
-from minidcae.cli import main
-from minidcae.config import DEFAULT_MEL, SHIPPED_DCAE, get_profile
-from minidcae.generation import generate, load_generator, sample_latents
-from minidcae.recipe import Run
-from minidcae.train_classifier import train_classifier
-from minidcae.train_transformer import encode_training_set
-from minidcae.transformer import load_transformer
+from minidcae.models.classifier import frechet_distance, labelled_mels
+from minidcae.cli.main import main
+from minidcae.core.config import DEFAULT_MEL, SHIPPED_DCAE, get_profile
+from minidcae.generation.pipeline import generate, load_generator
+from minidcae.generation.sampling import sample_latents
+from minidcae.training.recipe import Run
+from minidcae.recipes.classifier import train_classifier
+from minidcae.recipes.transformer import encode_training_set
+from minidcae.models.transformer import load_transformer
 
 
 def test_frechet_distance_is_zero_for_one_set_and_matches_the_formula_for_gaussians():
@@ -97,7 +98,7 @@ def test_bad_prompts_and_wrong_autoencoders_fail_in_one_line(trained, tmp_path, 
 
 
 def test_the_training_set_is_normalised_with_the_autoencoders_statistics():
-    from minidcae.dcae import load_autoencoder
+    from minidcae.models.dcae import load_autoencoder
 
     ae, _ = load_autoencoder(SHIPPED_DCAE)
     z, labels = encode_training_set(ae, DEFAULT_MEL, 16, 2.0)
@@ -134,8 +135,8 @@ def test_generate_is_the_pipeline_the_command_runs(trained, tmp_path):
 
 
 def test_the_former_command_and_checkpoint_names_still_work():
-    from minidcae.cli import build_parser
-    from minidcae.config import SHIPPED_TRANSFORMER
+    from minidcae.cli.main import build_parser
+    from minidcae.core.config import SHIPPED_TRANSFORMER
 
     assert build_parser().parse_args(["train-dit", "--out", "x"]).func.__name__ == "cmd_train_transformer"
     model, meta = load_transformer(SHIPPED_TRANSFORMER)  # written as kind "dit", before the rename

@@ -4,9 +4,9 @@ import matplotlib
 import pytest
 import torch
 
-from minidcae.config import DEFAULT_DCAE, DEFAULT_MEL
-from minidcae.dcae import DCAE
-from minidcae.latent import (
+from minidcae.core.config import DEFAULT_DCAE, DEFAULT_MEL
+from minidcae.models.dcae import DCAE
+from minidcae.measure.latent import (
     angle_degrees,
     chance_agreement,
     direct_distance_db,
@@ -21,7 +21,7 @@ from minidcae.latent import (
     pool_time,
     slerp,
 )
-from minidcae.synth import HELDOUT_SEED_BASE, INSTRUMENTS
+from minidcae.sound.synth import HELDOUT_SEED_BASE, INSTRUMENTS
 
 matplotlib.use("Agg")
 
@@ -40,7 +40,7 @@ def test_encode_clips_matches_encoding_one_clip_at_a_time():
     model.latent_std.fill_(2.0)
     wavs = 0.1 * torch.randn(3, 8192)
     z = encode_clips(model, wavs, DEFAULT_MEL, batch_size=2)  # two batches: 2 + 1
-    from minidcae.audio import log_mel
+    from minidcae.sound.audio import log_mel
 
     with torch.no_grad():
         one = model.encode(log_mel(wavs[2:3], DEFAULT_MEL)[:, None])
@@ -152,7 +152,7 @@ def test_path_steps_share_one_floor_so_silence_does_not_count():
 
 
 def test_interpolation_widget_has_a_slider_an_image_and_a_player_and_a_stable_repr():
-    from minidcae.viz import InterpolationWidget
+    from minidcae.teach.viz import InterpolationWidget
 
     calls = []
 

@@ -6,10 +6,10 @@ import mido
 import pytest
 import torch
 
-from minidcae.config import SHIPPED_TRANSFORMER, TransformerConfig
-from minidcae.errors import MinidcaeError
-from minidcae.generation import sample_latents
-from minidcae.melody import (
+from minidcae.core.config import SHIPPED_TRANSFORMER, TransformerConfig
+from minidcae.core.errors import MinidcaeError
+from minidcae.generation.sampling import sample_latents
+from minidcae.sound.melody import (
     GIVEN,
     LOWEST,
     PITCHES,
@@ -20,8 +20,8 @@ from minidcae.melody import (
     read_midi,
     roll_notes,
 )
-from minidcae.text import tokenize
-from minidcae.transformer import LatentTransformer, load_transformer
+from minidcae.models.text import tokenize
+from minidcae.models.transformer import LatentTransformer, load_transformer
 
 
 def test_piano_roll_holds_each_frames_share_of_each_note():
@@ -130,7 +130,7 @@ def test_read_midi_refuses_a_track_that_is_not_there_or_has_no_notes(tmp_path):
 
 
 def test_the_shipped_chorale_reads_as_its_soprano_line():
-    from minidcae.config import DATA_SAMPLES
+    from minidcae.core.config import DATA_SAMPLES
 
     notes, info = read_midi(DATA_SAMPLES / "melodies" / "bwv269.mid")
     assert info["tracks"][info["track"]]["name"] == "Soprano"
@@ -181,8 +181,8 @@ def test_sampling_with_a_melody_needs_a_melody_model():
 
 
 def test_generate_with_a_midi_melody_writes_the_clip_and_says_which_track_it_read(tmp_path, capsys):
-    from minidcae.cli import main
-    from minidcae.config import DATA_SAMPLES
+    from minidcae.cli.main import main
+    from minidcae.core.config import DATA_SAMPLES
 
     out = tmp_path / "tune.wav"
     args = ["generate", "happy flute", str(out), "--melody", str(DATA_SAMPLES / "melodies" / "bwv269.mid")]

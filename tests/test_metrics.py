@@ -6,9 +6,9 @@ import pytest
 import torch
 from einops import rearrange
 
-from minidcae.audio import load_audio
-from minidcae.config import DATA_SAMPLES, MelConfig
-from minidcae.metrics import (
+from minidcae.sound.audio import load_audio
+from minidcae.core.config import DATA_SAMPLES, MelConfig
+from minidcae.measure.metrics import (
     bootstrap_interval,
     detect_onsets,
     estimate_tempo,
@@ -29,7 +29,7 @@ from minidcae.metrics import (
     stoi,
     tempo_error,
 )
-from minidcae.synth import synth_clip
+from minidcae.sound.synth import synth_clip
 
 
 @pytest.fixture
@@ -197,8 +197,8 @@ def test_in_griffin_lim_audio_the_rise_out_of_silence_hides_the_notes_unless_the
     # Held-out clip 12 through Griffin-Lim from its true mel (notebook 05's oracle): the jump out of
     # the silence in front of the clip is over 3x any rise inside it, so a threshold of 0.2 of it
     # finds almost nothing; scaled by the largest rise inside the clip, most notes are found.
-    from minidcae.audio import griffin_lim, log_mel
-    from minidcae.synth import HELDOUT_SEED_BASE
+    from minidcae.sound.audio import griffin_lim, log_mel
+    from minidcae.sound.synth import HELDOUT_SEED_BASE
 
     cfg = MelConfig()
     wav, labels = synth_clip(HELDOUT_SEED_BASE + 12, 4.0, cfg.sample_rate)

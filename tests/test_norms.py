@@ -1,11 +1,11 @@
-"""The norm layers that stay in bfloat16 under autocast (minidcae.norms): torch's own numbers outside autocast,
+"""The norm layers that stay in bfloat16 under autocast (minidcae.models.norms): torch's own numbers outside autocast,
 the autocast dtype inside it, close to float32 there, and gradients for their weights either way."""
 
 import pytest
 import torch
 import torch.nn as nn
 
-from minidcae.norms import GroupNorm, LayerNorm, RMSNorm
+from minidcae.models.norms import GroupNorm, LayerNorm, RMSNorm
 
 CASES = [
     (GroupNorm, nn.GroupNorm, (4, 16), (3, 16, 8, 10)),

@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from minidcae import synth
-from minidcae.errors import MinidcaeError
-from minidcae.pitch import (
+from minidcae.sound import synth
+from minidcae.core.errors import MinidcaeError
+from minidcae.measure.pitch import (
     KS_MAJOR,
     KS_MINOR,
     chroma_cosine_similarity,

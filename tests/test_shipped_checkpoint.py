@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from minidcae.config import SHIPPED_DCAE, SHIPPED_DCAE_PHASE2
-from minidcae.data import heldout_clips
-from minidcae.dcae import load_autoencoder, mel_config_of
-from minidcae.train_autoencoder import evaluate_autoencoder
+from minidcae.core.config import SHIPPED_DCAE, SHIPPED_DCAE_PHASE2
+from minidcae.sound.data import heldout_clips
+from minidcae.models.dcae import load_autoencoder, mel_config_of
+from minidcae.recipes.autoencoder import evaluate_autoencoder
 
 QUALITY_BAR_DB = 2.0  # mean absolute log-mel error, power mel in dB, 80 dB floor
 QUALITY_BAR_EXCESS = 0.15  # Griffin-Lim from the reconstruction within 15% of the oracle on MR-STFT
@@ -74,8 +74,8 @@ def test_the_same_runs_phase_two_checkpoint_is_shipped_beside_it():
 
 
 def test_the_shipped_sweep_still_measures_what_its_table_says():
-    from minidcae.config import DEFAULT_MEL, SHIPPED_SWEEP
-    from minidcae.sweep import evaluate_point, heldout_rhythm_clips, load_sweep
+    from minidcae.core.config import DEFAULT_MEL, SHIPPED_SWEEP
+    from minidcae.recipes.sweep import evaluate_point, heldout_rhythm_clips, load_sweep
 
     table = {r["point"]: r for r in json.loads((SHIPPED_SWEEP / "sweep.json").read_text())}
     models = load_sweep(SHIPPED_SWEEP)
@@ -88,9 +88,9 @@ def test_the_shipped_sweep_still_measures_what_its_table_says():
 
 
 def test_the_shipped_classifier_and_vocoder_load_and_their_cards_quote_their_json():
-    from minidcae.classifier import load_classifier
-    from minidcae.config import SHIPPED_CLASSIFIER, SHIPPED_VOCODER
-    from minidcae.vocoder import load_vocoder
+    from minidcae.models.classifier import load_classifier
+    from minidcae.core.config import SHIPPED_CLASSIFIER, SHIPPED_VOCODER
+    from minidcae.models.vocoder import load_vocoder
 
     card = SHIPPED_DCAE.with_name("README.md").read_text()
     _, meta = load_classifier(SHIPPED_CLASSIFIER)

@@ -5,12 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from minidcae.audio import log_mel
-from minidcae.config import DEFAULT_MEL, SHIPPED_DCAE
-from minidcae.dcae import load_autoencoder
-from minidcae.metrics import mel_db_from_log_mel, mel_l1_db_from_mels
-from minidcae.streaming import crossfade_weights, decode_long, encode_long, stream_decode, windowed
-from minidcae.synth import synth_clip
+from minidcae.sound.audio import log_mel
+from minidcae.core.config import DEFAULT_MEL, SHIPPED_DCAE
+from minidcae.models.dcae import load_autoencoder
+from minidcae.measure.metrics import mel_db_from_log_mel, mel_l1_db_from_mels
+from minidcae.sound.streaming import crossfade_weights, decode_long, encode_long, stream_decode, windowed
+from minidcae.sound.synth import synth_clip
 
 
 def test_crossfades_of_neighbours_sum_to_one():

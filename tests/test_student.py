@@ -47,7 +47,7 @@ def test_the_placeholder_replaces_exactly_the_marked_lines():
 
 
 def test_a_placeholder_inside_a_function_keeps_its_indentation_and_the_checker_goes_on(capsys):
-    from minidcae import check
+    from minidcae.teach import check
 
     source = (
         "def my_double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\n"

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from minidcae.config import DEFAULT_MEL, SWEEP_CHANNELS, SWEEP_TIME_FACTORS, get_profile
-from minidcae.errors import MinidcaeError
-from minidcae.sweep import (
+from minidcae.core.config import DEFAULT_MEL, SWEEP_CHANNELS, SWEEP_TIME_FACTORS, get_profile
+from minidcae.core.errors import MinidcaeError
+from minidcae.recipes.sweep import (
     evaluate_point,
     heldout_rhythm_clips,
     load_sweep,
@@ -74,7 +74,7 @@ def test_an_empty_folder_says_how_to_make_a_sweep(tmp_path):
 def test_the_command_writes_a_table_and_refuses_a_bad_point_in_one_line(tmp_path, capsys):
     import json
 
-    from minidcae.cli import main
+    from minidcae.cli.main import main
 
     assert main(["sweep", "--profile", "ci", "--out", str(tmp_path), "--points", "t16c16"]) == 0
     rows = json.loads((tmp_path / "sweep.json").read_text())

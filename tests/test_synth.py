@@ -1,4 +1,4 @@
-"""Tests for minidcae.synth: determinism, labels, and truth checked against the audio itself."""
+"""Tests for minidcae.sound.synth: determinism, labels, and truth checked against the audio itself."""
 
 import csv
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from minidcae import synth
+from minidcae.sound import synth
 
 SR = 22050
 

@@ -1,12 +1,12 @@
 import torch
 
-from minidcae.config import DCAEConfig, TrainConfig
-from minidcae.data import MelCache, SynthMelDataset
-from minidcae.dcae import DCAE
-from minidcae.discriminators import PatchGAN
-from minidcae.losses import discriminator_hinge_loss, multi_resolution_mel_loss
-from minidcae.train import STATE_FILE, infinite_batches
-from minidcae.train_autoencoder import autoencoder_trainer
+from minidcae.core.config import DCAEConfig, TrainConfig
+from minidcae.sound.data import MelCache, SynthMelDataset
+from minidcae.models.dcae import DCAE
+from minidcae.models.discriminators import PatchGAN
+from minidcae.training.losses import discriminator_hinge_loss, multi_resolution_mel_loss
+from minidcae.training.trainer import STATE_FILE, infinite_batches
+from minidcae.recipes.autoencoder import autoencoder_trainer
 
 SMALL = DCAEConfig(widths=(8, 16, 16, 16), latent_channels=4)
 
@@ -68,8 +68,8 @@ def test_losses_on_hand_worked_cases():
 def test_mel_spectral_convergence_on_a_hand_worked_case():
     import math
 
-    from minidcae.audio import normalize_log_mel
-    from minidcae.losses import mel_spectral_convergence
+    from minidcae.sound.audio import normalize_log_mel
+    from minidcae.training.losses import mel_spectral_convergence
 
     m = torch.rand(2, 1, 8, 8) + 0.1
     x = normalize_log_mel(torch.log(m))

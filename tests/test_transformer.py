@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from minidcae.config import TransformerConfig
-from minidcae.diffusion import euler_sample, flow_matching_loss
-from minidcae.synth import ClipLabels
-from minidcae.text import VOCAB, WORD_ID, tokenize, training_prompt, unknown_words
-from minidcae.transformer import LatentTransformer, rotate
+from minidcae.core.config import TransformerConfig
+from minidcae.training.flow_matching import euler_sample, flow_matching_loss
+from minidcae.sound.synth import ClipLabels
+from minidcae.models.text import VOCAB, WORD_ID, tokenize, training_prompt, unknown_words
+from minidcae.models.transformer import LatentTransformer, rotate
 
 TINY = TransformerConfig(latent_channels=2, latent_rows=3, dim=32, depth=2, heads=2)
 

@@ -6,19 +6,19 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.audio import griffin_lim_magnitude, log_mel, stft
-from minidcae.checkpoint import CheckpointError, save_model
-from minidcae.cli import main
-from minidcae.config import DEFAULT_MEL, TrainConfig, VocoderConfig, get_profile
-from minidcae.data import heldout_sources
-from minidcae.discriminators import MultiResolutionDiscriminator
-from minidcae.errors import MinidcaeError
-from minidcae.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
-from minidcae.recipe import Run
-from minidcae.synth import synth_clip
-from minidcae.train import Trainer, infinite_batches
-from minidcae.train_vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses
-from minidcae.vocoder import Vocoder, inverse_stft, load_vocoder, make_consistent, spread_matrix, vocode
+from minidcae.sound.audio import griffin_lim_magnitude, log_mel, stft
+from minidcae.core.checkpoint import CheckpointError, save_model
+from minidcae.cli.main import main
+from minidcae.core.config import DEFAULT_MEL, TrainConfig, VocoderConfig, get_profile
+from minidcae.sound.data import heldout_sources
+from minidcae.models.discriminators import MultiResolutionDiscriminator
+from minidcae.core.errors import MinidcaeError
+from minidcae.measure.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
+from minidcae.training.recipe import Run
+from minidcae.sound.synth import synth_clip
+from minidcae.training.trainer import Trainer, infinite_batches
+from minidcae.recipes.vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses
+from minidcae.models.vocoder import Vocoder, inverse_stft, load_vocoder, make_consistent, spread_matrix, vocode
 
 MEL = DEFAULT_MEL
 TINY = VocoderConfig.for_mel(MEL, dim=32, blocks=2)
@@ -60,7 +60,7 @@ def test_a_click_comes_back_at_its_frame_centre_as_griffin_lim_puts_it():
 def test_spread_matrix_gives_back_a_flat_spectrum_from_its_mel():
     # a flat spectrum s = 1 has mel = fb^T 1; spreading that mel back must give about 1 in every covered bin
     w = spread_matrix(MEL)  # (F, M)
-    from minidcae.audio import mel_filterbank
+    from minidcae.sound.audio import mel_filterbank
 
     fb = mel_filterbank(MEL)
     s = w @ (fb.T @ torch.ones(MEL.n_freqs))  # (F,)

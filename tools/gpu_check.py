@@ -6,10 +6,10 @@
 It runs from the source tree with the machine's own Python and torch and installs nothing from an index:
 what that Python lacks comes from gpu_wheels/ (`make gpu-wheels` fills it here; tools/run_notebooks.py
 brings it onto the path). Then:
-1. training throughput of the `gpu` profile's DCAE, vocoder and transformer (minidcae.throughput: its sizes,
+1. training throughput of the `gpu` profile's DCAE, vocoder and transformer (minidcae.bench.throughput: its sizes,
    its recipes' losses, batches of its shapes): fp32, bf16, and bf16 through torch.compile (the DCAE and the
    transformer; the vocoder's complex spectra do not compile in its backward), samples/s and peak memory;
-2. generation at the `gpu` sizes, end to end through minidcae.generation (a fresh transformer of the
+2. generation at the `gpu` sizes, end to end through minidcae.generation.pipeline (a fresh transformer of the
    profile's size: speed does not depend on training; the shipped DCAE and vocoder): one 10 s clip at 30
    guided steps in fp32, bf16, and bf16 as CUDA graphs (generate --compile); the shipped few-step student at
    one step as CUDA graphs; 128 clips at once in bf16 (generate --n 128);
@@ -79,7 +79,7 @@ def guarded(what: str, rows: list, fn):
 
 def train_row(name: str, dtype: str, profile, device, batch_size, steps: int) -> dict:
     """One model's samples/s in one precision: fp32, bf16 or bf16+compile."""
-    from minidcae.throughput import measure, profiled_trainer
+    from minidcae.bench.throughput import measure, profiled_trainer
 
     bf16, compiled = dtype != "fp32", dtype.endswith("compile")
     trainer, next_batch, seconds = profiled_trainer(name, profile, device, batch_size, bf16, 0, compiled)
@@ -141,16 +141,16 @@ def seconds_of(fn, device, repeat: int = 3) -> float:
 
 
 def generation_rows(profile, device, clock: Clock, dry: bool) -> list[dict]:
-    """End-to-end generation through minidcae.generation, the same calls `minidcae generate` makes."""
+    """End-to-end generation through minidcae.generation.pipeline, the same calls `minidcae generate` makes."""
     from dataclasses import replace
 
     import torch
 
-    from minidcae.config import SHIPPED_DCAE, SHIPPED_VOCODER
-    from minidcae.dcae import load_autoencoder, mel_config_of
-    from minidcae.generation import compiled
-    from minidcae.transformer import LatentTransformer, load_transformer
-    from minidcae.vocoder import load_vocoder
+    from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER
+    from minidcae.generation.pipeline import compiled
+    from minidcae.models.dcae import load_autoencoder, mel_config_of
+    from minidcae.models.transformer import LatentTransformer, load_transformer
+    from minidcae.models.vocoder import load_vocoder
 
     ae, meta = load_autoencoder(SHIPPED_DCAE, device)
     mel = mel_config_of(meta)
@@ -192,7 +192,7 @@ def generation_rows(profile, device, clock: Clock, dry: bool) -> list[dict]:
 
 def generation_row(what, model, voc, precision, n, k, guidance, ae, mel, seconds, device) -> dict:
     """n clips of `seconds` at k steps, end to end (latents, decoder, vocoder), timed after a first call."""
-    from minidcae.generation import generate, generate_many
+    from minidcae.generation.pipeline import generate, generate_many
 
     def call():
         with precision():
@@ -300,8 +300,8 @@ def main() -> None:
 
     bring_wheels(args.wheels)
     try:
-        from minidcae.config import get_profile
-        from minidcae.recipe import hardware
+        from minidcae.core.config import get_profile
+        from minidcae.training.recipe import hardware
     except ImportError as err:
         fail(f"the library does not import: {err}; run `make gpu-wheels` here and bring gpu_wheels/ along")
     device = torch.device("cpu" if args.dry_run else "cuda")

@@ -10,7 +10,7 @@ What it trains, on ACE-Step's front end in mono (44.1 kHz, n_fft 2048, hop 512, 
 2. a Vocos-style vocoder for that front end;
 3. the latent transformer on that DCAE's latents, prompted by the clips' labels.
 Each model gets a share of --minutes; its steps are sized from a short timed probe of its own trainer,
-so the run fills the time on any GPU. Data is made once and kept on the GPU (minidcae.device_data).
+so the run fills the time on any GPU. Data is made once and kept on the GPU (minidcae.sound.device_data).
 With --compile-from (the JSON `make gpu-check` wrote in the same session) a model is trained through
 torch.compile when the check measured it faster so, by at least COMPILE_PAYS.
 
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from minidcae.config import (  # noqa: E402
+from minidcae.core.config import (  # noqa: E402
     ACE_STEP_MONO_MEL,
     DATA_SAMPLES,
     DCAEConfig,
@@ -133,8 +133,8 @@ def compile_choice(path: str | None) -> dict:
 
 def train_one(name, modules, losses, optimize, cfg, budget_s, next_batch, device, seconds_per_item, least=2):
     """Size the steps from a probe, train, keep the EMA weights. Returns (trainer, row for gpu_train.json)."""
-    from minidcae.recipe import keep_ema
-    from minidcae.train import Trainer
+    from minidcae.training.recipe import keep_ema
+    from minidcae.training.trainer import Trainer
 
     main = next(iter(modules))
 
@@ -183,25 +183,25 @@ def rounded(model):
 
 
 def card(cfg, mel, device, seconds, extra: dict) -> dict:
-    from minidcae.recipe import card_fields
+    from minidcae.training.recipe import card_fields
 
     profile = SimpleNamespace(name="gpu-train")  # the Plan above, not a notebook profile
     return {**card_fields(COMMAND, COMMAND, profile, cfg, mel, device, seconds), **extra}
 
 
 def train_all(plan: Plan, out: Path, device: torch.device, compile_models: dict) -> dict:
-    from minidcae.checkpoint import save_model
-    from minidcae.condition import tokenize_for, training_phrase
-    from minidcae.data import find_audio_files
-    from minidcae.dcae import DCAE, compute_latent_stats, count_parameters
-    from minidcae.device_data import MelBank, WaveBank, gain_shift, load_waves, synth_waves
-    from minidcae.diffusion import flow_matching_loss
-    from minidcae.recipe import hardware
-    from minidcae.synth import first_seed
-    from minidcae.train_autoencoder import autoencoder_losses
-    from minidcae.train_vocoder import vocoder_losses
-    from minidcae.transformer import LatentTransformer
-    from minidcae.vocoder import Vocoder
+    from minidcae.core.checkpoint import save_model
+    from minidcae.models.condition import tokenize_for, training_phrase
+    from minidcae.models.dcae import DCAE, compute_latent_stats, count_parameters
+    from minidcae.models.transformer import LatentTransformer
+    from minidcae.models.vocoder import Vocoder
+    from minidcae.recipes.autoencoder import autoencoder_losses
+    from minidcae.recipes.vocoder import vocoder_losses
+    from minidcae.sound.data import find_audio_files
+    from minidcae.sound.device_data import MelBank, WaveBank, gain_shift, load_waves, synth_waves
+    from minidcae.sound.synth import first_seed
+    from minidcae.training.flow_matching import flow_matching_loss
+    from minidcae.training.recipe import hardware
 
     mel, budget = ACE_STEP_MONO_MEL, plan.minutes * 60
     summary = {"plan": json.loads(json.dumps(asdict(plan))), "models": {}}
@@ -346,7 +346,7 @@ def pinned(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 def log_mel_on(wav: torch.Tensor, mel, device) -> torch.Tensor:
     """(B, samples) -> (B, 1, n_mels, frames) computed on the device."""
-    from minidcae.audio import log_mel
+    from minidcae.sound.audio import log_mel
 
     return log_mel(wav.to(device)[:, None], mel)
 
@@ -356,14 +356,14 @@ def log_mel_on(wav: torch.Tensor, mel, device) -> torch.Tensor:
 
 def evaluate(out: Path, per_label: int, gl_iters: int = 64) -> None:
     """Measure the three checkpoints in `out` on held-out clips and add the figures to their cards."""
-    from minidcae.checkpoint import write_json
-    from minidcae.config import SHIPPED_CLASSIFIER
-    from minidcae.data import heldout_clips
-    from minidcae.dcae import load_autoencoder
-    from minidcae.train_autoencoder import evaluate_autoencoder
-    from minidcae.train_vocoder import evaluate_vocoder, heldout_sets
-    from minidcae.transformer import load_transformer
-    from minidcae.vocoder import load_vocoder
+    from minidcae.core.checkpoint import write_json
+    from minidcae.core.config import SHIPPED_CLASSIFIER
+    from minidcae.models.dcae import load_autoencoder
+    from minidcae.models.transformer import load_transformer
+    from minidcae.models.vocoder import load_vocoder
+    from minidcae.recipes.autoencoder import evaluate_autoencoder
+    from minidcae.recipes.vocoder import evaluate_vocoder, heldout_sets
+    from minidcae.sound.data import heldout_clips
 
     mel = ACE_STEP_MONO_MEL
     dcae, _ = load_autoencoder(out / "dcae.safetensors")
@@ -393,7 +393,7 @@ def evaluate(out: Path, per_label: int, gl_iters: int = 64) -> None:
 
 
 def add_to_card(path: Path, fields: dict) -> None:
-    from minidcae.checkpoint import load_tensors, save_tensors, write_json
+    from minidcae.core.checkpoint import load_tensors, save_tensors, write_json
 
     meta = json.loads(path.read_text())
     meta["info"].update(fields)
@@ -409,10 +409,11 @@ def rendered_obedience(transformer, dcae, vocoder, mel, classifier_path, per_lab
     For scale, held-out real clips go the same way (encoded, decoded, voiced) and straight to the judge."""
     import torchaudio
 
-    from minidcae.audio import log_mel
-    from minidcae.classifier import labelled_mels, load_classifier, predict
-    from minidcae.config import DEFAULT_MEL
-    from minidcae.generation import generate_mels, prompt_grid
+    from minidcae.core.config import DEFAULT_MEL
+    from minidcae.generation.pipeline import generate_mels
+    from minidcae.generation.sampling import prompt_grid
+    from minidcae.models.classifier import labelled_mels, load_classifier, predict
+    from minidcae.sound.audio import log_mel
 
     classifier, _ = load_classifier(classifier_path)
     judge_mel = DEFAULT_MEL
@@ -479,7 +480,7 @@ def main() -> None:
     choice = compile_choice(args.compile_from)
     say(f"torch {torch.__version__}; compiled: {[m for m, on in choice.items() if on] or 'none'}")
     summary = train_all(plan, out, device, choice)
-    from minidcae.recipe import hardware
+    from minidcae.training.recipe import hardware
 
     summary.update(
         machine=hardware(device), torch=torch.__version__, date=time.strftime("%Y-%m-%d"), dry_run=args.dry_run

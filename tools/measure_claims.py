@@ -1,4 +1,4 @@
-"""Train and measure the seed article's four remaining claims (issue 14, notebook 13), one budget for all.
+"""Train and measure the seed article's four remaining claims (notebook 13), one budget for all.
 
     .venv/bin/python tools/measure_claims.py [--claims skips,prior,perceptual,restoration] [--ae-steps 800] ...
 
@@ -6,7 +6,7 @@ Trains (one thread, one process, one model at a time) into --work (runs/claims b
 there is reused, so measuring again does not train again), measures, and writes one JSON per claim into
 data_samples/checkpoints/claims/ (figures, the rule, the verdict, the budget and this command), plus the two
 checkpoints notebook 13 loads live: the U-Net-skip DCAE and the restoration fine-tune.
-The library pieces are minidcae.article_claims and minidcae.restoration.
+The library pieces are minidcae.claims.article and minidcae.claims.restoration.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from pathlib import Path
 
 import torch
 
-from minidcae import article_claims as ac
-from minidcae import restoration as rs
-from minidcae.checkpoint import save_model, write_json
-from minidcae.clap import load_clap
-from minidcae.classifier import load_classifier
-from minidcae.config import SHIPPED_CLAP, SHIPPED_CLASSIFIER, SHIPPED_DCAE, get_profile
-from minidcae.dcae import load_autoencoder
-from minidcae.recipe import Run, hardware
-from minidcae.train_transformer import train_transformer
-from minidcae.transformer import load_transformer
+from minidcae.claims import article as ac
+from minidcae.claims import restoration as rs
+from minidcae.core.checkpoint import save_model, write_json
+from minidcae.core.config import SHIPPED_CLAP, SHIPPED_CLASSIFIER, SHIPPED_DCAE, get_profile
+from minidcae.models.clap import load_clap
+from minidcae.models.classifier import load_classifier
+from minidcae.models.dcae import load_autoencoder
+from minidcae.models.transformer import load_transformer
+from minidcae.recipes.transformer import train_transformer
+from minidcae.training.recipe import Run, hardware
 
 
 def main(argv=None) -> None:

@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python tools/remeasure_claim_cards.py [--runs runs]
 
 `minidcae train-transformer ... text=phrases|clap --classifier C` (commands on each card) wrote its measurement
-(minidcae.claim.evaluate_prompts) onto data_samples/checkpoints/claim/transformer_{phrases,clap}.json. Their
+(minidcae.measure.prompts.evaluate_prompts) onto data_samples/checkpoints/claim/transformer_{phrases,clap}.json. Their
 weights are not shipped (notebook 11 reads only the cards), so this needs the training runs' folders
 (runs/claim_phrases, runs/claim_clap). It measures each again with the same sampling and seed, checks that
 what did not change (accuracies, CLAP scores) comes out the same, and replaces the card's measurement, noting
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import torch
 
-from minidcae.checkpoint import write_json
-from minidcae.claim import evaluate_prompts
-from minidcae.clap import load_clap
-from minidcae.classifier import load_classifier
-from minidcae.config import DATA_SAMPLES, SHIPPED_CLAP, SHIPPED_CLASSIFIER, GenerationConfig, MelConfig
-from minidcae.dcae import load_latent_autoencoder
-from minidcae.transformer import load_transformer
+from minidcae.core.checkpoint import write_json
+from minidcae.core.config import DATA_SAMPLES, SHIPPED_CLAP, SHIPPED_CLASSIFIER, GenerationConfig, MelConfig
+from minidcae.measure.prompts import evaluate_prompts
+from minidcae.models.clap import load_clap
+from minidcae.models.classifier import load_classifier
+from minidcae.models.dcae import load_latent_autoencoder
+from minidcae.models.transformer import load_transformer
 
 CARDS = DATA_SAMPLES / "checkpoints" / "claim"
 

@@ -133,7 +133,7 @@ def bring_wheels(folder: str | Path = WHEELS) -> list[str]:
 
 def capped_profile(profile, cap: int, clips: int = 256):
     """The profile with every training at most `cap` steps (adversarial phases too) and at most `clips` clips."""
-    from minidcae.config import GenerationConfig, TrainConfig
+    from minidcae.core.config import GenerationConfig, TrainConfig
 
     changes = {}
     for f in fields(profile):
@@ -228,7 +228,7 @@ def notebook_setting(path: Path, profile: str, cap_steps: int | None):
     import matplotlib.pyplot as plt
 
     plt.switch_backend("Agg")  # now, so that pyplot does not resolve a backend later and re-sign plt.show
-    from minidcae import config
+    from minidcae.core import config
 
     if profile not in config.PROFILES:
         raise ValueError(f"profile {profile!r} is not one of {', '.join(config.PROFILES)}")
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"--wheels {args.wheels}: no such folder; run `make gpu-wheels` and bring gpu_wheels/ along")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from minidcae.config import PROFILES  # torch only, which a GPU machine has
+    from minidcae.core.config import PROFILES  # torch only, which a GPU machine has
 
     if args.profile not in PROFILES:
         fail(f"--profile {args.profile}: not a profile; use one of {', '.join(PROFILES)}")

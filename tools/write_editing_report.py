@@ -1,4 +1,4 @@
-"""Measure the edits (minidcae.editing.edit_report) on the shipped models and write data_samples/checkpoints/editing.json.
+"""Measure the edits (minidcae.generation.editing.edit_report) on the shipped models and write data_samples/checkpoints/editing.json.
 
     OMP_NUM_THREADS=1 .venv/bin/python tools/write_editing_report.py [--edits 96 --per-prompt 8 --steps 30]
 
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import torch
 
-from minidcae.classifier import load_classifier
-from minidcae.config import DATA_SAMPLES, SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_TRANSFORMER
-from minidcae.editing import edit_report
-from minidcae.files import atomic_write
-from minidcae.generation import load_generator
+from minidcae.core.config import DATA_SAMPLES, SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_TRANSFORMER
+from minidcae.core.files import atomic_write
+from minidcae.generation.pipeline import load_generator
+from minidcae.measure.editing import edit_report
+from minidcae.models.classifier import load_classifier
 
 OUT = DATA_SAMPLES / "checkpoints" / "editing.json"
 

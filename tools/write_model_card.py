@@ -5,17 +5,17 @@
 Every figure on the card is read from the JSON the training commands wrote beside each
 checkpoint (dcae_t8*.json, vocoder*.json, sweep/*.json, label_classifier.json, transformer.json,
 transformer_melody*.json, clap.json, claim/transformer_*.json);
-nothing is typed by hand (the wording of shared figures comes from minidcae.recipe, as the CLI
+nothing is typed by hand (the wording of shared figures comes from minidcae.training.recipe, as the CLI
 prints them). A section whose checkpoint is missing is left out.
 """
 
 import json
 from pathlib import Path
 
-from minidcae.config import VocoderConfig
-from minidcae.generation import prompt_grid
-from minidcae.recipe import accuracy_text, wall_time_text
-from minidcae.train_autoencoder import REAL_SHARE
+from minidcae.core.config import VocoderConfig
+from minidcae.generation.sampling import prompt_grid
+from minidcae.recipes.autoencoder import REAL_SHARE
+from minidcae.training.recipe import accuracy_text, wall_time_text
 
 BAR_DB, BAR_EXCESS = 2.0, 0.15  # the autoencoder's quality bar: mel L1 <= 2 dB, MR-STFT within 15% of the oracle
 
@@ -58,7 +58,7 @@ def main() -> None:
         "",
         "## The default DCAE (`dcae_t8`)",
         "",
-        "Load with `minidcae.dcae.load_autoencoder(path)`; safetensors and JSON only, never pickle.",
+        "Load with `minidcae.models.dcae.load_autoencoder(path)`; safetensors and JSON only, never pickle.",
         "",
         "### How it was made",
         "",
@@ -164,7 +164,7 @@ def vocoder_card() -> list[str]:
         "",
         "A Vocos-style vocoder: ConvNeXt blocks over the mel frames predict each frame's STFT "
         "(log-magnitude and phase), an inverse STFT makes the samples. Load with "
-        "`minidcae.vocoder.load_vocoder(path)`; use with `--vocoder neural`.",
+        "`minidcae.models.vocoder.load_vocoder(path)`; use with `--vocoder neural`.",
         "",
         "```bash",
         info["command"],
@@ -306,7 +306,7 @@ def transformer_card() -> list[str]:
         "## The latent transformer (`transformer.safetensors`)",
         "",
         "Text-to-latent by flow matching, on the shipped DCAE's normalised latents. Load with "
-        "`minidcae.transformer.load_transformer(path)`; use with `minidcae generate`.",
+        "`minidcae.models.transformer.load_transformer(path)`; use with `minidcae generate`.",
         "",
         "```bash",
         info["command"],
@@ -358,7 +358,7 @@ def fast_card() -> list[str]:
     lines = [
         "## The few-step student (`dit_fast.safetensors`)",
         "",
-        "The shipped latent transformer distilled by rectified-flow reflow (`minidcae.distill`): the teacher sampled "
+        "The shipped latent transformer distilled by rectified-flow reflow (`minidcae.recipes.distill`): the teacher sampled "
         f"{info['pairs']} latents from seeded noise ({info['pair_sampling']['steps']} Euler steps, guidance "
         f"{info['pair_sampling']['cfg_scale']:g}), and a copy of it learned the straight line from each noise to its "
         "sample. It samples with guidance `none` (one network call a step), which `minidcae generate` picks from this card.",
@@ -481,7 +481,7 @@ def clap_card() -> list[str]:
         "",
         "A contrastive text-audio model: a CNN over the normalised log-mel and a self-attention text tower, both "
         f"projected to {cfg['embed_dim']} unit-length dimensions and trained with symmetric InfoNCE and a learned "
-        'temperature. Load with `minidcae.clap.load_clap(path)`; use with `minidcae search "happy piano" --data DIR`.',
+        'temperature. Load with `minidcae.models.clap.load_clap(path)`; use with `minidcae search "happy piano" --data DIR`.',
         "",
         "```bash",
         info["command"],
@@ -522,8 +522,8 @@ def clap_card() -> list[str]:
 
 
 def claim_card() -> list[str]:
-    """The two transformers of the CLAP claim (minidcae.claim) and the verdict their cards give."""
-    from minidcae.claim import VERDICT_RULE, claim_verdict
+    """The two transformers of the CLAP claim (minidcae.claims.text_encoder) and the verdict their cards give."""
+    from minidcae.claims.text_encoder import VERDICT_RULE, claim_verdict
 
     metas = {k: _load(f"claim/transformer_{k}.json") for k in ("phrases", "clap")}
     if None in metas.values():

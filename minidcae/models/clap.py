@@ -1,0 +1,334 @@
+"""miniCLAP: one embedding space for clips and prompts, learned contrastively, for search and for judging.
+
+    describe            a clip's labels as a phrasing: training templates, or held-out ones never seen in training
+    TRAIN_TEMPLATES / HELDOUT_TEMPLATES / HELDOUT_PAIRINGS   the word orders, and (template, synonym) pairs, of each split
+    PHRASE_VOCAB        every word a phrasing can use, after <pad>, <unk> and <empty>
+    tokenize_phrases    prompts -> ids (B, L) and a mask (B, L); unknown_phrase_words names the words outside it
+    MiniClap            log-mel (B, 1, n_mels, T) -> (B, E) and prompts -> (B, E), unit vectors; a learned temperature
+    info_nce            the symmetric contrastive loss of CLIP / CLAP
+    retrieval_metrics   R@1, R@5, R@10, mean and median rank, mAP@10 both ways (LAION-CLAP's definitions)
+    chance_metrics      the same figures for a model that ranks at random
+    clap_score          cosine of each clip's embedding with its prompt's: the CLAP score of generated clips
+    search_folder       the audio files of a folder ranked by a prompt (`minidcae search`)
+    heldout_combinations   one held-out clip per (instrument, mode, tempo word, drums): the retrieval test set
+    load_clap           a checkpoint back into a MiniClap
+
+Phrasings vary the words (happy / cheerful / bright / joyful, sad / melancholy / gloomy / sombre, slow / relaxed,
+fast / quick, "120 bpm", "with drums", "beat", ...) and the word order. Whole templates, and some
+(template, mood synonym) pairings, are held out: retrieval on them measures whether the model learned
+what the words mean, not the sentences it was shown. Every word of a held-out phrasing still occurs
+in some training phrasing: a model trained from scratch has never met a word it was not shown and
+cannot know what it means (a pretrained text encoder could; ours downloads nothing). The key is not
+described (the synth's key is a label, but no prompt in the course uses it).
+
+Its recipe, `minidcae train-clap`, is minidcae.recipes.clap; `minidcae search` ranks a folder's files by a prompt.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import rearrange
+
+from minidcae.core.checkpoint import load_model
+from minidcae.core.config import ClapConfig, MelConfig
+from minidcae.core.errors import MinidcaeError
+from minidcae.models.attention import softmax_attention
+from minidcae.models.text import TEMPO_WORDS, tempo_word
+from minidcae.sound.synth import INSTRUMENTS, MODES, TEMPO_RANGE, ClipLabels
+
+PAD, UNKNOWN, EMPTY = "<pad>", "<unk>", "<empty>"
+MOOD_WORDS = {"major": ("happy", "cheerful", "bright", "joyful"), "minor": ("sad", "melancholy", "gloomy", "sombre")}
+TEMPO_SYNONYMS = {"slow": ("slow", "relaxed"), "medium": ("medium", "moderate"), "fast": ("fast", "quick")}
+DRUM_PHRASES = {True: ("drums", "with drums", "with a beat", "beat"), False: ("no drums", "without drums")}
+# {mood} {instrument} {tempo} {drums}; an empty slot and the comma before it disappear
+TRAIN_TEMPLATES = (
+    "{mood} {instrument}, {tempo}, {drums}",
+    "a {mood} tune on the {instrument}, {tempo}, {drums}",
+    "{instrument}, {mood}, {tempo}, {drums}",
+    "{mood} music played on {instrument}, {tempo}, {drums}",
+    "the {instrument} sounds {mood}, {tempo}, {drums}",
+)
+# word orders never shown in training (tempo first, drums first, instrument before "music")
+HELDOUT_TEMPLATES = (
+    "{tempo} {mood} {instrument}, {drums}",
+    "{drums}, the {mood} {instrument} tune, {tempo}",
+    "{instrument} music, {tempo}, {mood}, {drums}",
+)
+# (training template, mood word) pairs training never draws: known words in a known order, never together
+HELDOUT_PAIRINGS = ((0, "joyful"), (1, "sombre"), (2, "bright"), (3, "melancholy"), (4, "cheerful"))
+SPLITS = ("train", "heldout")
+
+
+def _fill(template: str, mood: str, instrument: str, tempo: str, drums: str) -> str:
+    text = template.format(mood=mood, instrument=instrument, tempo=tempo, drums=drums)
+    parts = [" ".join(p.split()) for p in text.split(",")]
+    return ", ".join(p for p in parts if p)
+
+
+def describe(labels: ClipLabels, rng: np.random.Generator, split: str = "train", complete: bool = False) -> str:
+    """One phrasing of a clip's labels from `split`'s templates: mood and instrument always; tempo (a word or
+    "N bpm") and drums each left out 30% of the time unless `complete` (then the tempo is always a word)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    moods = MOOD_WORDS[labels.mode]
+    if split == "train":
+        t = int(rng.integers(len(TRAIN_TEMPLATES)))
+        template = TRAIN_TEMPLATES[t]
+        mood = str(rng.choice([w for w in moods if (t, w) not in HELDOUT_PAIRINGS]))
+    else:  # a held-out template with any mood word, or a held-out pairing of this mode
+        pairs = [(HELDOUT_TEMPLATES[i], w) for i in range(len(HELDOUT_TEMPLATES)) for w in moods]
+        pairs += [(TRAIN_TEMPLATES[t], w) for t, w in HELDOUT_PAIRINGS if w in moods]
+        template, mood = pairs[int(rng.integers(len(pairs)))]
+    tempo = str(rng.choice(TEMPO_SYNONYMS[tempo_word(labels.tempo)]))
+    if not complete:
+        r = rng.random()
+        tempo = f"{labels.tempo:g} bpm" if r < 0.35 else (tempo if r < 0.7 else "")
+    drums = str(rng.choice(DRUM_PHRASES[bool(labels.drums)]))
+    if not complete and rng.random() < 0.3:
+        drums = ""
+    return _fill(template, mood, labels.instrument, tempo, drums)
+
+
+def words_of(prompt: str) -> list[str]:
+    return re.sub(r"[,.;]", " ", prompt.lower()).split()
+
+
+def _template_words() -> list[str]:
+    texts = [_fill(t, "", "", "", "") for t in TRAIN_TEMPLATES + HELDOUT_TEMPLATES]
+    texts += [p for phrases in DRUM_PHRASES.values() for p in phrases]
+    return [w for text in texts for w in words_of(text)]
+
+
+_WORDS = (
+    *(w for words in MOOD_WORDS.values() for w in words),
+    *INSTRUMENTS,
+    *(w for words in TEMPO_SYNONYMS.values() for w in words),
+    "bpm",
+    *_template_words(),
+)
+PHRASE_VOCAB = (
+    PAD,
+    UNKNOWN,
+    EMPTY,
+    *dict.fromkeys(_WORDS),
+    *(str(b) for b in range(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1)),
+)
+PHRASE_ID = {word: i for i, word in enumerate(PHRASE_VOCAB)}
+
+
+def unknown_phrase_words(prompt: str) -> list[str]:
+    """The words of `prompt` outside PHRASE_VOCAB (the model has no embedding for them)."""
+    return [w for w in words_of(prompt) if w not in PHRASE_ID]
+
+
+def tokenize_phrases(prompts: list[str], max_words: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompts -> (ids (B, L), mask (B, L), True = a real word). Unknown words become <unk>, "" one <empty>."""
+    rows = []
+    for prompt in prompts:
+        words = words_of(prompt) or [EMPTY]
+        if len(words) > max_words:
+            raise ValueError(f"prompt {prompt!r} has {len(words)} words; at most {max_words} are read")
+        rows.append([PHRASE_ID.get(w, PHRASE_ID[UNKNOWN]) for w in words])
+    length = max(len(r) for r in rows)
+    ids = torch.tensor([r + [PHRASE_ID[PAD]] * (length - len(r)) for r in rows])  # (B, L)
+    return ids, ids != PHRASE_ID[PAD]
+
+
+class _AttentionBlock(nn.Module):
+    """Pre-norm self-attention over the words (pads masked out), then a feed-forward; both residual."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.qkv, self.out = nn.Linear(width, 3 * width), nn.Linear(width, width)
+        self.ff = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        qkv = rearrange(self.qkv(self.norm1(x)), "b l (three h d) -> three b h l d", three=3, h=self.heads)
+        o = softmax_attention(qkv[0], qkv[1], qkv[2], key_padding_mask=mask)  # (B, H, L, d)
+        x = x + self.out(rearrange(o, "b h l d -> b l (h d)"))  # (B, L, width)
+        return x + self.ff(self.norm2(x))  # (B, L, width)
+
+
+class MiniClap(nn.Module):
+    """Two towers into one space: log-mel (B, 1, n_mels, T) -> (B, E) and prompts -> (B, E), unit length."""
+
+    def __init__(self, cfg: ClapConfig):
+        super().__init__()
+        self.cfg = cfg
+        layers, c = [], 1
+        for w in cfg.audio_widths:
+            layers += [nn.Conv2d(c, w, 3, padding=1), nn.GroupNorm(min(8, w), w), nn.SiLU(), nn.MaxPool2d(2)]
+            c = w
+        self.audio_features = nn.Sequential(*layers)
+        rows = cfg.n_mels // 2 ** len(cfg.audio_widths)
+        # a wide convolution over the pooled frames hears rhythm (tempo, drums) across about a second
+        self.audio_time = nn.Sequential(
+            nn.Conv1d(c * rows, cfg.audio_width, 5, padding=2),
+            nn.SiLU(),
+            nn.Conv1d(cfg.audio_width, cfg.audio_width, 5, padding=4, dilation=2),
+            nn.SiLU(),
+        )
+        self.audio_proj = nn.Linear(cfg.audio_width, cfg.embed_dim)
+        self.word = nn.Embedding(len(PHRASE_VOCAB), cfg.text_width)
+        self.position = nn.Embedding(cfg.max_words, cfg.text_width)
+        self.blocks = nn.ModuleList(_AttentionBlock(cfg.text_width, cfg.text_heads) for _ in range(cfg.text_layers))
+        self.text_norm = nn.LayerNorm(cfg.text_width)
+        self.text_proj = nn.Linear(cfg.text_width, cfg.embed_dim)
+        # CLIP's learned temperature: logits = exp(s) * cos, s starts at log(1 / 0.07)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+    def scale(self) -> torch.Tensor:
+        # exp(s), s clamped at log(100) as CLIP does, so the logits cannot grow without bound
+        return self.logit_scale.clamp(max=math.log(100)).exp()
+
+    def embed_audio(self, mels: torch.Tensor) -> torch.Tensor:
+        h = self.audio_features(mels)  # (B, c, n_mels / 2^L, T / 2^L)
+        h = self.audio_time(rearrange(h, "b c f t -> b (c f) t"))  # (B, audio_width, T / 2^L)
+        return F.normalize(self.audio_proj(h.mean(dim=-1)), dim=-1)  # (B, E)
+
+    def _device(self) -> torch.device:
+        return self.logit_scale.device
+
+    def text_tokens(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(per-word states (B, L, text_width), mask (B, L)): the text tower before pooling, for condition tokens."""
+        ids, mask = tokenize_phrases(prompts, self.cfg.max_words)  # (B, L), (B, L)
+        ids, mask = ids.to(self._device()), mask.to(self._device())
+        return self.word_states(ids, mask), mask
+
+    def word_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """ids (B, L) of tokenize_phrases and their mask (B, L) -> per-word states (B, L, text_width)."""
+        x = self.word(ids) + self.position(torch.arange(ids.shape[1], device=ids.device))  # (B, L, width)
+        for block in self.blocks:
+            x = block(x, mask)  # (B, L, width)
+        return self.text_norm(x)  # (B, L, width)
+
+    def embed_text(self, prompts: list[str]) -> torch.Tensor:
+        x, mask = self.text_tokens(prompts)  # (B, L, width), (B, L)
+        # masked mean over the real words: sum_l m_l x_l / sum_l m_l
+        m = mask.unsqueeze(-1).float()  # (B, L, 1)
+        pooled = (x * m).sum(1) / m.sum(1)  # (B, width)
+        return F.normalize(self.text_proj(pooled), dim=-1)  # (B, E)
+
+
+def info_nce(audio_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE for N matching pairs (row i of each is one pair); logit_scale is the multiplier
+    exp(s) (MiniClap.scale()), as in open_clip's ClipLoss."""
+    # l_ij = scale * a_i . t_j;  loss = (CE over rows (audio -> text) + CE over columns (text -> audio)) / 2
+    logits = logit_scale * audio_emb @ text_emb.T  # (N, N)
+    target = torch.arange(len(logits), device=logits.device)  # (N,)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+def _figures(rank: torch.Tensor) -> dict:
+    """LAION-CLAP's figures from 0-based ranks (N,) of the right answer."""
+    r = rank.double()
+    return {
+        "R@1": float((r < 1).double().mean()),
+        "R@5": float((r < 5).double().mean()),
+        "R@10": float((r < 10).double().mean()),
+        "mean_rank": float(r.mean() + 1),
+        "median_rank": float(np.floor(np.median(r.numpy())) + 1),
+        # mAP@10 = mean(1 / (rank + 1) if rank < 10 else 0): one right answer per query
+        "mAP@10": float(torch.where(r < 10, 1 / (r + 1), torch.zeros_like(r)).mean()),
+    }
+
+
+def retrieval_metrics(similarity: torch.Tensor) -> dict:
+    """similarity (N, N): row i is audio i, column j is text j, and text i describes audio i.
+
+    {"audio_to_text": figures, "text_to_audio": figures}. A query's rank (0-based) counts the wrong
+    answers that score at least as high as the right one: ties count against the model, so a model
+    that scores everything alike ranks last, not first (argsort, as LAION-CLAP uses, breaks ties by position)."""
+    s = similarity.detach().double().cpu()
+    right = s.diagonal()  # (N,)
+    eye = torch.eye(len(s), dtype=torch.bool)
+    # audio i -> texts: rank = #{j != i : s_ij >= s_ii}; text j -> audios: rank = #{i != j : s_ij >= s_jj}
+    a2t = ((s >= right[:, None]) & ~eye).sum(1)  # (N,)
+    t2a = ((s >= right[None, :]) & ~eye).sum(0)  # (N,)
+    return {"audio_to_text": _figures(a2t), "text_to_audio": _figures(t2a)}
+
+
+def chance_metrics(n: int) -> dict:
+    """The expected figures of a random ranking of n candidates (the rank uniform on 0..n-1)."""
+    return {
+        "R@1": 1 / n,
+        "R@5": min(5, n) / n,
+        "R@10": min(10, n) / n,
+        "mean_rank": (n + 1) / 2,
+        "median_rank": float(np.floor((n - 1) / 2) + 1),
+        "mAP@10": sum(1 / (r + 1) for r in range(min(10, n))) / n,
+    }
+
+
+@torch.no_grad()
+def embed_mels(model: MiniClap, mels: torch.Tensor, batch: int = 64) -> torch.Tensor:
+    """(N, E) on the CPU for mels (N, 1, n_mels, T) on any device."""
+    model.eval()
+    dev = model._device()
+    return torch.cat([model.embed_audio(mels[i : i + batch].to(dev).float()).cpu() for i in range(0, len(mels), batch)])
+
+
+@torch.no_grad()
+def clap_score(model: MiniClap, mels: torch.Tensor, prompts: list[str]) -> torch.Tensor:
+    """(N,) cosine of each clip's audio embedding with its prompt's text embedding, in [-1, 1]."""
+    model.eval()
+    audio = embed_mels(model, mels)  # (N, E)
+    text = model.embed_text(list(prompts)).cpu()  # (N, E)
+    return (audio * text).sum(-1)  # (N,)
+
+
+def heldout_combinations(base_seed: int) -> list[dict]:
+    """One label set per (instrument, mode, tempo word, drums), 6 x 2 x 3 x 2 = 72; seed i is base_seed + i
+    (held-out seeds come from synth.first_seed(..., heldout=True)); the tempo is drawn inside its word's range."""
+    out = []
+    for instrument in INSTRUMENTS:
+        for mode in MODES:
+            for low, high, _ in TEMPO_WORDS:
+                for drums in (False, True):
+                    seed = base_seed + len(out)
+                    lo, hi = max(low, TEMPO_RANGE[0]), min(high - 1, TEMPO_RANGE[1])
+                    tempo = float(np.random.default_rng([seed, 7]).integers(lo, hi + 1))
+                    out.append({"seed": seed, "instrument": instrument, "mode": mode, "tempo": tempo, "drums": drums})
+    return out
+
+
+SEARCH_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+@torch.no_grad()
+def search_folder(checkpoint, prompt: str, folder, top: int = 10, device=None) -> list[tuple[float, Path]]:
+    """[(cosine, path)] of the `top` audio files under `folder` closest to `prompt`, best first."""
+    from minidcae.sound.audio import load_audio, log_mel
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise MinidcaeError(f"{root}: no such folder; --data must be a folder of audio files")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in SEARCH_SUFFIXES)
+    if not files:
+        raise MinidcaeError(f"{root}: no audio files ({', '.join(SEARCH_SUFFIXES)}) in this folder")
+    model, meta = load_clap(checkpoint, device or "cpu")
+    mel = MelConfig(**meta["info"]["mel"])
+    text = model.embed_text([prompt])  # (1, E)
+    scores = []
+    for path in files:
+        x = log_mel(load_audio(path, mel.sample_rate, 1), mel, path)  # (1, n_mels, T)
+        # a clip shorter than the audio tower's pooling is padded with its quietest value
+        x = F.pad(x, (0, max(0, 2 ** len(model.cfg.audio_widths) - x.shape[-1])), value=float(x.min()))
+        audio = model.embed_audio(x[None].to(text.device))  # (1, E)
+        scores.append(float(audio @ text[0]))
+    order = np.argsort(-np.asarray(scores), kind="stable")[:top]
+    return [(scores[i], files[i]) for i in order]
+
+
+def load_clap(path, device="cpu") -> tuple[MiniClap, dict]:
+    """(model, meta) from a checkpoint `minidcae train-clap` wrote."""
+    return load_model(path, {"clap": (ClapConfig, MiniClap)}, device)

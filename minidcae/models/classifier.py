@@ -1,0 +1,109 @@
+"""A judge for generated music: a small CNN that hears instrument and mode in a log-mel.
+
+    LabelClassifier      log-mel (B, 1, n_mels, T) -> embedding (B, E), instrument logits (B, 6), mode logits (B, 2);
+                         .feature_maps: what each level hears, for a perceptual loss (notebook 13)
+    labelled_mels        synthetic clips (training or held-out seeds) -> mels and label indices
+    load_classifier      a checkpoint back into a LabelClassifier
+    predict / accuracy   labels and accuracy on any set of mels
+    frechet_distance     ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between two sets of embeddings
+
+A generator is judged by how often this classifier hears what the prompt asked for (conditional
+accuracy), and by how far the cloud of generated embeddings sits from the cloud of real ones
+(a Frechet distance, FAD-like but on our own embeddings: not comparable with published FAD).
+Its recipe, `minidcae train-classifier`, is minidcae.recipes.classifier. Taught in notebook 08 (conditioning).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from minidcae.core.checkpoint import load_model
+from minidcae.core.config import ClassifierConfig, MelConfig
+from minidcae.sound.audio import log_mel
+from minidcae.sound.synth import INSTRUMENTS, MODES, first_seed, synth_clip
+
+
+class LabelClassifier(nn.Module):
+    """log-mel (B, 1, n_mels, T) -> (embedding (B, E), instrument logits (B, 6), mode logits (B, 2))."""
+
+    def __init__(self, cfg: ClassifierConfig):
+        super().__init__()
+        self.cfg = cfg
+        layers, c = [], 1
+        for w in cfg.widths:
+            layers += [nn.Conv2d(c, w, 3, padding=1), nn.GroupNorm(min(8, w), w), nn.SiLU(), nn.MaxPool2d(2)]
+            c = w
+        self.features = nn.Sequential(*layers)
+        self.embed = nn.Linear(2 * c, cfg.embed_dim)
+        self.instrument = nn.Linear(cfg.embed_dim, len(INSTRUMENTS))
+        self.mode = nn.Linear(cfg.embed_dim, len(MODES))
+
+    def feature_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each level's activation (B, w_l, n_mels / 2^l, T / 2^l) and the embedding (B, E): the features a
+        perceptual loss compares (losses.feature_matching_loss), from edges up to what the labels need."""
+        maps, h = [], x
+        for layer in self.features:
+            h = layer(h)
+            if isinstance(layer, nn.SiLU):  # after conv, norm, activation; before the level's pooling
+                maps.append(h)
+        return maps + [self.embedding(x)]
+
+    def embedding(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x)  # (B, c, n_mels / 2^L, T / 2^L)
+        # mean and max over frequency and time: any clip length gives one vector
+        pooled = torch.cat((h.mean(dim=(2, 3)), h.amax(dim=(2, 3))), dim=1)  # (B, 2c)
+        return self.embed(pooled)  # (B, E)
+
+    def forward(self, x: torch.Tensor):
+        e = self.embedding(x)  # (B, E)
+        return e, self.instrument(F.silu(e)), self.mode(F.silu(e))  # (B, E), (B, 6), (B, 2)
+
+
+def labelled_mels(n: int, seconds: float, mel: MelConfig, heldout: bool = False, seed: int = 0):
+    """(mels (n, 1, n_mels, T), instrument indices (n,), mode indices (n,)) of synthetic clips.
+    Training seeds start at `seed`; held-out seeds at HELDOUT_SEED_BASE + seed."""
+    base = first_seed(seed, n, heldout)
+    mels, instruments, modes = [], [], []
+    for i in range(n):
+        wav, labels = synth_clip(base + i, seconds, mel.sample_rate)
+        mels.append(log_mel(torch.from_numpy(wav)[None], mel))  # (1, n_mels, T)
+        instruments.append(INSTRUMENTS.index(labels.instrument))
+        modes.append(MODES.index(labels.mode))
+    return torch.stack(mels), torch.tensor(instruments), torch.tensor(modes)
+
+
+@torch.no_grad()
+def predict(model: LabelClassifier, mels: torch.Tensor, batch: int = 64):
+    """(embeddings (N, E), instrument indices (N,), mode indices (N,)), on the CPU, for mels (N, 1, n_mels, T)
+    on any device (they are moved to the model's)."""
+    model.eval()
+    device = next(model.parameters()).device
+    out = [[t.cpu() for t in model(mels[i : i + batch].to(device).float())] for i in range(0, len(mels), batch)]
+    e = torch.cat([o[0] for o in out])
+    return e, torch.cat([o[1] for o in out]).argmax(-1), torch.cat([o[2] for o in out]).argmax(-1)
+
+
+def accuracy(model: LabelClassifier, mels, instruments, modes) -> dict:
+    _, pi, pm = predict(model, mels)
+    return {"instrument": float((pi == instruments).float().mean()), "mode": float((pm == modes).float().mean())}
+
+
+def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Frechet distance between Gaussians fitted to two sets of embeddings (N, E) and (M, E).
+
+    Tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues of S_a^(1/2) S_b S_a^(1/2)), a symmetric matrix
+    with non-negative eigenvalues, so no complex square root is needed."""
+    a, b = a.double(), b.double()
+    mu_a, mu_b = a.mean(0), b.mean(0)  # (E,)
+    s_a, s_b = torch.cov(a.T), torch.cov(b.T)  # (E, E)
+    vals, vecs = torch.linalg.eigh(s_a)
+    root_a = vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T  # S_a^(1/2)
+    cross = torch.linalg.eigvalsh(root_a @ s_b @ root_a).clamp(min=0).sqrt().sum()  # Tr((S_a S_b)^(1/2))
+    return float((mu_a - mu_b).square().sum() + torch.trace(s_a) + torch.trace(s_b) - 2 * cross)
+
+
+def load_classifier(path, device="cpu") -> tuple[LabelClassifier, dict]:
+    """(model, meta) from a checkpoint `minidcae train-classifier` wrote."""
+    return load_model(path, {"label_classifier": (ClassifierConfig, LabelClassifier)}, device)
