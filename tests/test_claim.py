@@ -3,9 +3,10 @@
 import torch
 
 from minidcae.claims.text_encoder import claim_verdict
-from minidcae.measure.prompts import heldout_prompt_set
-from minidcae.models.clap import HELDOUT_TEMPLATES, TRAIN_TEMPLATES, unknown_phrase_words
 from minidcae.core.config import MelConfig
+from minidcae.measure.prompts import heldout_prompt_set
+from minidcae.models.phrasings import HELDOUT_TEMPLATES, PHRASE_ID, TRAIN_TEMPLATES
+from minidcae.models.text import unknown_words
 from minidcae.sound.synth import INSTRUMENTS, MODES
 
 
@@ -43,6 +44,6 @@ def test_heldout_prompt_set_has_each_combination_with_its_own_heldout_phrasing()
     pairs = [(INSTRUMENTS[i], MODES[m]) for i, m in zip(instruments.tolist(), modes.tolist())]
     assert pairs == [(i, m) for i in INSTRUMENTS for m in MODES]
     for (instrument, _), prompt in zip(pairs, prompts):
-        assert instrument in prompt and unknown_phrase_words(prompt) == []
+        assert instrument in prompt and unknown_words(prompt, PHRASE_ID) == []
     assert torch.isfinite(mels).all()
     assert len(TRAIN_TEMPLATES) and len(HELDOUT_TEMPLATES)

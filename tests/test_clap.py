@@ -7,28 +7,29 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
+from minidcae.core.config import SHIPPED_CLAP, ClapConfig, get_profile
+from minidcae.measure.metrics import embedding_distances, kernel_audio_distance
 from minidcae.models.clap import (
-    DRUM_PHRASES,
-    HELDOUT_PAIRINGS,
-    HELDOUT_TEMPLATES,
-    MOOD_WORDS,
-    PHRASE_VOCAB,
-    TRAIN_TEMPLATES,
     MiniClap,
     chance_metrics,
     clap_score,
-    describe,
-    heldout_combinations,
     info_nce,
     load_clap,
     retrieval_metrics,
     search_folder,
-    tokenize_phrases,
-    unknown_phrase_words,
-    words_of,
 )
-from minidcae.core.config import SHIPPED_CLAP, ClapConfig, get_profile
-from minidcae.measure.metrics import embedding_distances, kernel_audio_distance
+from minidcae.models.phrasings import (
+    DRUM_PHRASES,
+    HELDOUT_PAIRINGS,
+    HELDOUT_TEMPLATES,
+    MOOD_WORDS,
+    PHRASE_ID,
+    PHRASE_VOCAB,
+    TRAIN_TEMPLATES,
+    describe,
+    heldout_combinations,
+)
+from minidcae.models.text import tokenize, unknown_words, words_of
 from minidcae.sound.synth import synth_clip
 
 SMALL = ClapConfig(audio_widths=(8, 8, 8, 8), audio_width=16, text_width=16, text_layers=1, embed_dim=8)
@@ -86,7 +87,7 @@ def test_phrasing_splits_are_disjoint_and_every_heldout_word_is_a_training_word(
     train_words = {w for p in train for w in words_of(p)}
     heldout_words = {w for p in heldout for w in words_of(p)}
     assert heldout_words - {str(b) for b in range(60, 181)} <= train_words
-    assert not unknown_phrase_words(" ".join(train | heldout))
+    assert not unknown_words(" ".join(train | heldout), PHRASE_ID)
     # every phrasing keeps mood and instrument; held-out pairings never appear in training
     for p, lab in [(describe(lab, rng, "train"), lab) for lab in labels]:
         words = words_of(p)
@@ -108,13 +109,14 @@ def test_phrasing_splits_are_disjoint_and_every_heldout_word_is_a_training_word(
     assert "with" in PHRASE_VOCAB and all(w in PHRASE_VOCAB for p in DRUM_PHRASES[True] for w in p.split())
 
 
-def test_tokenize_phrases_pads_masks_and_marks_unknown_words():
-    ids, mask = tokenize_phrases(["happy piano", "sad violin, slow, with drums", ""])
+def test_tokenize_over_the_phrase_vocabulary_pads_masks_and_marks_unknown_words():
+    ids, mask = tokenize(["happy piano", "sad violin, slow, with drums", ""], PHRASE_ID, 16)
     assert ids.shape == mask.shape == (3, 5)
     assert mask.sum(1).tolist() == [2, 5, 1]
     assert ids[0, 0] == PHRASE_VOCAB.index("happy") and ids[2, 0] == PHRASE_VOCAB.index("<empty>")
-    assert tokenize_phrases(["happy kazoo"])[0][0, 1] == PHRASE_VOCAB.index("<unk>")
-    assert unknown_phrase_words("happy kazoo, loud") == ["kazoo", "loud"]
+    assert tokenize(["happy kazoo"], PHRASE_ID)[0][0, 1] == PHRASE_VOCAB.index("<unk>")
+    assert unknown_words("happy kazoo, loud", PHRASE_ID) == ["kazoo", "loud"]
+    assert unknown_words("happy piano. sad; violin", PHRASE_ID) == []  # full stops and semicolons split words
 
 
 def test_embeddings_are_unit_vectors_and_padding_does_not_change_a_prompt():
@@ -144,8 +146,8 @@ def test_heldout_combinations_cover_every_label_combination_once():
 
 
 def test_a_tiny_training_run_lowers_the_loss_and_its_card_holds_retrieval(tmp_path):
-    from minidcae.training.recipe import Run
     from minidcae.recipes.clap import train_clap
+    from minidcae.training.recipe import Run
 
     torch.set_num_threads(1)
     profile = get_profile("ci")

@@ -8,14 +8,15 @@ import pytest
 import torch
 
 from minidcae.core.checkpoint import save_model
-from minidcae.models.clap import PHRASE_ID, MiniClap, describe, tokenize_phrases
-from minidcae.models.condition import load_clap_tower, tokenize_for, training_phrase, unknown_words_for
 from minidcae.core.config import SHIPPED_TRANSFORMER, ClapConfig, TransformerConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.generation.sampling import sample_latents
-from minidcae.sound.synth import ClipLabels
+from minidcae.models.clap import MiniClap
+from minidcae.models.condition import load_clap_tower, tokenize_for, training_phrase, unknown_words_for
+from minidcae.models.phrasings import PHRASE_ID, describe
 from minidcae.models.text import TextEncoder, tokenize, training_prompt
 from minidcae.models.transformer import LatentTransformer, load_transformer
+from minidcae.sound.synth import ClipLabels
 
 TINY = TransformerConfig(latent_channels=2, latent_rows=3, dim=32, depth=1, heads=2)
 LABELS = ClipLabels(7, "violin", "minor", "A", 120.0, True, (), ())
@@ -78,7 +79,7 @@ def test_an_unknown_word_is_refused_naming_what_this_kind_of_model_reads():
 def test_clap_condition_is_the_towers_word_states_through_a_linear():
     model, clap = clap_transformer()
     prompts = ["cheerful piano, fast, with drums", "sad violin", ""]
-    ids, _ = tokenize_phrases(prompts)
+    ids, _ = tokenize(prompts, PHRASE_ID, 16)
     states, mask = clap.text_tokens(prompts)  # miniCLAP's own path from the strings
     want = model.text.proj(states)
     assert torch.allclose(model.text(ids)[mask], want[mask], atol=1e-6)
@@ -89,7 +90,7 @@ def test_clap_tower_is_frozen_and_only_the_linear_learns():
     with torch.no_grad():  # leave the zero start (zero output layers pass no gradient back)
         for p in filter(lambda p: p.requires_grad, model.parameters()):
             p.add_(0.05 * torch.randn_like(p))
-    ids, mask = tokenize_phrases(["gloomy flute, slow", "bright bass"])
+    ids, mask = tokenize(["gloomy flute, slow", "bright bass"], PHRASE_ID, 16)
     x = torch.randn(2, 2, 3, 5)
     model(x, 0.5, ids, mask).square().sum().backward()
     assert all(p.grad is None for p in model.text.clap.parameters())

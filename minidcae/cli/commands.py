@@ -173,15 +173,17 @@ def cmd_train_clap(args) -> None:
 
 
 def cmd_search(args) -> None:
-    from minidcae.models.clap import search_folder, unknown_phrase_words
+    from minidcae.models.clap import search_folder
+    from minidcae.models.phrasings import PHRASE_ID
+    from minidcae.models.text import unknown_words
 
     if args.top < 1:
         raise MinidcaeError(f"--top must be at least 1, got {args.top}")
-    unknown = unknown_phrase_words(args.prompt)
+    unknown = unknown_words(args.prompt, PHRASE_ID)
     if unknown:
         raise MinidcaeError(
             f"{args.prompt!r}: miniCLAP does not know the word(s) {', '.join(unknown)}; "
-            "use moods, instruments, tempo words and drums (minidcae.models.clap.PHRASE_VOCAB)"
+            "use moods, instruments, tempo words and drums (minidcae.models.phrasings.PHRASE_VOCAB)"
         )
     for rank, (score, path) in enumerate(
         search_folder(args.checkpoint, args.prompt, args.data, args.top, args.device), 1

@@ -258,7 +258,7 @@ class TransformerConfig:
     # tokens, with rotary positions on both sides); add (melody tokens added to the frame tokens)
     melody: str = "none"
     # the prompt's encoder (minidcae.models.condition): labels (a word encoder over text.VOCAB, trained with the
-    # model); phrases (the same over clap.PHRASE_VOCAB, up to 16 words); clap (miniCLAP's frozen text
+    # model); phrases (the same over phrasings.PHRASE_VOCAB, up to 16 words); clap (miniCLAP's frozen text
     # tower, its per-word states through a trained Linear; the tower's sizes below, its weights inside)
     text: str = "labels"
     clap_text_width: int = 64

@@ -15,7 +15,8 @@ import torch
 
 from minidcae.core.config import GenerationConfig, MelConfig
 from minidcae.measure.metrics import bootstrap_interval, embedding_distances
-from minidcae.models.clap import clap_score, describe
+from minidcae.models.clap import clap_score
+from minidcae.models.phrasings import describe
 from minidcae.sound.audio import log_mel
 from minidcae.sound.synth import INSTRUMENTS, MODES, first_seed, synth_clip
 
@@ -23,7 +24,7 @@ from minidcae.sound.synth import INSTRUMENTS, MODES, first_seed, synth_clip
 def heldout_prompt_set(per_label: int, mel: MelConfig, seconds: float, seed: int = 0):
     """(real mels (N, 1, n_mels, T), prompts N, instrument indices (N,), mode indices (N,)), N = 12 per_label:
     the first per_label held-out clips of each (instrument, mode), in INSTRUMENTS x MODES order, each with
-    one held-out phrasing (clap.describe(..., "heldout")) of its own labels."""
+    one held-out phrasing (phrasings.describe(..., "heldout")) of its own labels."""
     want = {(i, m): [] for i in INSTRUMENTS for m in MODES}
     seed_now = first_seed(seed, 1, heldout=True)
     while any(len(v) < per_label for v in want.values()):

@@ -46,13 +46,7 @@ def softmax_attention(
     return out if query_padding_mask is None else out * query_padding_mask[:, None, :, None]
 
 
-def sdpa_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    key_padding_mask: torch.Tensor | None = None,
-    query_padding_mask: torch.Tensor | None = None,
-) -> torch.Tensor:
+def sdpa_attention(q, k, v, key_padding_mask=None, query_padding_mask=None) -> torch.Tensor:
     """softmax_attention's arguments and result, through torch.nn.functional.scaled_dot_product_attention:
     one fused call that never keeps the N x M table of weights (flash or memory-efficient kernels on a GPU,
     a blocked loop on a CPU). A boolean attn_mask there means what key_padding_mask means here: True attends."""

@@ -1,33 +1,22 @@
 """miniCLAP: one embedding space for clips and prompts, learned contrastively, for search and for judging.
 
-    describe            a clip's labels as a phrasing: training templates, or held-out ones never seen in training
-    TRAIN_TEMPLATES / HELDOUT_TEMPLATES / HELDOUT_PAIRINGS   the word orders, and (template, synonym) pairs, of each split
-    PHRASE_VOCAB        every word a phrasing can use, after <pad>, <unk> and <empty>
-    tokenize_phrases    prompts -> ids (B, L) and a mask (B, L); unknown_phrase_words names the words outside it
-    MiniClap            log-mel (B, 1, n_mels, T) -> (B, E) and prompts -> (B, E), unit vectors; a learned temperature
+    MiniClap            log-mel (B, 1, n_mels, T) -> (B, E) and prompts -> (B, E), unit vectors; a learned temperature.
+                        Its audio tower starts with the label classifier's CNN (classifier.mel_cnn); its text tower
+                        reads the phrasings of minidcae.models.phrasings, tokenized by text.tokenize
     info_nce            the symmetric contrastive loss of CLIP / CLAP
     retrieval_metrics   R@1, R@5, R@10, mean and median rank, mAP@10 both ways (LAION-CLAP's definitions)
     chance_metrics      the same figures for a model that ranks at random
     clap_score          cosine of each clip's embedding with its prompt's: the CLAP score of generated clips
     search_folder       the audio files of a folder ranked by a prompt (`minidcae search`)
-    heldout_combinations   one held-out clip per (instrument, mode, tempo word, drums): the retrieval test set
     load_clap           a checkpoint back into a MiniClap
 
-Phrasings vary the words (happy / cheerful / bright / joyful, sad / melancholy / gloomy / sombre, slow / relaxed,
-fast / quick, "120 bpm", "with drums", "beat", ...) and the word order. Whole templates, and some
-(template, mood synonym) pairings, are held out: retrieval on them measures whether the model learned
-what the words mean, not the sentences it was shown. Every word of a held-out phrasing still occurs
-in some training phrasing: a model trained from scratch has never met a word it was not shown and
-cannot know what it means (a pretrained text encoder could; ours downloads nothing). The key is not
-described (the synth's key is a label, but no prompt in the course uses it).
-
 Its recipe, `minidcae train-clap`, is minidcae.recipes.clap; `minidcae search` ranks a folder's files by a prompt.
+Taught in notebook 11 (contrastive text and audio).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -40,105 +29,9 @@ from minidcae.core.checkpoint import load_model
 from minidcae.core.config import ClapConfig, MelConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.models.attention import softmax_attention
-from minidcae.models.text import TEMPO_WORDS, tempo_word
-from minidcae.sound.synth import INSTRUMENTS, MODES, TEMPO_RANGE, ClipLabels
-
-PAD, UNKNOWN, EMPTY = "<pad>", "<unk>", "<empty>"
-MOOD_WORDS = {"major": ("happy", "cheerful", "bright", "joyful"), "minor": ("sad", "melancholy", "gloomy", "sombre")}
-TEMPO_SYNONYMS = {"slow": ("slow", "relaxed"), "medium": ("medium", "moderate"), "fast": ("fast", "quick")}
-DRUM_PHRASES = {True: ("drums", "with drums", "with a beat", "beat"), False: ("no drums", "without drums")}
-# {mood} {instrument} {tempo} {drums}; an empty slot and the comma before it disappear
-TRAIN_TEMPLATES = (
-    "{mood} {instrument}, {tempo}, {drums}",
-    "a {mood} tune on the {instrument}, {tempo}, {drums}",
-    "{instrument}, {mood}, {tempo}, {drums}",
-    "{mood} music played on {instrument}, {tempo}, {drums}",
-    "the {instrument} sounds {mood}, {tempo}, {drums}",
-)
-# word orders never shown in training (tempo first, drums first, instrument before "music")
-HELDOUT_TEMPLATES = (
-    "{tempo} {mood} {instrument}, {drums}",
-    "{drums}, the {mood} {instrument} tune, {tempo}",
-    "{instrument} music, {tempo}, {mood}, {drums}",
-)
-# (training template, mood word) pairs training never draws: known words in a known order, never together
-HELDOUT_PAIRINGS = ((0, "joyful"), (1, "sombre"), (2, "bright"), (3, "melancholy"), (4, "cheerful"))
-SPLITS = ("train", "heldout")
-
-
-def _fill(template: str, mood: str, instrument: str, tempo: str, drums: str) -> str:
-    text = template.format(mood=mood, instrument=instrument, tempo=tempo, drums=drums)
-    parts = [" ".join(p.split()) for p in text.split(",")]
-    return ", ".join(p for p in parts if p)
-
-
-def describe(labels: ClipLabels, rng: np.random.Generator, split: str = "train", complete: bool = False) -> str:
-    """One phrasing of a clip's labels from `split`'s templates: mood and instrument always; tempo (a word or
-    "N bpm") and drums each left out 30% of the time unless `complete` (then the tempo is always a word)."""
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    moods = MOOD_WORDS[labels.mode]
-    if split == "train":
-        t = int(rng.integers(len(TRAIN_TEMPLATES)))
-        template = TRAIN_TEMPLATES[t]
-        mood = str(rng.choice([w for w in moods if (t, w) not in HELDOUT_PAIRINGS]))
-    else:  # a held-out template with any mood word, or a held-out pairing of this mode
-        pairs = [(HELDOUT_TEMPLATES[i], w) for i in range(len(HELDOUT_TEMPLATES)) for w in moods]
-        pairs += [(TRAIN_TEMPLATES[t], w) for t, w in HELDOUT_PAIRINGS if w in moods]
-        template, mood = pairs[int(rng.integers(len(pairs)))]
-    tempo = str(rng.choice(TEMPO_SYNONYMS[tempo_word(labels.tempo)]))
-    if not complete:
-        r = rng.random()
-        tempo = f"{labels.tempo:g} bpm" if r < 0.35 else (tempo if r < 0.7 else "")
-    drums = str(rng.choice(DRUM_PHRASES[bool(labels.drums)]))
-    if not complete and rng.random() < 0.3:
-        drums = ""
-    return _fill(template, mood, labels.instrument, tempo, drums)
-
-
-def words_of(prompt: str) -> list[str]:
-    return re.sub(r"[,.;]", " ", prompt.lower()).split()
-
-
-def _template_words() -> list[str]:
-    texts = [_fill(t, "", "", "", "") for t in TRAIN_TEMPLATES + HELDOUT_TEMPLATES]
-    texts += [p for phrases in DRUM_PHRASES.values() for p in phrases]
-    return [w for text in texts for w in words_of(text)]
-
-
-_WORDS = (
-    *(w for words in MOOD_WORDS.values() for w in words),
-    *INSTRUMENTS,
-    *(w for words in TEMPO_SYNONYMS.values() for w in words),
-    "bpm",
-    *_template_words(),
-)
-PHRASE_VOCAB = (
-    PAD,
-    UNKNOWN,
-    EMPTY,
-    *dict.fromkeys(_WORDS),
-    *(str(b) for b in range(TEMPO_RANGE[0], TEMPO_RANGE[1] + 1)),
-)
-PHRASE_ID = {word: i for i, word in enumerate(PHRASE_VOCAB)}
-
-
-def unknown_phrase_words(prompt: str) -> list[str]:
-    """The words of `prompt` outside PHRASE_VOCAB (the model has no embedding for them)."""
-    return [w for w in words_of(prompt) if w not in PHRASE_ID]
-
-
-def tokenize_phrases(prompts: list[str], max_words: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prompts -> (ids (B, L), mask (B, L), True = a real word). Unknown words become <unk>, "" one <empty>."""
-    rows = []
-    for prompt in prompts:
-        words = words_of(prompt) or [EMPTY]
-        if len(words) > max_words:
-            raise ValueError(f"prompt {prompt!r} has {len(words)} words; at most {max_words} are read")
-        rows.append([PHRASE_ID.get(w, PHRASE_ID[UNKNOWN]) for w in words])
-    length = max(len(r) for r in rows)
-    ids = torch.tensor([r + [PHRASE_ID[PAD]] * (length - len(r)) for r in rows])  # (B, L)
-    return ids, ids != PHRASE_ID[PAD]
+from minidcae.models.classifier import mel_cnn
+from minidcae.models.phrasings import PHRASE_ID, PHRASE_VOCAB
+from minidcae.models.text import tokenize
 
 
 class _AttentionBlock(nn.Module):
@@ -164,12 +57,8 @@ class MiniClap(nn.Module):
     def __init__(self, cfg: ClapConfig):
         super().__init__()
         self.cfg = cfg
-        layers, c = [], 1
-        for w in cfg.audio_widths:
-            layers += [nn.Conv2d(c, w, 3, padding=1), nn.GroupNorm(min(8, w), w), nn.SiLU(), nn.MaxPool2d(2)]
-            c = w
-        self.audio_features = nn.Sequential(*layers)
-        rows = cfg.n_mels // 2 ** len(cfg.audio_widths)
+        self.audio_features = mel_cnn(cfg.audio_widths)  # (B, 1, n_mels, T) -> (B, c, n_mels / 2^L, T / 2^L)
+        c, rows = cfg.audio_widths[-1], cfg.n_mels // 2 ** len(cfg.audio_widths)
         # a wide convolution over the pooled frames hears rhythm (tempo, drums) across about a second
         self.audio_time = nn.Sequential(
             nn.Conv1d(c * rows, cfg.audio_width, 5, padding=2),
@@ -200,12 +89,12 @@ class MiniClap(nn.Module):
 
     def text_tokens(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """(per-word states (B, L, text_width), mask (B, L)): the text tower before pooling, for condition tokens."""
-        ids, mask = tokenize_phrases(prompts, self.cfg.max_words)  # (B, L), (B, L)
+        ids, mask = tokenize(prompts, PHRASE_ID, self.cfg.max_words)  # (B, L), (B, L)
         ids, mask = ids.to(self._device()), mask.to(self._device())
         return self.word_states(ids, mask), mask
 
     def word_states(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """ids (B, L) of tokenize_phrases and their mask (B, L) -> per-word states (B, L, text_width)."""
+        """ids (B, L) of text.tokenize over PHRASE_ID and their mask (B, L) -> per-word states (B, L, text_width)."""
         x = self.word(ids) + self.position(torch.arange(ids.shape[1], device=ids.device))  # (B, L, width)
         for block in self.blocks:
             x = block(x, mask)  # (B, L, width)
@@ -284,21 +173,6 @@ def clap_score(model: MiniClap, mels: torch.Tensor, prompts: list[str]) -> torch
     audio = embed_mels(model, mels)  # (N, E)
     text = model.embed_text(list(prompts)).cpu()  # (N, E)
     return (audio * text).sum(-1)  # (N,)
-
-
-def heldout_combinations(base_seed: int) -> list[dict]:
-    """One label set per (instrument, mode, tempo word, drums), 6 x 2 x 3 x 2 = 72; seed i is base_seed + i
-    (held-out seeds come from synth.first_seed(..., heldout=True)); the tempo is drawn inside its word's range."""
-    out = []
-    for instrument in INSTRUMENTS:
-        for mode in MODES:
-            for low, high, _ in TEMPO_WORDS:
-                for drums in (False, True):
-                    seed = base_seed + len(out)
-                    lo, hi = max(low, TEMPO_RANGE[0]), min(high - 1, TEMPO_RANGE[1])
-                    tempo = float(np.random.default_rng([seed, 7]).integers(lo, hi + 1))
-                    out.append({"seed": seed, "instrument": instrument, "mode": mode, "tempo": tempo, "drums": drums})
-    return out
 
 
 SEARCH_SUFFIXES = (".wav", ".flac", ".ogg")

@@ -1,5 +1,6 @@
 """A judge for generated music: a small CNN that hears instrument and mode in a log-mel.
 
+    mel_cnn              conv, norm, SiLU, pool per level: the CNN the classifier and miniCLAP's audio tower share
     LabelClassifier      log-mel (B, 1, n_mels, T) -> embedding (B, E), instrument logits (B, 6), mode logits (B, 2);
                          .feature_maps: what each level hears, for a perceptual loss (notebook 13)
     labelled_mels        synthetic clips (training or held-out seeds) -> mels and label indices
@@ -25,18 +26,25 @@ from minidcae.sound.audio import log_mel
 from minidcae.sound.synth import INSTRUMENTS, MODES, first_seed, synth_clip
 
 
+def mel_cnn(widths: tuple[int, ...], in_channels: int = 1) -> nn.Sequential:
+    """(B, in_channels, n_mels, T) -> (B, widths[-1], n_mels / 2^L, T / 2^L), L = len(widths): per level a 3x3
+    convolution to widths[l], GroupNorm, SiLU, and a 2x2 max pool. The classifier's features and miniCLAP's
+    audio tower both start with it."""
+    layers, c = [], in_channels
+    for w in widths:
+        layers += [nn.Conv2d(c, w, 3, padding=1), nn.GroupNorm(min(8, w), w), nn.SiLU(), nn.MaxPool2d(2)]
+        c = w
+    return nn.Sequential(*layers)
+
+
 class LabelClassifier(nn.Module):
     """log-mel (B, 1, n_mels, T) -> (embedding (B, E), instrument logits (B, 6), mode logits (B, 2))."""
 
     def __init__(self, cfg: ClassifierConfig):
         super().__init__()
         self.cfg = cfg
-        layers, c = [], 1
-        for w in cfg.widths:
-            layers += [nn.Conv2d(c, w, 3, padding=1), nn.GroupNorm(min(8, w), w), nn.SiLU(), nn.MaxPool2d(2)]
-            c = w
-        self.features = nn.Sequential(*layers)
-        self.embed = nn.Linear(2 * c, cfg.embed_dim)
+        self.features = mel_cnn(cfg.widths)  # (B, 1, n_mels, T) -> (B, c, n_mels / 2^L, T / 2^L)
+        self.embed = nn.Linear(2 * cfg.widths[-1], cfg.embed_dim)
         self.instrument = nn.Linear(cfg.embed_dim, len(INSTRUMENTS))
         self.mode = nn.Linear(cfg.embed_dim, len(MODES))
 

@@ -3,7 +3,7 @@
     TEXT_KINDS          the options of TransformerConfig.text: labels, phrases, clap
     tokenize_for        prompts -> ids (B, L) and a mask (B, L), in the vocabulary cfg.text reads
     unknown_words_for   the words of a prompt outside that vocabulary
-    training_phrase     a clip's labels as a training prompt: text.training_prompt, or a clap.describe phrasing
+    training_phrase     a clip's labels as a training prompt: text.training_prompt, or a phrasings.describe phrasing
     ClapTextCondition   ids -> miniCLAP's frozen per-word states -> a trained Linear -> tokens (B, L, dim)
     text_encoder_for    the condition encoder cfg.text asks for
     load_clap_tower     copy a trained miniCLAP's text tower into a transformer built with text "clap"
@@ -24,9 +24,9 @@ import torch.nn as nn
 
 from minidcae.core.config import ClapConfig, TransformerConfig
 from minidcae.core.errors import MinidcaeError
-from minidcae.models.clap import PAD as PHRASE_PAD
-from minidcae.models.clap import PHRASE_ID, PHRASE_VOCAB, MiniClap, describe, tokenize_phrases, unknown_phrase_words
-from minidcae.models.text import TextEncoder, tokenize, training_prompt, unknown_words
+from minidcae.models.clap import MiniClap
+from minidcae.models.phrasings import PHRASE_ID, PHRASE_VOCAB, describe
+from minidcae.models.text import PAD, TextEncoder, tokenize, training_prompt, unknown_words
 from minidcae.sound.synth import INSTRUMENTS, ClipLabels
 
 TEXT_KINDS = ("labels", "phrases", "clap")
@@ -44,11 +44,11 @@ def tokenize_for(cfg, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids (B, L), mask (B, L)) in the vocabulary cfg.text reads; "" is one <empty> token in both."""
     if _kind(cfg) == "labels":
         return tokenize(prompts)
-    return tokenize_phrases(prompts, PHRASE_WORDS)
+    return tokenize(prompts, PHRASE_ID, PHRASE_WORDS)
 
 
 def unknown_words_for(cfg, prompt: str) -> list[str]:
-    return unknown_words(prompt) if _kind(cfg) == "labels" else unknown_phrase_words(prompt)
+    return unknown_words(prompt) if _kind(cfg) == "labels" else unknown_words(prompt, PHRASE_ID)
 
 
 def known_words(cfg) -> str:
@@ -90,7 +90,7 @@ class ClapTextCondition(nn.Module):
         self.proj = nn.Linear(cfg.clap_text_width, cfg.dim)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        mask = ids != PHRASE_ID[PHRASE_PAD]  # (B, L)
+        mask = ids != PHRASE_ID[PAD]  # (B, L)
         with torch.no_grad():
             states = self.clap.word_states(ids, mask)  # (B, L, text_width): frozen
         return self.proj(states)  # (B, L, dim)

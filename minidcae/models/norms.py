@@ -30,24 +30,26 @@ def autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
     return torch.get_autocast_dtype(kind) if torch.is_autocast_enabled(kind) else None
 
 
-class GroupNorm(nn.GroupNorm):
+class StayInAutocastDtype:
+    """What GroupNorm and LayerNorm share: torch's own forward outside autocast; inside it, `normalize` on the
+    input and the weights cast to the autocast dtype, with autocast off (it would run the norm in float32)."""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = autocast_dtype(x)
         if dtype is None:
             return super().forward(x)
-        with torch.autocast(x.device.type, enabled=False):  # autocast would run it in float32
-            return F.group_norm(x.to(dtype), self.num_groups, self.weight.to(dtype), self.bias.to(dtype), self.eps)
+        with torch.autocast(x.device.type, enabled=False):
+            return self.normalize(x.to(dtype), self.weight.to(dtype), self.bias.to(dtype))
 
 
-class LayerNorm(nn.LayerNorm):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        dtype = autocast_dtype(x)
-        if dtype is None:
-            return super().forward(x)
-        with torch.autocast(x.device.type, enabled=False):  # autocast would run it in float32
-            return F.layer_norm(
-                x.to(dtype), self.normalized_shape, self.weight.to(dtype), self.bias.to(dtype), self.eps
-            )
+class GroupNorm(StayInAutocastDtype, nn.GroupNorm):
+    def normalize(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return F.group_norm(x, self.num_groups, weight, bias, self.eps)
+
+
+class LayerNorm(StayInAutocastDtype, nn.LayerNorm):
+    def normalize(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        return F.layer_norm(x, self.normalized_shape, weight, bias, self.eps)
 
 
 class RMSNorm(nn.RMSNorm):

@@ -2,7 +2,10 @@
 
     VOCAB            every word a prompt can use, after three special tokens
     training_prompt  a clip's labels as one of several phrasings ("sad violin, slow", "happy piano, 120 bpm, drums")
-    tokenize         prompts -> ids (B, L) and a mask (B, L); "" is the empty prompt, one <empty> token
+    tokenize         prompts -> ids (B, L) and a mask (B, L); "" is the empty prompt, one <empty> token.
+                     The one tokenizer of the course: miniCLAP's larger vocabulary (phrasings.PHRASE_ID) goes
+                     through it too
+    unknown_words    the words of a prompt outside a vocabulary
     TextEncoder      ids -> condition tokens (B, L, dim): word embedding + position embedding + a residual MLP
 
 ACE-Step encodes its tags with a frozen pretrained text encoder. Our prompts only ever hold these
@@ -13,6 +16,8 @@ Taught in notebook 08 (conditioning).
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import torch
@@ -59,25 +64,30 @@ def training_prompt(labels: ClipLabels, rng: np.random.Generator) -> str:
 
 
 def words_of(prompt: str) -> list[str]:
-    return prompt.lower().replace(",", " ").split()
+    """A prompt's words, lower case; commas, full stops and semicolons split words like spaces."""
+    return re.sub(r"[,.;]", " ", prompt.lower()).split()
 
 
-def tokenize(prompts: list[str], max_tokens: int = MAX_TOKENS) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prompts -> (ids (B, L), mask (B, L), True = a real token). Words outside VOCAB become
-    <unk>; "" becomes the single <empty> token (the unconditional branch of guidance)."""
+def tokenize(
+    prompts: list[str], word_id: dict = WORD_ID, max_words: int = MAX_TOKENS
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prompts -> (ids (B, L), mask (B, L), True = a real token), ids from word_id (the label VOCAB's, or
+    phrasings.PHRASE_ID). Words outside it become <unk>; "" becomes the single <empty> token (the
+    unconditional branch of guidance)."""
     rows = []
     for prompt in prompts:
         words = words_of(prompt) or [EMPTY]
-        if len(words) > max_tokens:
-            raise ValueError(f"prompt {prompt!r} has {len(words)} words; at most {max_tokens} are read")
-        rows.append([WORD_ID.get(w, WORD_ID[UNKNOWN]) for w in words])
+        if len(words) > max_words:
+            raise ValueError(f"prompt {prompt!r} has {len(words)} words; at most {max_words} are read")
+        rows.append([word_id.get(w, word_id[UNKNOWN]) for w in words])
     length = max(len(r) for r in rows)
-    ids = torch.tensor([r + [WORD_ID[PAD]] * (length - len(r)) for r in rows])  # (B, L)
-    return ids, ids != WORD_ID[PAD]
+    ids = torch.tensor([r + [word_id[PAD]] * (length - len(r)) for r in rows])  # (B, L)
+    return ids, ids != word_id[PAD]
 
 
-def unknown_words(prompt: str) -> list[str]:
-    return [w for w in words_of(prompt) if w not in WORD_ID]
+def unknown_words(prompt: str, word_id: dict = WORD_ID) -> list[str]:
+    """The words of `prompt` outside word_id's vocabulary (the model has no embedding for them)."""
+    return [w for w in words_of(prompt) if w not in word_id]
 
 
 class TextEncoder(nn.Module):
@@ -85,7 +95,7 @@ class TextEncoder(nn.Module):
 
     def __init__(self, dim: int, max_tokens: int = MAX_TOKENS, vocab_size: int = len(VOCAB)):
         super().__init__()
-        self.word = nn.Embedding(vocab_size, dim)  # another vocabulary (clap.PHRASE_VOCAB) may be passed by size
+        self.word = nn.Embedding(vocab_size, dim)  # another vocabulary (phrasings.PHRASE_VOCAB) may be passed by size
         self.position = nn.Embedding(max_tokens, dim)
         self.norm = RMSNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, 2 * dim), nn.SiLU(), nn.Linear(2 * dim, dim))

@@ -20,15 +20,8 @@ import torch
 
 from minidcae.core.checkpoint import save_model
 from minidcae.core.config import MelConfig, Profile, pick_device
-from minidcae.models.clap import (
-    MiniClap,
-    chance_metrics,
-    describe,
-    embed_mels,
-    heldout_combinations,
-    info_nce,
-    retrieval_metrics,
-)
+from minidcae.models.clap import MiniClap, chance_metrics, embed_mels, info_nce, retrieval_metrics
+from minidcae.models.phrasings import describe, heldout_combinations
 from minidcae.sound.audio import log_mel
 from minidcae.sound.synth import first_seed, synth_clip
 from minidcae.training.recipe import Run, card_fields, keep_ema, split_overrides
