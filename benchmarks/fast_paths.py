@@ -19,12 +19,13 @@ import torch
 from common import fmt, save
 
 from minidcae.bench.speed import KINDS, attention_peak_memory, compile_speedup, time_call
-from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER, get_profile
+from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER
+from minidcae.core.profiles import get_profile
 from minidcae.models.dcae import load_autoencoder, mel_config_of
-from minidcae.training.recipe import hardware
 from minidcae.models.text import tokenize
 from minidcae.models.transformer import LatentTransformer, SelfAttention
 from minidcae.models.vocoder import load_vocoder, vocode
+from minidcae.training.recipe import hardware
 
 
 def denoiser(attention: str, fused: bool, device) -> LatentTransformer:

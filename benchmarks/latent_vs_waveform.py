@@ -20,10 +20,11 @@ import torch
 from common import save
 
 from minidcae.bench.speed import against_limit, latency_verdict, latent_vs_waveform
-from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER, get_profile
+from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER
+from minidcae.core.profiles import get_profile
 from minidcae.models.dcae import load_autoencoder, mel_config_of
-from minidcae.training.recipe import hardware
 from minidcae.models.vocoder import load_vocoder
+from minidcae.training.recipe import hardware
 
 FINISH_KEYS = {"Griffin-Lim": "griffin_lim", "vocoder": "vocoder"}
 

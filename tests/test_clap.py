@@ -6,9 +6,10 @@ import pytest
 import soundfile as sf
 import torch
 import torch.nn.functional as F
-
-from minidcae.core.config import SHIPPED_CLAP, ClapConfig, get_profile
 from minidcae.measure.metrics import embedding_distances, kernel_audio_distance
+
+from minidcae.core.config import SHIPPED_CLAP, ClapConfig
+from minidcae.core.profiles import get_profile
 from minidcae.models.clap import (
     MiniClap,
     chance_metrics,

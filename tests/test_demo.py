@@ -10,7 +10,8 @@ import soundfile as sf
 import torch
 
 from minidcae.cli.main import main
-from minidcae.core.config import SHIPPED_CLAP, SHIPPED_MELODY_TRANSFORMER, SHIPPED_TRANSFORMER, get_profile
+from minidcae.core.config import SHIPPED_CLAP, SHIPPED_MELODY_TRANSFORMER, SHIPPED_TRANSFORMER
+from minidcae.core.profiles import get_profile
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +78,8 @@ def test_demo_melody_scores_each_clip_by_chroma_against_the_chorale_played_by_th
     silent_melody_model, tmp_path
 ):
     from minidcae.cli.demo import MELODY_FILE, demo_melody
-    from minidcae.sound.melody import read_midi
     from minidcae.measure.pitch import chroma_cosine_similarity, chromagram
+    from minidcae.sound.melody import read_midi
 
     torch.set_num_threads(1)
     (tmp_path / "audio").mkdir()
@@ -103,11 +104,11 @@ def test_demo_melody_scores_each_clip_by_chroma_against_the_chorale_played_by_th
 
 
 def test_demo_search_ranks_every_clip_by_its_cosine_with_the_prompt(tmp_path):
-    from minidcae.sound.audio import load_audio, log_mel
-    from minidcae.core.checkpoint import save_model
-    from minidcae.models.clap import MiniClap, clap_score
-    from minidcae.core.config import ClapConfig
     from minidcae.cli.demo import SEARCH_CLIPS, demo_search
+    from minidcae.core.checkpoint import save_model
+    from minidcae.core.config import ClapConfig
+    from minidcae.models.clap import MiniClap, clap_score
+    from minidcae.sound.audio import load_audio, log_mel
     from minidcae.sound.synth import HELDOUT_SEED_BASE, draw_labels
 
     torch.set_num_threads(1)

@@ -7,15 +7,16 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.models.classifier import frechet_distance, labelled_mels
 from minidcae.cli.main import main
-from minidcae.core.config import DEFAULT_MEL, SHIPPED_DCAE, get_profile
+from minidcae.core.config import DEFAULT_MEL, SHIPPED_DCAE
+from minidcae.core.profiles import get_profile
 from minidcae.generation.pipeline import generate, load_generator
 from minidcae.generation.sampling import sample_latents
-from minidcae.training.recipe import Run
+from minidcae.models.classifier import frechet_distance, labelled_mels
+from minidcae.models.transformer import load_transformer
 from minidcae.recipes.classifier import train_classifier
 from minidcae.recipes.transformer import encode_training_set
-from minidcae.models.transformer import load_transformer
+from minidcae.training.recipe import Run
 
 
 def test_frechet_distance_is_zero_for_one_set_and_matches_the_formula_for_gaussians():

@@ -8,8 +8,8 @@ import sys
 import pytest
 import torch
 
-from minidcae.core.config import get_profile
 from minidcae.bench.throughput import PROFILED, measure, profiled_trainer
+from minidcae.core.profiles import get_profile
 
 
 @pytest.mark.parametrize("name", PROFILED)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from minidcae.core.config import DCAEConfig, TrainConfig, VocoderConfig
+from minidcae.sound.synth import HELDOUT_SEED_BASE, first_seed
 from minidcae.training.recipe import (
     Run,
     card_fields,
@@ -14,7 +15,6 @@ from minidcae.training.recipe import (
     parse_settings,
     split_overrides,
 )
-from minidcae.sound.synth import HELDOUT_SEED_BASE, first_seed
 from minidcae.training.trainer import Trainer
 
 
@@ -36,7 +36,9 @@ def test_a_setting_no_config_allows_is_refused_in_one_line_naming_what_is_allowe
 def test_each_latent_recipe_sends_a_shared_setting_to_the_config_it_reads():
     # TrainConfig and GenerationConfig both have n_clips and clip_seconds. A recipe reads one of each pair; the
     # setting must reach that one (train-transformer n_clips=2048 once set TrainConfig's, which it never reads)
-    from minidcae.recipes import distill, melody as train_melody, transformer as train_transformer
+    from minidcae.recipes import distill
+    from minidcae.recipes import melody as train_melody
+    from minidcae.recipes import transformer as train_transformer
 
     asked = parse_settings(["n_clips=100", "clip_seconds=2.5", "steps=7"])
     train, gen, _ = split_overrides(asked, train_transformer.SETTINGS, train_transformer.SETTABLE)
@@ -89,7 +91,7 @@ def test_training_seeds_never_reach_the_held_out_range():
 
 
 def test_every_card_names_its_machine_and_settings():
-    from minidcae.core.config import get_profile
+    from minidcae.core.profiles import get_profile
 
     profile = get_profile("ci")
     card = card_fields(None, "minidcae train-x", profile, profile.ae_train, profile.mel, torch.device("cpu"), 12.34)
@@ -98,7 +100,7 @@ def test_every_card_names_its_machine_and_settings():
 
 
 def test_recipes_that_cannot_resume_refuse_run_resume_before_training():
-    from minidcae.core.config import get_profile
+    from minidcae.core.profiles import get_profile
     from minidcae.recipes.classifier import train_classifier
     from minidcae.recipes.transformer import train_transformer
 

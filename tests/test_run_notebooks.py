@@ -89,7 +89,7 @@ def test_notebook_00_runs_to_its_last_cell_with_ipython_and_soundfile_from_the_w
 def test_the_runner_runs_magics_and_stops_at_the_first_failing_cell(tmp_path):
     need_wheels()
     cells = [
-        "from IPython.display import HTML, display\nfrom minidcae.core.config import get_profile\n"
+        "from IPython.display import HTML, display\nfrom minidcae.core.profiles import get_profile\n"
         "print('steps', get_profile().ae_train.steps)",
         "%time x = 2\n!echo from-a-shell\ndisplay(HTML('<b>bold</b>'))\nx",
         "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\nplt.figure()",

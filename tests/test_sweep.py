@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from minidcae.core.config import DEFAULT_MEL, SWEEP_CHANNELS, SWEEP_TIME_FACTORS, get_profile
+from minidcae.core.config import DEFAULT_MEL, SWEEP_CHANNELS, SWEEP_TIME_FACTORS
 from minidcae.core.errors import MinidcaeError
+from minidcae.core.profiles import get_profile
 from minidcae.recipes.sweep import (
     evaluate_point,
     heldout_rhythm_clips,

@@ -5,20 +5,21 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-
-from minidcae.sound.audio import griffin_lim_magnitude, log_mel, stft
-from minidcae.core.checkpoint import CheckpointError, save_model
-from minidcae.cli.main import main
-from minidcae.core.config import DEFAULT_MEL, TrainConfig, VocoderConfig, get_profile
-from minidcae.sound.data import heldout_sources
-from minidcae.models.discriminators import MultiResolutionDiscriminator
-from minidcae.core.errors import MinidcaeError
 from minidcae.measure.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
-from minidcae.training.recipe import Run
-from minidcae.sound.synth import synth_clip
-from minidcae.training.trainer import Trainer, infinite_batches
-from minidcae.recipes.vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses
+
+from minidcae.cli.main import main
+from minidcae.core.checkpoint import CheckpointError, save_model
+from minidcae.core.config import DEFAULT_MEL, TrainConfig, VocoderConfig
+from minidcae.core.errors import MinidcaeError
+from minidcae.core.profiles import get_profile
+from minidcae.models.discriminators import MultiResolutionDiscriminator
 from minidcae.models.vocoder import Vocoder, inverse_stft, load_vocoder, make_consistent, spread_matrix, vocode
+from minidcae.recipes.vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses
+from minidcae.sound.audio import griffin_lim_magnitude, log_mel, stft
+from minidcae.sound.data import heldout_sources
+from minidcae.sound.synth import synth_clip
+from minidcae.training.recipe import Run
+from minidcae.training.trainer import Trainer, infinite_batches
 
 MEL = DEFAULT_MEL
 TINY = VocoderConfig.for_mel(MEL, dim=32, blocks=2)

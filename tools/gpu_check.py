@@ -300,7 +300,7 @@ def main() -> None:
 
     bring_wheels(args.wheels)
     try:
-        from minidcae.core.config import get_profile
+        from minidcae.core.profiles import get_profile
         from minidcae.training.recipe import hardware
     except ImportError as err:
         fail(f"the library does not import: {err}; run `make gpu-wheels` here and bring gpu_wheels/ along")

@@ -24,7 +24,8 @@ import torch
 from minidcae.claims import article as ac
 from minidcae.claims import restoration as rs
 from minidcae.core.checkpoint import save_model, write_json
-from minidcae.core.config import SHIPPED_CLAP, SHIPPED_CLASSIFIER, SHIPPED_DCAE, get_profile
+from minidcae.core.config import SHIPPED_CLAP, SHIPPED_CLASSIFIER, SHIPPED_DCAE
+from minidcae.core.profiles import get_profile
 from minidcae.models.clap import load_clap
 from minidcae.models.classifier import load_classifier
 from minidcae.models.dcae import load_autoencoder

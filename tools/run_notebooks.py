@@ -228,15 +228,15 @@ def notebook_setting(path: Path, profile: str, cap_steps: int | None):
     import matplotlib.pyplot as plt
 
     plt.switch_backend("Agg")  # now, so that pyplot does not resolve a backend later and re-sign plt.show
-    from minidcae.core import config
+    from minidcae.core import profiles
 
-    if profile not in config.PROFILES:
-        raise ValueError(f"profile {profile!r} is not one of {', '.join(config.PROFILES)}")
+    if profile not in profiles.PROFILES:
+        raise ValueError(f"profile {profile!r} is not one of {', '.join(profiles.PROFILES)}")
     saved_env = {k: os.environ.get(k) for k in ("MINIDCAE_PROFILE", "TQDM_DISABLE", "MPLBACKEND")}
-    saved = (os.getcwd(), plt.show, config.PROFILES[profile])
+    saved = (os.getcwd(), plt.show, profiles.PROFILES[profile])
     os.environ.update(MINIDCAE_PROFILE=profile, MPLBACKEND="Agg", TQDM_DISABLE=os.environ.get("TQDM_DISABLE", "1"))
     if cap_steps is not None:
-        config.PROFILES[profile] = capped_profile(config.PROFILES[profile], cap_steps)
+        profiles.PROFILES[profile] = capped_profile(profiles.PROFILES[profile], cap_steps)
     figures = Figures(plt)
     plt.show = lambda *args, **kwargs: figures.show()  # a function, as pyplot's own show is
     os.chdir(path.parent)
@@ -244,7 +244,7 @@ def notebook_setting(path: Path, profile: str, cap_steps: int | None):
         yield figures
     finally:
         os.chdir(saved[0])
-        plt.show, config.PROFILES[profile] = saved[1], saved[2]
+        plt.show, profiles.PROFILES[profile] = saved[1], saved[2]
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"--wheels {args.wheels}: no such folder; run `make gpu-wheels` and bring gpu_wheels/ along")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from minidcae.core.config import PROFILES  # torch only, which a GPU machine has
+    from minidcae.core.profiles import PROFILES  # torch only, which a GPU machine has
 
     if args.profile not in PROFILES:
         fail(f"--profile {args.profile}: not a profile; use one of {', '.join(PROFILES)}")

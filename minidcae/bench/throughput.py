@@ -21,7 +21,8 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from minidcae.core.config import Profile, TransformerConfig, VocoderConfig
+from minidcae.core.config import TransformerConfig, VocoderConfig
+from minidcae.core.profiles import Profile
 from minidcae.sound.audio import log_mel
 from minidcae.training.trainer import Trainer
 

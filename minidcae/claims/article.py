@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from minidcae.core.checkpoint import save_model
-from minidcae.core.config import DATA_SAMPLES, DCAEConfig, GenerationConfig, MelConfig, TrainConfig, pick_device
+from minidcae.core.config import DATA_SAMPLES, DCAEConfig, GenerationConfig, MelConfig, TrainConfig
+from minidcae.core.profiles import pick_device
 from minidcae.generation.pipeline import generate_mels
 from minidcae.generation.sampling import prompt_grid
 from minidcae.measure.metrics import (

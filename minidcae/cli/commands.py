@@ -10,8 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-from minidcae.core.config import SHIPPED_TRANSFORMER, SHIPPED_VOCODER, get_profile, pick_device, profile_name
+from minidcae.core.config import SHIPPED_TRANSFORMER, SHIPPED_VOCODER
 from minidcae.core.errors import MinidcaeError
+from minidcae.core.profiles import get_profile, pick_device, profile_name
 from minidcae.training.recipe import Run, accuracy_text, obedience_text, parse_settings, read_card
 
 

@@ -33,15 +33,15 @@ import torch  # noqa: E402
 
 from minidcae.cli.report import write_report  # noqa: E402
 from minidcae.core.checkpoint import write_json  # noqa: E402
-from minidcae.core.config import (  # noqa: E402
+from minidcae.core.config import (
     DATA_SAMPLES,
     SHIPPED_CLAP,
     SHIPPED_DCAE,
     SHIPPED_MELODY_TRANSFORMER,
     SHIPPED_TRANSFORMER,
     SHIPPED_VOCODER,
-    Profile,
 )
+from minidcae.core.profiles import Profile
 from minidcae.measure.metrics import reconstruction_report  # noqa: E402
 from minidcae.models.dcae import DCAE, load_autoencoder  # noqa: E402
 from minidcae.recipes.autoencoder import autoencoder_trainer, training_data  # noqa: E402

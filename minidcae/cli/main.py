@@ -35,8 +35,9 @@ import os
 import sys
 
 from minidcae.cli import commands
-from minidcae.core.config import PROFILE_NAMES, SHIPPED_CLAP, SHIPPED_DCAE, SHIPPED_TRANSFORMER
+from minidcae.core.config import SHIPPED_CLAP, SHIPPED_DCAE, SHIPPED_TRANSFORMER
 from minidcae.core.errors import MinidcaeError
+from minidcae.core.profiles import PROFILE_NAMES
 
 
 def _parents() -> dict:

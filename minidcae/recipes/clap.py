@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from minidcae.core.checkpoint import save_model
-from minidcae.core.config import MelConfig, Profile, pick_device
+from minidcae.core.config import MelConfig
+from minidcae.core.profiles import Profile, pick_device
 from minidcae.models.clap import MiniClap, chance_metrics, embed_mels, info_nce, retrieval_metrics
 from minidcae.models.phrasings import describe, heldout_combinations
 from minidcae.sound.audio import log_mel

@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from minidcae.core.checkpoint import save_model
-from minidcae.core.config import ClassifierConfig, Profile, pick_device
+from minidcae.core.config import ClassifierConfig
+from minidcae.core.profiles import Profile, pick_device
 from minidcae.models.classifier import LabelClassifier, accuracy, labelled_mels
 from minidcae.sound.synth import INSTRUMENTS, MODES
 from minidcae.training.recipe import Run, card_fields, keep_ema, split_overrides

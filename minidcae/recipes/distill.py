@@ -28,7 +28,8 @@ import numpy as np
 import torch
 
 from minidcae.core.checkpoint import save_model
-from minidcae.core.config import GenerationConfig, Profile, TrainConfig, pick_device
+from minidcae.core.config import GenerationConfig, TrainConfig
+from minidcae.core.profiles import Profile, pick_device
 from minidcae.generation.sampling import latent_frame_rate, sample_latents
 from minidcae.models.dcae import count_parameters, load_latent_autoencoder, mel_config_of
 from minidcae.models.text import tokenize, training_prompt

@@ -23,8 +23,9 @@ import numpy as np
 import torch
 
 from minidcae.core.checkpoint import save_model
-from minidcae.core.config import GenerationConfig, Profile, TrainConfig, TransformerConfig, pick_device
+from minidcae.core.config import GenerationConfig, TrainConfig, TransformerConfig
 from minidcae.core.errors import MinidcaeError
+from minidcae.core.profiles import Profile, pick_device
 from minidcae.generation.pipeline import generate_mels
 from minidcae.generation.sampling import latent_frame_rate, prompt_for
 from minidcae.models.dcae import count_parameters, load_latent_autoencoder, mel_config_of

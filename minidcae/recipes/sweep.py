@@ -22,9 +22,10 @@ from pathlib import Path
 
 import torch
 
-from minidcae.core.config import SWEEP_CHANNELS, SWEEP_DCAE, SWEEP_TIME_FACTORS, DCAEConfig, MelConfig, Profile
+from minidcae.core.config import SWEEP_CHANNELS, SWEEP_DCAE, SWEEP_TIME_FACTORS, DCAEConfig, MelConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.core.files import atomic_write
+from minidcae.core.profiles import Profile
 from minidcae.measure.metrics import detect_onsets, mel_db_from_log_mel, mel_l1_db_from_mels, onset_f1
 from minidcae.models.dcae import DCAE, load_autoencoder
 from minidcae.recipes.autoencoder import train_ae

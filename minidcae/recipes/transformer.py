@@ -21,15 +21,8 @@ import numpy as np
 import torch
 
 from minidcae.core.checkpoint import save_model
-from minidcae.core.config import (
-    SHIPPED_CLAP,
-    GenerationConfig,
-    MelConfig,
-    Profile,
-    TrainConfig,
-    TransformerConfig,
-    pick_device,
-)
+from minidcae.core.config import SHIPPED_CLAP, GenerationConfig, MelConfig, TrainConfig, TransformerConfig
+from minidcae.core.profiles import Profile, pick_device
 from minidcae.measure.obedience import obedience
 from minidcae.models.condition import load_clap_tower, tokenize_for, training_phrase
 from minidcae.models.dcae import count_parameters, load_latent_autoencoder, mel_config_of

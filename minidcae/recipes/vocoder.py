@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from minidcae.core.checkpoint import save_model
-from minidcae.core.config import DATA_SAMPLES, MelConfig, Profile, TrainConfig, VocoderConfig, pick_device
+from minidcae.core.config import DATA_SAMPLES, MelConfig, TrainConfig, VocoderConfig
+from minidcae.core.profiles import Profile, pick_device
 from minidcae.measure.metrics import (
     multi_resolution_stft_distance,
     multi_resolution_stft_loss,

@@ -32,7 +32,8 @@ from torch.utils.data import default_collate
 from tqdm.auto import tqdm
 
 from minidcae.core.checkpoint import load_training_state, save_training_state, write_json
-from minidcae.core.config import TrainConfig, pick_device
+from minidcae.core.config import TrainConfig
+from minidcae.core.profiles import pick_device
 from minidcae.training import distributed
 
 STATE_FILE = "state.safetensors"
