@@ -5,7 +5,7 @@
 Speed: seconds of audio per second for one 10 s clip, end to end on this process's threads (sampling, the DCAE
 decoder, the neural vocoder), each row timed in this run, side by side. Obedience: per "mood instrument" prompt
 `--per-prompt` clips of 3 s, judged by the label classifier (instrument accuracy with a 95% bootstrap interval)
-and KAD / Frechet distance of its embeddings to as many held-out real clips (metrics.embedding_distances).
+and KAD / Frechet distance of its embeddings to as many held-out real clips (distances.embedding_distances).
 Writes benchmarks/results/few_step.json.
 """
 
@@ -15,15 +15,15 @@ import torch
 from common import save
 
 from minidcae.bench.speed import time_call
-from minidcae.models.classifier import labelled_mels, load_classifier, predict
 from minidcae.core.config import DATA_SAMPLES, SHIPPED_CLASSIFIER, SHIPPED_DCAE, SHIPPED_TRANSFORMER, SHIPPED_VOCODER
-from minidcae.models.dcae import load_autoencoder, mel_config_of
 from minidcae.generation.pipeline import generate, generate_mels
 from minidcae.generation.sampling import latent_frame_rate, prompt_grid
-from minidcae.measure.metrics import bootstrap_interval, embedding_distances
-from minidcae.training.recipe import hardware
+from minidcae.measure.distances import bootstrap_interval, embedding_distances
+from minidcae.models.classifier import labelled_mels, load_classifier, predict
+from minidcae.models.dcae import load_autoencoder, mel_config_of
 from minidcae.models.transformer import load_transformer
 from minidcae.models.vocoder import load_vocoder
+from minidcae.training.recipe import hardware
 
 TARGET = 100.0  # seconds of audio per second, end to end, one thread: the few-step student's target
 

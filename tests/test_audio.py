@@ -5,6 +5,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from minidcae.core.config import ACE_STEP_MEL, DEFAULT_MEL
+from minidcae.core.errors import AudioFileError
+from minidcae.measure.spectral import spectral_convergence
 from minidcae.sound.audio import (
     denormalize_log_mel,
     griffin_lim,
@@ -16,9 +19,6 @@ from minidcae.sound.audio import (
     normalize_log_mel,
     save_audio,
 )
-from minidcae.core.config import ACE_STEP_MEL, DEFAULT_MEL
-from minidcae.core.errors import AudioFileError
-from minidcae.measure.metrics import spectral_convergence
 
 
 def tone(freq, seconds, sr, amp=0.5):

@@ -3,10 +3,18 @@ import pytest
 import soundfile as sf
 import torch
 
-from minidcae.sound.audio import log_mel
 from minidcae.core.config import DEFAULT_MEL
-from minidcae.sound.data import FolderMelDataset, MelCache, SynthMelDataset, crop_frames, find_audio_files
-from minidcae.sound.synth import HELDOUT_SEED_BASE, INSTRUMENTS, synth_clip
+from minidcae.sound.audio import log_mel
+from minidcae.sound.data import (
+    FolderMelDataset,
+    MelCache,
+    SynthMelDataset,
+    crop_frames,
+    find_audio_files,
+    heldout_clips,
+    synth_clips,
+)
+from minidcae.sound.synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, draw_labels, synth_clip
 
 
 def test_synth_dataset_yields_fixed_crops_of_the_right_clip(tmp_path):
@@ -65,3 +73,33 @@ def test_crop_is_a_window_or_padding():
     window = crop_frames(mel, 4, rng)
     assert window.shape == (1, 4) and torch.equal(window, mel[:, int(window[0, 0]) : int(window[0, 0]) + 4])
     assert torch.equal(crop_frames(mel, 12, rng)[:, 10:], torch.full((1, 2), -1.0))
+
+
+def test_synth_clips_are_consecutive_heldout_seeds_unless_told_otherwise():
+    clips = list(synth_clips(3, 0.5, 22050, seed=7))
+    assert [s for s, _, _ in clips] == [HELDOUT_SEED_BASE + 7, HELDOUT_SEED_BASE + 8, HELDOUT_SEED_BASE + 9]
+    for s, wav, labels in clips:
+        alone, alone_labels = synth_clip(s, 0.5, 22050)
+        assert wav.shape == (1, len(alone)) and np.array_equal(wav[0].numpy(), alone) and labels == alone_labels
+    assert [s for s, _, _ in synth_clips(2, 0.5, 22050, seed=5, heldout=False)] == [5, 6]
+    with pytest.raises(ValueError, match="reach the held-out range"):
+        list(synth_clips(3, 0.5, 22050, seed=HELDOUT_SEED_BASE - 2, heldout=False))
+    assert {labels.instrument for _, _, labels in synth_clips(3, 0.5, 22050, instrument="organ")} == {"organ"}
+    # heldout_clips' synthetic set is the same clips, named by seed
+    synthetic = heldout_clips(DEFAULT_MEL, 2, 0.5, samples_dir="/nonexistent")["synthetic held-out"]
+    assert list(synthetic) == [f"seed{HELDOUT_SEED_BASE}", f"seed{HELDOUT_SEED_BASE + 1}"]
+
+
+def test_balanced_synth_clips_keep_the_first_of_each_instrument_and_mode_in_grouped_order():
+    clips = list(synth_clips(24, 0.25, 22050, seed=3, balanced=True))
+    # by hand: walk the held-out seeds from HELDOUT_SEED_BASE + 3, keeping the first two of each combination
+    want, s = {(i, m): [] for i in INSTRUMENTS for m in MODES}, HELDOUT_SEED_BASE + 3
+    while any(len(v) < 2 for v in want.values()):
+        drawn = draw_labels(s)
+        if len(want[(drawn["instrument"], drawn["mode"])]) < 2:
+            want[(drawn["instrument"], drawn["mode"])].append(s)
+        s += 1
+    assert [s for s, _, _ in clips] == [s for seeds in want.values() for s in seeds]
+    assert [(lab.instrument, lab.mode) for _, _, lab in clips] == [c for c in want for _ in range(2)]
+    with pytest.raises(ValueError, match="multiple of 12"):
+        list(synth_clips(13, 0.25, 22050, balanced=True))

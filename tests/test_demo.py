@@ -78,7 +78,7 @@ def test_demo_melody_scores_each_clip_by_chroma_against_the_chorale_played_by_th
     silent_melody_model, tmp_path
 ):
     from minidcae.cli.demo import MELODY_FILE, demo_melody
-    from minidcae.measure.pitch import chroma_cosine_similarity, chromagram
+    from minidcae.measure.chroma import chroma_cosine_similarity, chromagram
     from minidcae.sound.melody import read_midi
 
     torch.set_num_threads(1)

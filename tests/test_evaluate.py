@@ -1,17 +1,18 @@
 """`minidcae evaluate` end to end, on a tiny untrained DCAE and two short generated WAVs."""
 
 import json
+import math
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
-from minidcae.core.checkpoint import save_model
 from minidcae.cli.main import main
+from minidcae.core.checkpoint import save_model
 from minidcae.core.config import DCAEConfig
+from minidcae.measure.evaluate import SYSTEMS, evaluate_folder, print_report, reconstruction_report
 from minidcae.models.dcae import DCAE, load_autoencoder
-from minidcae.measure.evaluate import SYSTEMS, evaluate_folder, print_report
 from minidcae.sound.synth import synth_clip
 
 MEASURES = ("log_mel_l1_db", "mel_snr_db", "mr_stft", "si_sdr_db", "stoi", "pesq")
@@ -109,3 +110,18 @@ def test_compare_pipelines_gives_four_rows_per_set_and_the_oracle_beats_an_untra
     assert rows["oracle + griffin-lim"]["log_mel_l1_db"] < rows["dcae + griffin-lim"]["log_mel_l1_db"]
     # the two oracle rows start from the same mel and differ only by the vocoder
     assert rows["oracle + griffin-lim"]["mr_stft"] != rows["oracle + neural"]["mr_stft"]
+
+
+def test_reconstruction_report_worsens_in_every_measure_as_noise_grows():
+    g = torch.Generator().manual_seed(0)
+    t = torch.arange(22050 * 2) / 22050
+    x = sum(torch.sin(2 * math.pi * f * t) / (i + 1) for i, f in enumerate((220, 330, 440, 660)))
+    music = (0.2 * x + 0.05 * torch.randn(t.shape, generator=g))[None]  # (1, samples)
+    g = torch.Generator().manual_seed(1)
+    noise = torch.randn(music.shape, generator=g)
+    reports = [reconstruction_report(music, music + level * noise) for level in (0.001, 0.01, 0.1)]
+    for key in ("log_mel_l1_db", "mr_stft", "spectral_convergence"):
+        values = [r[key] for r in reports]
+        assert values == sorted(values) and values[0] < values[-1], key
+    sdr = [r["si_sdr_db"] for r in reports]
+    assert sdr == sorted(sdr, reverse=True)

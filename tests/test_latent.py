@@ -3,9 +3,9 @@ import math
 import matplotlib
 import pytest
 import torch
+from einops import rearrange
 
 from minidcae.core.config import DEFAULT_DCAE, DEFAULT_MEL
-from minidcae.models.dcae import DCAE
 from minidcae.measure.latent import (
     angle_degrees,
     chance_agreement,
@@ -14,6 +14,7 @@ from minidcae.measure.latent import (
     fit_pca,
     interpolation_path,
     labelled_clips,
+    latent_stats,
     lerp,
     nearest_neighbours,
     neighbour_agreement,
@@ -21,6 +22,7 @@ from minidcae.measure.latent import (
     pool_time,
     slerp,
 )
+from minidcae.models.dcae import DCAE
 from minidcae.sound.synth import HELDOUT_SEED_BASE, INSTRUMENTS
 
 matplotlib.use("Agg")
@@ -169,3 +171,30 @@ def test_interpolation_widget_has_a_slider_an_image_and_a_player_and_a_stable_re
     assert calls == [0.0, 0.5] and w.image.value == first[0]
     assert repr(w) == "InterpolationWidget('violin' -> 'piano', 4 steps)"
     assert w._repr_mimebundle_()["text/plain"] == repr(w)
+
+
+def test_latent_stats_match_a_hand_worked_latent():
+    # 4 frames of C * F = 2 * 2 numbers: frame t = a_t e_(c0,f0) + b_t e_(c1,f1), a and b orthogonal, mean 0.
+    a, b = torch.tensor([2.0, -2, 2, -2]), torch.tensor([1.0, 1, -1, -1])
+    tokens = torch.zeros(4, 4)
+    tokens[:, 0], tokens[:, 3] = a, b
+    z = rearrange(tokens, "(b t) (c f) -> b c f t", b=1, c=2)  # (1, 2, 2, 4)
+    stats = latent_stats(z)
+    # channel 0 holds a and four zeros: var = (4 * 4) / 8 = 2; channel 1: (4 * 1) / 8 = 0.5
+    assert stats["channel_variance"] == pytest.approx([2.0, 0.5])
+    # the variances along the two directions are 4 and 1: shares 0.8 and 0.2; both needed for 95%
+    assert stats["explained_variance_ratio"] == pytest.approx([0.8, 0.2, 0, 0], abs=1e-6)
+    assert stats["pca_components_95"] == 2
+
+
+def test_latent_stats_count_directions_and_more_as_noise_grows():
+    g = torch.Generator().manual_seed(8)
+    u, v = torch.randn(2, 16, generator=g)  # two fixed directions in C * F = 4 * 4 numbers
+    a, b = torch.randn(2, 3 * 50, 1, generator=g)  # independent amounts, 3 clips x 50 frames
+    tokens = a * u + b * v  # (150, 16)
+    counts = []
+    for level in (1e-3, 0.3, 3.0):
+        noisy = tokens + level * torch.randn(tokens.shape, generator=g)  # (150, 16)
+        z = rearrange(noisy, "(b t) (c f) -> b c f t", b=3, c=4)  # (3, 4, 4, 50)
+        counts.append(latent_stats(z)["pca_components_95"])
+    assert counts[0] == 2 and counts == sorted(counts) and counts[-1] > 2, counts

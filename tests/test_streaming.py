@@ -5,10 +5,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from minidcae.sound.audio import log_mel
 from minidcae.core.config import DEFAULT_MEL, SHIPPED_DCAE
+from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels
 from minidcae.models.dcae import load_autoencoder
-from minidcae.measure.metrics import mel_db_from_log_mel, mel_l1_db_from_mels
+from minidcae.sound.audio import log_mel
 from minidcae.sound.streaming import crossfade_weights, decode_long, encode_long, stream_decode, windowed
 from minidcae.sound.synth import synth_clip
 

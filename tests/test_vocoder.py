@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from minidcae.measure.metrics import multi_resolution_stft_distance, multi_resolution_stft_loss
 
 from minidcae.cli.main import main
 from minidcae.core.checkpoint import CheckpointError, save_model
 from minidcae.core.config import DEFAULT_MEL, TrainConfig, VocoderConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.core.profiles import get_profile
+from minidcae.measure.spectral import multi_resolution_stft_distance, multi_resolution_stft_loss
 from minidcae.models.discriminators import MultiResolutionDiscriminator
 from minidcae.models.vocoder import Vocoder, inverse_stft, load_vocoder, make_consistent, spread_matrix, vocode
 from minidcae.recipes.vocoder import WaveMelDataset, extra_waves, train_vocoder, vocoder_losses

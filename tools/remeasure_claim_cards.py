@@ -7,7 +7,7 @@
 weights are not shipped (notebook 11 reads only the cards), so this needs the training runs' folders
 (runs/claim_phrases, runs/claim_clap). It measures each again with the same sampling and seed, checks that
 what did not change (accuracies, CLAP scores) comes out the same, and replaces the card's measurement, noting
-the command and date. Written when metrics.embedding_distances changed its bootstrap (2026-11-28).
+the command and date. Written when distances.embedding_distances (then metrics.embedding_distances) changed its bootstrap (2026-11-28).
 """
 
 from __future__ import annotations

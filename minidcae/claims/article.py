@@ -31,14 +31,9 @@ from minidcae.core.config import DATA_SAMPLES, DCAEConfig, GenerationConfig, Mel
 from minidcae.core.profiles import pick_device
 from minidcae.generation.pipeline import generate_mels
 from minidcae.generation.sampling import prompt_grid
-from minidcae.measure.metrics import (
-    bootstrap_interval,
-    channel_moments,
-    embedding_distances,
-    mel_db_from_log_mel,
-    mel_l1_db_from_mels,
-    multi_resolution_stft_distance,
-)
+from minidcae.measure.distances import bootstrap_interval, embedding_distances
+from minidcae.measure.latent import channel_moments
+from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
 from minidcae.models.classifier import labelled_mels, predict
 from minidcae.models.dcae import DCAE, compute_latent_stats, count_parameters
 from minidcae.sound.audio import log_mel

@@ -26,15 +26,9 @@ import torch
 from torch.utils.data import Dataset
 
 from minidcae.core.config import DATA_SAMPLES, MelConfig, TrainConfig
-from minidcae.measure.metrics import (
-    bootstrap_interval,
-    mel_db_from_log_mel,
-    mel_l1_db_from_mels,
-    multi_resolution_stft_distance,
-    pesq_available,
-    pesq_score,
-    stoi,
-)
+from minidcae.measure.distances import bootstrap_interval
+from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
+from minidcae.measure.speech import pesq_available, pesq_score, stoi
 from minidcae.models.dcae import DCAE, reconstruct
 from minidcae.sound.audio import griffin_lim, load_audio, log_mel
 from minidcae.sound.data import bundled_clips, heldout_clips

@@ -8,7 +8,7 @@ follow its prompt better than a word encoder trained with the generator?
 Two transformers, trained from scratch with the same data, steps and sizes, differ only in TransformerConfig.text:
 "phrases" (the word encoder over miniCLAP's vocabulary) or "clap" (miniCLAP's frozen text tower). Both read
 miniCLAP's training phrasings and are tested on its held-out ones (word orders and synonym pairings neither saw).
-Each figure carries a 95% bootstrap interval over the clips (metrics.bootstrap_interval): at 96 clips an
+Each figure carries a 95% bootstrap interval over the clips (distances.bootstrap_interval): at 96 clips an
 accuracy is known to about +-0.1, and the verdict says "no difference" unless the intervals separate.
 Written by `minidcae train-transformer ... text=phrases|clap --classifier C` onto the checkpoint's card.
 """

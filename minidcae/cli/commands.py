@@ -62,7 +62,7 @@ def cmd_reconstruct(args) -> None:
 
 def _write_and_report(output, wav, recon, cfg, what: str) -> None:
     """Save the reconstruction, then one line saying what made it and a line per measure against the input."""
-    from minidcae.measure.metrics import reconstruction_report
+    from minidcae.measure.evaluate import reconstruction_report
     from minidcae.sound.audio import save_audio
 
     save_audio(output, recon, cfg.sample_rate)

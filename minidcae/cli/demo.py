@@ -42,7 +42,7 @@ from minidcae.core.config import (
     SHIPPED_VOCODER,
 )
 from minidcae.core.profiles import Profile
-from minidcae.measure.metrics import reconstruction_report  # noqa: E402
+from minidcae.measure.evaluate import reconstruction_report  # noqa: E402
 from minidcae.models.dcae import DCAE, load_autoencoder  # noqa: E402
 from minidcae.recipes.autoencoder import autoencoder_trainer, training_data  # noqa: E402
 from minidcae.sound.audio import griffin_lim, load_audio, log_mel, save_audio  # noqa: E402
@@ -193,7 +193,7 @@ def demo_melody(
     if not Path(checkpoint).exists():
         return {"missing": f"no melody transformer ({Path(checkpoint).name}): `minidcae train-melody` trains one"}
     from minidcae.generation.pipeline import generate, load_generator
-    from minidcae.measure.pitch import chroma_cosine_similarity
+    from minidcae.measure.chroma import chroma_cosine_similarity
     from minidcae.sound.melody import fit_length, fit_register, read_midi
 
     seconds = min(profile.clip_seconds, MELODY_SECONDS)

@@ -3,7 +3,8 @@
     frame_changes           the mel change from each frame to the next
     seam_jumps              the change across given frame boundaries, and the clip's own frame-to-frame changes
     crossfade_boundaries    the latent edges of a repainted span and its crossfade, in mel frames
-    edit_report             repaint, extend, retake and APG against CFG measured as one dict (tools/write_editing_report.py)
+    edit_report             repaint, extend, retake and APG against CFG measured as one dict (tools/write_editing_report.py),
+                            every clip heard by obedience.judge
 
 Editing itself is minidcae.generation.editing. Taught in notebook 12 (editing).
 """
@@ -14,9 +15,15 @@ import math
 
 import torch
 
+from minidcae.core.config import MelConfig
 from minidcae.generation.editing import extend, repaint
-from minidcae.generation.pipeline import latents_to_mels
-from minidcae.generation.sampling import retake
+from minidcae.generation.pipeline import generate_mels, latents_to_mels
+from minidcae.generation.sampling import prompt_for, prompt_grid, retake
+from minidcae.measure.distances import frechet_distance, kernel_audio_distance
+from minidcae.measure.obedience import judge
+from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels
+from minidcae.models.classifier import labelled_mels
+from minidcae.sound.synth import INSTRUMENTS, MODES
 
 
 def frame_changes(mels: torch.Tensor) -> torch.Tensor:
@@ -34,11 +41,13 @@ def seam_jumps(mels: torch.Tensor, boundaries: list[int]) -> tuple[torch.Tensor,
     return changes[:, at], changes[:, others]  # (B, k), (B, T - 1 - k)
 
 
-def _accuracy(hits: torch.Tensor) -> dict:
-    from minidcae.measure.metrics import bootstrap_interval
-
-    hits = hits.float()  # (N,) 1 where the classifier heard what was asked
-    return {"accuracy": float(hits.mean()), "interval": bootstrap_interval(lambda h: h.mean(), hits, n_boot=500)}
+def _heard(classifier, mels: torch.Tensor, want: torch.Tensor, others: dict) -> dict:
+    """The instrument the classifier hears in mels (N, 1, n_mels, T) against want (N,): {"accuracy", "interval"}
+    (500 bootstrap rounds), and how often it hears each of `others` ({name: instruments (N,)}) instead."""
+    verdict = judge(classifier, mels, want, n_boot=500)
+    heard = verdict["heard"]["instrument"]  # (N,)
+    out = {"accuracy": verdict["instrument"]["mean"], "interval": tuple(verdict["instrument"]["interval"])}
+    return {**out, **{name: float((heard == v).double().mean()) for name, v in others.items()}}
 
 
 def _seam_figures(mels: torch.Tensor, boundaries: list[int]) -> dict:
@@ -75,7 +84,8 @@ def edit_report(
     transformer,
     autoencoder,
     classifier,
-    mel,
+    mel: MelConfig,
+    *,
     n_edits: int = 48,
     seconds: float = 3.0,
     steps: int = 30,
@@ -101,17 +111,6 @@ def edit_report(
     retake    retakes of generated clips at each angle: latent RMS distance and mel L1 to the angle-0 clip
     guidance  cfg and apg at each scale: instrument and mode accuracy, KAD and Frechet distance to real clips
     """
-    from minidcae.generation.pipeline import generate_mels
-    from minidcae.generation.sampling import prompt_for, prompt_grid
-    from minidcae.measure.metrics import (
-        kernel_audio_distance,
-        median_distance,
-        mel_db_from_log_mel,
-        mel_l1_db_from_mels,
-    )
-    from minidcae.models.classifier import frechet_distance, labelled_mels, predict
-    from minidcae.sound.synth import INSTRUMENTS, MODES
-
     tf = autoencoder.cfg.time_factor
     device = next(autoencoder.parameters()).device
     real, inst, mode = labelled_mels(n_edits, seconds, mel, heldout=True, seed=seed)  # (N, 1, n_mels, T_mel)
@@ -135,8 +134,8 @@ def edit_report(
     outside = torch.cat([out[..., :a], out[..., b:]], -1), torch.cat([recon[..., :a], recon[..., b:]], -1)
     far = torch.cat([out[..., : a - tf * (margin + 2)], out[..., b + tf * (margin + 2) :]], -1)
     far_ref = torch.cat([recon[..., : a - tf * (margin + 2)], recon[..., b + tf * (margin + 2) :]], -1)
-    _, pi_in, _ = predict(classifier, out[..., a:b])
-    _, pi_orig, _ = predict(classifier, recon[..., a:b])
+    inside = _heard(classifier, out[..., a:b], new_inst, {"old": inst})
+    original = _heard(classifier, recon[..., a:b], inst, {})
     repaint_figures = {
         "edits": n_edits,
         "latent_frames": frames,
@@ -151,9 +150,9 @@ def edit_report(
         "mel_l1_db_outside_far": l1_db(far, far_ref) / n_edits,
         "mel_l1_db_inside": l1_db(out[..., a:b], recon[..., a:b]) / n_edits,
         "mel_l1_db_reconstruction_vs_input": l1_db(recon[..., : real.shape[-1]], real) / n_edits,
-        "new_instrument": _accuracy(pi_in == new_inst),
-        "old_instrument_still_heard": float((pi_in == inst).float().mean()),
-        "reconstruction_span_instrument": float((pi_orig == inst).float().mean()),
+        "new_instrument": {k: inside[k] for k in ("accuracy", "interval")},
+        "old_instrument_still_heard": inside["old"],
+        "reconstruction_span_instrument": original["accuracy"],
         "chance": 1 / len(INSTRUMENTS),
         "seam": _seam_figures(out, seams_at),
         "seam_reconstruction": _seam_figures(recon, seams_at),
@@ -161,11 +160,11 @@ def edit_report(
 
     # repaint strength: the same edits starting part of the way along the original's path
     def strength_row(strength, mels):
-        _, heard, _ = predict(classifier, mels[..., a:b])
+        heard = _heard(classifier, mels[..., a:b], new_inst, {"old": inst})
         return {
             "strength": strength,
-            "new_instrument": float((heard == new_inst).float().mean()),
-            "old_instrument": float((heard == inst).float().mean()),
+            "new_instrument": heard["accuracy"],
+            "old_instrument": heard["old"],
             "mel_l1_db_inside": l1_db(mels[..., a:b], recon[..., a:b]) / n_edits,
         }
 
@@ -199,7 +198,6 @@ def edit_report(
     head = latents_to_mels(autoencoder, z[..., :keep_frames])  # (N, 1, n_mels, keep tf)
     j = keep_frames * tf
     joins = crossfade_boundaries(keep_frames - margin, frames, frames, margin, tf)  # the crossfade before the join
-    _, pi_new, _ = predict(classifier, ext[..., j:])
     extend_figures = {
         "kept_frames": keep_frames,
         "added_frames": frames - keep_frames,
@@ -208,7 +206,7 @@ def edit_report(
             torch.equal(extended[..., : keep_frames - margin], z[..., : keep_frames - margin])
         ),
         "mel_l1_db_first_part": l1_db(ext[..., : j - tf * (margin + 2)], head[..., : j - tf * (margin + 2)]) / n_edits,
-        "prompt_instrument": _accuracy(pi_new == inst),
+        "prompt_instrument": _heard(classifier, ext[..., j:], inst, {}),
         "seam": _seam_figures(ext, joins),
         "seam_reconstruction": _seam_figures(recon, joins),
         "seam_crossfade_every_step": _seam_figures(latents_to_mels(autoencoder, extend_own("every_step")), joins),
@@ -234,23 +232,23 @@ def edit_report(
     # guidance: cfg against apg at each scale, judged by the classifier
     grid, want_i, want_m = prompt_grid(per_prompt)
     real_all, _, _ = labelled_mels(len(grid), seconds, mel, heldout=True, seed=seed + 10_000)
-    e_real, _, _ = predict(classifier, real_all)
-    sigma = median_distance(e_real[::2], e_real[1::2])  # one KAD bandwidth for every setting, so they compare
+    e_real = judge(classifier, real_all, None, n_boot=0)["embeddings"]  # (N, E)
     guidance_rows = []
     for scale in scales:
         for kind in ("cfg", "apg"):
             mels = generate_mels(
                 transformer, autoencoder, grid, frames, steps=steps, cfg_scale=scale, guidance=kind, seed=seed
             )[:, :1]
-            e, pi, pm = predict(classifier, mels)
+            heard = judge(classifier, mels, want_i, want_m, n_boot=0)
             guidance_rows.append(
                 {
                     "guidance": kind,
                     "scale": scale,
-                    "instrument_accuracy": float((pi == want_i).float().mean()),
-                    "mode_accuracy": float((pm == want_m).float().mean()),
-                    "kad": kernel_audio_distance(e_real, e, sigma),
-                    "frechet": frechet_distance(e_real, e),
+                    "instrument_accuracy": heard["instrument"]["mean"],
+                    "mode_accuracy": heard["mode"]["mean"],
+                    # bandwidth from the real clips alone: one bandwidth for every setting, so their KADs compare
+                    "kad": kernel_audio_distance(e_real, heard["embeddings"], "reference"),
+                    "frechet": frechet_distance(e_real, heard["embeddings"]),
                 }
             )
     return {

@@ -1,5 +1,10 @@
 """`minidcae evaluate`: a trained DCAE against the oracle on every audio file in a folder.
 
+    reconstruction_report   mel L1, MR-STFT, spectral convergence and SI-SDR of one (reference, estimate) pair
+    clip_measures           every measure of one reconstruction, STOI and PESQ included
+    evaluate_folder / print_report        the DCAE against the oracle on a folder, and its table
+    compare_pipelines / print_pipelines   oracle or DCAE mels, each through Griffin-Lim or the neural vocoder
+
 Both systems end in Griffin-Lim, so their difference is what the autoencoder loses:
 
     dcae     waveform -> log-mel -> encoder -> latent -> decoder -> log-mel -> Griffin-Lim
@@ -18,15 +23,9 @@ from pathlib import Path
 
 import torch
 
-from minidcae.measure.metrics import (
-    log_mel_l1_db,
-    mel_snr,
-    multi_resolution_stft_distance,
-    pesq_available,
-    pesq_score,
-    si_sdr,
-    stoi,
-)
+from minidcae.core.config import DEFAULT_MEL, MelConfig
+from minidcae.measure.spectral import log_mel_l1_db, mel_snr, multi_resolution_stft_distance, spectral_convergence
+from minidcae.measure.speech import pesq_available, pesq_score, si_sdr, stoi
 from minidcae.models.dcae import mel_config_of, reconstruct
 from minidcae.sound.audio import griffin_lim, load_audio, log_mel
 from minidcae.sound.data import find_audio_files
@@ -41,6 +40,16 @@ COLUMNS = (  # (key, heading, decimals): the table print_report prints
     ("pesq", "PESQ", 2),
 )
 CELL = 11  # characters per column, the space before it included
+
+
+def reconstruction_report(ref: torch.Tensor, est: torch.Tensor, cfg: MelConfig = DEFAULT_MEL) -> dict:
+    """The quick waveform measures for one (reference, estimate) pair, as a flat dict (notebook 00, `make demo`)."""
+    return {
+        "log_mel_l1_db": log_mel_l1_db(ref, est, cfg),
+        "mr_stft": multi_resolution_stft_distance(ref, est),
+        "spectral_convergence": spectral_convergence(ref, est, cfg.n_fft, cfg.hop_length),
+        "si_sdr_db": si_sdr(ref, est),
+    }
 
 
 def clip_measures(ref: torch.Tensor, est: torch.Tensor, sample_rate: int, mel) -> dict:

@@ -9,8 +9,10 @@
     chance_agreement      ... and how often a neighbour picked at random would
     lerp / slerp / interpolation_path   straight and spherical paths between two latents
     path_steps_db         mel L1 in dB between consecutive steps of a path, on one shared floor
+    latent_stats          per-channel variance, and how many principal components hold 95% of the variance
+    channel_moments / excess_kurtosis   per-channel mean, std and tails against N(0, 1) (notebook 13)
 
-Taught in notebook 04 (latent space).
+Taught in notebook 04 (latent space); notebook 13 measures the moments.
 """
 
 from __future__ import annotations
@@ -25,25 +27,27 @@ from einops import rearrange
 from minidcae.core.config import MelConfig
 from minidcae.models.dcae import DCAE
 from minidcae.sound.audio import log_mel
-from minidcae.sound.synth import HELDOUT_SEED_BASE, INSTRUMENTS, ClipLabels, synth_clip
+from minidcae.sound.data import synth_clips
+from minidcae.sound.synth import INSTRUMENTS, ClipLabels
 
 # ----------------------------------------------------------------------------- clips and latents
 
 
 def labelled_clips(
-    per_instrument: int, seconds: float, sample_rate: int, seed_base: int = HELDOUT_SEED_BASE, instruments=INSTRUMENTS
+    per_instrument: int, seconds: float, sample_rate: int, seed: int = 0, instruments=INSTRUMENTS
 ) -> tuple[torch.Tensor, list[ClipLabels]]:
-    """`per_instrument` clips of each instrument from seeds seed_base, seed_base + 1, ...
+    """`per_instrument` held-out clips of each instrument, from held-out seeds HELDOUT_SEED_BASE + seed on
+    (data.synth_clips), which no training command reads.
 
-    The instrument is fixed; mode, key, tempo and drums are whatever each seed draws. The default
-    seeds are the held-out split, which no training command reads. Returns (waveforms
+    The instrument is fixed; mode, key, tempo and drums are whatever each seed draws. Returns (waveforms
     (N, samples), labels), N = per_instrument * len(instruments), grouped by instrument.
     """
     wavs, labels = [], []
     for i, instrument in enumerate(instruments):
-        for j in range(per_instrument):
-            wav, label = synth_clip(seed_base + i * per_instrument + j, seconds, sample_rate, instrument=instrument)
-            wavs.append(torch.from_numpy(wav))
+        for _, wav, label in synth_clips(
+            per_instrument, seconds, sample_rate, seed + i * per_instrument, True, instrument=instrument
+        ):
+            wavs.append(wav[0])  # (samples,)
             labels.append(label)
     return torch.stack(wavs), labels  # (N, samples)
 
@@ -109,6 +113,54 @@ def fit_pca(x: torch.Tensor, k: int | None = None) -> PCA:
     vt = vt * signs
     k = vt.shape[0] if k is None else min(k, vt.shape[0])
     return PCA(mean, vt[:k], variance[:k], variance[:k] / variance.sum().clamp(min=1e-12))
+
+
+# ----------------------------------------------------------------------------- how latents use their numbers
+
+
+def latent_stats(z: torch.Tensor) -> dict:
+    """How a batch of latents z (B, C, F, T) uses its numbers.
+
+    channel_variance: the variance of each channel over batch, rows and frames.
+    The principal components are those of the per-frame vectors: each latent frame (all C * F
+    numbers at one time step, what a transformer sees as one token) is one sample.
+    explained_variance_ratio: each component's share of the total variance, largest first;
+    pca_components_95: how many of the largest hold 95% of it.
+    """
+    channel_variance = z.float().var(dim=(0, 2, 3), correction=0)  # (C,)
+    tokens = rearrange(z.float(), "b c f t -> (b t) (c f)")  # (N, C F)
+    centred = tokens - tokens.mean(dim=0)  # (N, C F)
+    # the covariance's eigenvalues are the squared singular values of the centred data / N
+    variances = torch.linalg.svdvals(centred).pow(2) / tokens.shape[0]  # (min(N, C F),), largest first
+    ratio = variances / variances.sum().clamp(min=1e-7)
+    # the fewest components whose shares add up to 95%
+    components = int((torch.cumsum(ratio, 0) < 0.95 - 1e-9).sum()) + 1
+    return {
+        "channel_variance": channel_variance.tolist(),
+        "pca_components_95": min(components, ratio.shape[0]),
+        "explained_variance_ratio": ratio.tolist(),
+    }
+
+
+def excess_kurtosis(z: torch.Tensor) -> torch.Tensor:
+    """Per-channel excess kurtosis (C,) of latents z (B, C, F, T), over batch, rows and frames:
+    E[(z - mu)^4] / sigma^4 - 3, which is 0 for a Gaussian, 3 for a Laplace, -1.2 for a uniform."""
+    x = rearrange(z.double(), "b c f t -> c (b f t)")  # (C, N)
+    centred = x - x.mean(dim=1, keepdim=True)  # (C, N)
+    # kurtosis = m4 / m2^2, with m_k the k-th central moment (population, not the unbiased estimate)
+    return centred.pow(4).mean(dim=1) / centred.pow(2).mean(dim=1).pow(2) - 3  # (C,)
+
+
+def channel_moments(z: torch.Tensor) -> dict:
+    """How far latents z (B, C, F, T) are from N(0, 1), channel by channel: mean, std (population) and
+    excess kurtosis, each a list of C floats. Per-channel normalisation sets the first two to 0 and 1;
+    only the kurtosis says whether the shape (the tails) is Gaussian."""
+    x = rearrange(z.double(), "b c f t -> c (b f t)")  # (C, N)
+    return {
+        "mean": x.mean(dim=1).tolist(),
+        "std": x.std(dim=1, correction=0).tolist(),
+        "excess_kurtosis": excess_kurtosis(z).tolist(),
+    }
 
 
 # ----------------------------------------------------------------------------- neighbours

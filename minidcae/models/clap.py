@@ -4,13 +4,12 @@
                         Its audio tower starts with the label classifier's CNN (classifier.mel_cnn); its text tower
                         reads the phrasings of minidcae.models.phrasings, tokenized by text.tokenize
     info_nce            the symmetric contrastive loss of CLIP / CLAP
-    retrieval_metrics   R@1, R@5, R@10, mean and median rank, mAP@10 both ways (LAION-CLAP's definitions)
-    chance_metrics      the same figures for a model that ranks at random
     clap_score          cosine of each clip's embedding with its prompt's: the CLAP score of generated clips
     search_folder       the audio files of a folder ranked by a prompt (`minidcae search`)
     load_clap           a checkpoint back into a MiniClap
 
-Its recipe, `minidcae train-clap`, is minidcae.recipes.clap; `minidcae search` ranks a folder's files by a prompt.
+Its recipe, `minidcae train-clap`, is minidcae.recipes.clap; `minidcae search` ranks a folder's files by a prompt;
+retrieval's figures (R@k, mAP@10, LAION-CLAP's definitions) are minidcae.measure.retrieval.
 Taught in notebook 11 (contrastive text and audio).
 """
 
@@ -115,47 +114,6 @@ def info_nce(audio_emb: torch.Tensor, text_emb: torch.Tensor, logit_scale: torch
     logits = logit_scale * audio_emb @ text_emb.T  # (N, N)
     target = torch.arange(len(logits), device=logits.device)  # (N,)
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
-
-
-def _figures(rank: torch.Tensor) -> dict:
-    """LAION-CLAP's figures from 0-based ranks (N,) of the right answer."""
-    r = rank.double()
-    return {
-        "R@1": float((r < 1).double().mean()),
-        "R@5": float((r < 5).double().mean()),
-        "R@10": float((r < 10).double().mean()),
-        "mean_rank": float(r.mean() + 1),
-        "median_rank": float(np.floor(np.median(r.numpy())) + 1),
-        # mAP@10 = mean(1 / (rank + 1) if rank < 10 else 0): one right answer per query
-        "mAP@10": float(torch.where(r < 10, 1 / (r + 1), torch.zeros_like(r)).mean()),
-    }
-
-
-def retrieval_metrics(similarity: torch.Tensor) -> dict:
-    """similarity (N, N): row i is audio i, column j is text j, and text i describes audio i.
-
-    {"audio_to_text": figures, "text_to_audio": figures}. A query's rank (0-based) counts the wrong
-    answers that score at least as high as the right one: ties count against the model, so a model
-    that scores everything alike ranks last, not first (argsort, as LAION-CLAP uses, breaks ties by position)."""
-    s = similarity.detach().double().cpu()
-    right = s.diagonal()  # (N,)
-    eye = torch.eye(len(s), dtype=torch.bool)
-    # audio i -> texts: rank = #{j != i : s_ij >= s_ii}; text j -> audios: rank = #{i != j : s_ij >= s_jj}
-    a2t = ((s >= right[:, None]) & ~eye).sum(1)  # (N,)
-    t2a = ((s >= right[None, :]) & ~eye).sum(0)  # (N,)
-    return {"audio_to_text": _figures(a2t), "text_to_audio": _figures(t2a)}
-
-
-def chance_metrics(n: int) -> dict:
-    """The expected figures of a random ranking of n candidates (the rank uniform on 0..n-1)."""
-    return {
-        "R@1": 1 / n,
-        "R@5": min(5, n) / n,
-        "R@10": min(10, n) / n,
-        "mean_rank": (n + 1) / 2,
-        "median_rank": float(np.floor((n - 1) / 2) + 1),
-        "mAP@10": sum(1 / (r + 1) for r in range(min(10, n))) / n,
-    }
 
 
 @torch.no_grad()

@@ -3,14 +3,14 @@
     mel_cnn              conv, norm, SiLU, pool per level: the CNN the classifier and miniCLAP's audio tower share
     LabelClassifier      log-mel (B, 1, n_mels, T) -> embedding (B, E), instrument logits (B, 6), mode logits (B, 2);
                          .feature_maps: what each level hears, for a perceptual loss (notebook 13)
-    labelled_mels        synthetic clips (training or held-out seeds) -> mels and label indices
+    labelled_mels        synthetic clips (training or held-out seeds, data.synth_clips) -> mels and label indices
     load_classifier      a checkpoint back into a LabelClassifier
     predict / accuracy   labels and accuracy on any set of mels
-    frechet_distance     ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)) between two sets of embeddings
 
 A generator is judged by how often this classifier hears what the prompt asked for (conditional
 accuracy), and by how far the cloud of generated embeddings sits from the cloud of real ones
-(a Frechet distance, FAD-like but on our own embeddings: not comparable with published FAD).
+(a Frechet distance or KAD, FAD-like but on our own embeddings: not comparable with published FAD);
+minidcae.measure.obedience.judge does both, with minidcae.measure.distances.
 Its recipe, `minidcae train-classifier`, is minidcae.recipes.classifier. Taught in notebook 08 (conditioning).
 """
 
@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from minidcae.core.checkpoint import load_model
 from minidcae.core.config import ClassifierConfig, MelConfig
 from minidcae.sound.audio import log_mel
-from minidcae.sound.synth import INSTRUMENTS, MODES, first_seed, synth_clip
+from minidcae.sound.data import synth_clips
+from minidcae.sound.synth import INSTRUMENTS, MODES
 
 
 def mel_cnn(widths: tuple[int, ...], in_channels: int = 1) -> nn.Sequential:
@@ -71,12 +72,10 @@ class LabelClassifier(nn.Module):
 
 def labelled_mels(n: int, seconds: float, mel: MelConfig, heldout: bool = False, seed: int = 0):
     """(mels (n, 1, n_mels, T), instrument indices (n,), mode indices (n,)) of synthetic clips.
-    Training seeds start at `seed`; held-out seeds at HELDOUT_SEED_BASE + seed."""
-    base = first_seed(seed, n, heldout)
+    Training seeds start at `seed`; held-out seeds at HELDOUT_SEED_BASE + seed (data.synth_clips)."""
     mels, instruments, modes = [], [], []
-    for i in range(n):
-        wav, labels = synth_clip(base + i, seconds, mel.sample_rate)
-        mels.append(log_mel(torch.from_numpy(wav)[None], mel))  # (1, n_mels, T)
+    for _, wav, labels in synth_clips(n, seconds, mel.sample_rate, seed, heldout):
+        mels.append(log_mel(wav, mel))  # (1, n_mels, T)
         instruments.append(INSTRUMENTS.index(labels.instrument))
         modes.append(MODES.index(labels.mode))
     return torch.stack(mels), torch.tensor(instruments), torch.tensor(modes)
@@ -96,20 +95,6 @@ def predict(model: LabelClassifier, mels: torch.Tensor, batch: int = 64):
 def accuracy(model: LabelClassifier, mels, instruments, modes) -> dict:
     _, pi, pm = predict(model, mels)
     return {"instrument": float((pi == instruments).float().mean()), "mode": float((pm == modes).float().mean())}
-
-
-def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Frechet distance between Gaussians fitted to two sets of embeddings (N, E) and (M, E).
-
-    Tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues of S_a^(1/2) S_b S_a^(1/2)), a symmetric matrix
-    with non-negative eigenvalues, so no complex square root is needed."""
-    a, b = a.double(), b.double()
-    mu_a, mu_b = a.mean(0), b.mean(0)  # (E,)
-    s_a, s_b = torch.cov(a.T), torch.cov(b.T)  # (E, E)
-    vals, vecs = torch.linalg.eigh(s_a)
-    root_a = vecs @ torch.diag(vals.clamp(min=0).sqrt()) @ vecs.T  # S_a^(1/2)
-    cross = torch.linalg.eigvalsh(root_a @ s_b @ root_a).clamp(min=0).sqrt().sum()  # Tr((S_a S_b)^(1/2))
-    return float((mu_a - mu_b).square().sum() + torch.trace(s_a) + torch.trace(s_b) - 2 * cross)
 
 
 def load_classifier(path, device="cpu") -> tuple[LabelClassifier, dict]:

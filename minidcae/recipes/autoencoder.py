@@ -25,7 +25,7 @@ from torch.utils.data import ConcatDataset
 from minidcae.core.checkpoint import save_model
 from minidcae.core.config import DATA_SAMPLES, DCAEConfig, MelConfig, TrainConfig
 from minidcae.core.profiles import Profile, pick_device
-from minidcae.measure.metrics import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
+from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
 from minidcae.models.dcae import DCAE, compute_latent_stats, count_parameters, reconstruct
 from minidcae.models.discriminators import PatchGAN
 from minidcae.sound.audio import griffin_lim

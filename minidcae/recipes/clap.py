@@ -21,7 +21,8 @@ import torch
 from minidcae.core.checkpoint import save_model
 from minidcae.core.config import MelConfig
 from minidcae.core.profiles import Profile, pick_device
-from minidcae.models.clap import MiniClap, chance_metrics, embed_mels, info_nce, retrieval_metrics
+from minidcae.measure.retrieval import chance_metrics, retrieval_metrics
+from minidcae.models.clap import MiniClap, embed_mels, info_nce
 from minidcae.models.phrasings import describe, heldout_combinations
 from minidcae.sound.audio import log_mel
 from minidcae.sound.synth import first_seed, synth_clip

@@ -28,6 +28,7 @@ from minidcae.core.errors import MinidcaeError
 from minidcae.core.profiles import Profile, pick_device
 from minidcae.generation.pipeline import generate_mels
 from minidcae.generation.sampling import latent_frame_rate, prompt_for
+from minidcae.measure.obedience import mean_interval
 from minidcae.models.dcae import count_parameters, load_latent_autoencoder, mel_config_of
 from minidcae.models.text import tokenize, training_prompt
 from minidcae.models.transformer import LatentTransformer, load_transformer
@@ -249,7 +250,8 @@ def scores(cases, wavs, sample_rate: int, span: tuple | None = None) -> dict:
     out: the pitch tracker does not reach its low notes), and whether the Krumhansl-Schmuckler judge hears
     the asked mode, searching all 24 keys (mode) and told the asked tonic (mode_given_key), where the case
     has a mode. span=(start s, end s) scores that part only."""
-    from minidcae.measure.pitch import chroma_cosine_similarity, chromagram, estimate_key, note_pitch_accuracy
+    from minidcae.measure.chroma import chroma_cosine_similarity, chromagram, estimate_key
+    from minidcae.measure.pitch import note_pitch_accuracy
 
     out = {"chroma": [], "pitch": [], "mode": [], "mode_given_key": []}
     for case, wav in zip(cases, wavs):
@@ -270,11 +272,9 @@ def scores(cases, wavs, sample_rate: int, span: tuple | None = None) -> dict:
 
 
 def summary(values: np.ndarray) -> dict:
-    """Mean and its 95% bootstrap interval, over clips."""
-    from minidcae.measure.metrics import bootstrap_interval
-
-    low, high = bootstrap_interval(lambda x: x.mean(), values, n_boot=1000)
-    return {"mean": float(values.mean()), "ci95": [low, high], "clips": int(len(values))}
+    """Mean and its 95% bootstrap interval, over clips (the judges' obedience.mean_interval)."""
+    judged = mean_interval(values, n_boot=1000)
+    return {"mean": judged["mean"], "ci95": judged["interval"], "clips": int(len(values))}
 
 
 @torch.no_grad()

@@ -26,7 +26,8 @@ from minidcae.core.config import SWEEP_CHANNELS, SWEEP_DCAE, SWEEP_TIME_FACTORS,
 from minidcae.core.errors import MinidcaeError
 from minidcae.core.files import atomic_write
 from minidcae.core.profiles import Profile
-from minidcae.measure.metrics import detect_onsets, mel_db_from_log_mel, mel_l1_db_from_mels, onset_f1
+from minidcae.measure.rhythm import detect_onsets, onset_f1
+from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels
 from minidcae.models.dcae import DCAE, load_autoencoder
 from minidcae.recipes.autoencoder import train_ae
 from minidcae.sound.audio import griffin_lim, log_mel

@@ -26,13 +26,8 @@ from torch.utils.data import Dataset
 from minidcae.core.checkpoint import save_model
 from minidcae.core.config import DATA_SAMPLES, MelConfig, TrainConfig, VocoderConfig
 from minidcae.core.profiles import Profile, pick_device
-from minidcae.measure.metrics import (
-    multi_resolution_stft_distance,
-    multi_resolution_stft_loss,
-    pesq_available,
-    pesq_score,
-    stoi,
-)
+from minidcae.measure.spectral import multi_resolution_stft_distance, multi_resolution_stft_loss
+from minidcae.measure.speech import pesq_available, pesq_score, stoi
 from minidcae.models.dcae import count_parameters
 from minidcae.models.discriminators import MultiResolutionDiscriminator
 from minidcae.models.vocoder import Vocoder, vocode

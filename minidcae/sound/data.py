@@ -3,6 +3,8 @@
     SynthMelDataset    clips synthesized on the fly from seeds (labelled, nothing to download)
     FolderMelDataset   every audio file under a folder (WAV, FLAC, OGG, MP3)
     bundled_clips      the rows of data_samples/audio/metadata.csv, by split and kind
+    synth_clips        the one builder of synthetic clip sets (held-out seeds unless told otherwise), in seed
+                       order or balanced over (instrument, mode); every held-out set below and elsewhere calls it
     heldout_clips      the held-out clip sets every recipe measures on: synthetic seeds and bundled clips
     heldout_sources    the original files the bundled held-out clips were cut from, kept out of training
 
@@ -18,6 +20,7 @@ import csv
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from torch.utils.data import Dataset
 from minidcae.core.config import DATA_SAMPLES, DEFAULT_MEL, MelConfig
 from minidcae.core.files import atomic_write
 from minidcae.sound.audio import AUDIO_SUFFIXES, load_audio, log_mel
-from minidcae.sound.synth import HELDOUT_SEED_BASE, INSTRUMENTS, MODES, draw_labels, first_seed, synth_clip
+from minidcae.sound.synth import INSTRUMENTS, MODES, ClipLabels, draw_labels, first_seed, synth_clip
 
 
 def default_cache_dir() -> Path:
@@ -199,6 +202,43 @@ def bundled_clips(split: str = "train", kind: str | None = None, root=DATA_SAMPL
     return rows
 
 
+def synth_clips(
+    n: int,
+    seconds: float,
+    sample_rate: int,
+    seed: int = 0,
+    heldout: bool = True,
+    balanced: bool = False,
+    **fixed,
+) -> Iterator[tuple[int, torch.Tensor, ClipLabels]]:
+    """Synthetic clips as (clip seed, waveform (1, samples), ClipLabels), one at a time: the builder every set of
+    synthetic clips goes through, so one (seed, heldout) names the same clips everywhere.
+
+    Seeds start at synth.first_seed(seed, n, heldout): HELDOUT_SEED_BASE + seed for held-out clips (the default),
+    `seed` for training clips (refused if they would reach the held-out range). fixed: labels every clip is made
+    with (synth_clip's instrument=, drums=, ...). balanced=False: the n consecutive seeds, in order.
+    balanced=True: the seeds are walked in order, keeping the first n / 12 clips of each (instrument, mode), and
+    the clips come grouped in INSTRUMENTS x MODES order (n a multiple of 12)."""
+    combinations = [(i, m) for i in INSTRUMENTS for m in MODES]
+    if balanced and n % len(combinations):
+        raise ValueError(f"balanced=True needs n a multiple of {len(combinations)} (instruments x modes), got {n}")
+    start = first_seed(seed, 1 if balanced else n, heldout)  # a balanced walk's length is not known beforehand
+    if not balanced:
+        for s in range(start, start + n):
+            wav, labels = synth_clip(s, seconds, sample_rate, **fixed)
+            yield s, torch.from_numpy(wav)[None], labels
+        return
+    per_label, slots, s = n // len(combinations), {c: [] for c in combinations}, start
+    while any(len(v) < per_label for v in slots.values()):
+        wav, labels = synth_clip(s, seconds, sample_rate, **fixed)
+        slot = slots[(labels.instrument, labels.mode)]
+        if len(slot) < per_label:
+            slot.append((s, torch.from_numpy(wav)[None], labels))
+        s += 1
+    for c in combinations:
+        yield from slots[c]
+
+
 def heldout_clips(
     mel: MelConfig,
     n_synth: int = 8,
@@ -208,16 +248,9 @@ def heldout_clips(
     real=lambda kind: "real held-out",
 ) -> dict:
     """{set name: {clip name: waveform (1, samples)}} for clips no training run reads: n_synth
-    synthetic clips from the held-out seeds, then the bundled held-out clips, each in the set
-    real(its kind) names (one "real held-out" set unless told otherwise)."""
-    sets = {
-        synthetic: {
-            f"seed{HELDOUT_SEED_BASE + i}": torch.from_numpy(
-                synth_clip(HELDOUT_SEED_BASE + i, seconds, mel.sample_rate)[0]
-            )[None]
-            for i in range(n_synth)
-        }
-    }
+    synthetic clips from the held-out seeds (synth_clips, named seed<N>), then the bundled held-out
+    clips, each in the set real(its kind) names (one "real held-out" set unless told otherwise)."""
+    sets = {synthetic: {f"seed{s}": wav for s, wav, _ in synth_clips(n_synth, seconds, mel.sample_rate)}}
     try:
         rows = bundled_clips("heldout", root=samples_dir)
     except FileNotFoundError:
