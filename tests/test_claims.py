@@ -12,9 +12,10 @@ from minidcae.claims import article as ac
 from minidcae.claims import restoration as rs
 from minidcae.core.config import SHIPPED_DCAE, ClassifierConfig, DCAEConfig, MelConfig, TrainConfig
 from minidcae.core.errors import MinidcaeError
+from minidcae.generation.autoencoding import reconstruct
 from minidcae.measure.latent import channel_moments, excess_kurtosis
 from minidcae.models.classifier import LabelClassifier
-from minidcae.models.dcae import DCAE, load_autoencoder, reconstruct
+from minidcae.models.dcae import DCAE, load_autoencoder
 from minidcae.recipes.autoencoder import autoencoder_losses
 from minidcae.sound.audio import log_mel
 from minidcae.training.losses import feature_matching_loss

@@ -1,5 +1,7 @@
 """The skeleton every recipe shares: settings, EMA, means, the held-out guard, hardware, cards."""
 
+import copy
+
 import pytest
 import torch
 
@@ -8,6 +10,7 @@ from minidcae.sound.synth import HELDOUT_SEED_BASE, first_seed
 from minidcae.training.recipe import (
     Run,
     card_fields,
+    fit,
     hardware,
     keep_ema,
     mean_over,
@@ -82,6 +85,47 @@ def test_keep_ema_loads_the_average_back_into_the_model():
     assert not torch.equal(model.weight, trainer.emas["m"].weight)
     keep_ema(trainer, "m")
     assert torch.equal(model.weight, trainer.emas["m"].weight)
+
+
+def test_fit_is_the_trainer_run_by_hand_with_the_ema_kept():
+    cfg = TrainConfig(steps=4, ema_decay=0.9, lr=0.1, log_every=1)
+
+    def losses(m, b):
+        return {"loss": m["m"](b["x"]).square().mean()}
+
+    def batches(step):
+        return {"x": torch.full((4, 2), 1.0 + step)}
+
+    torch.manual_seed(0)
+    by_hand = torch.nn.Linear(2, 1)
+    trainer = Trainer({"m": by_hand}, losses, {"loss": by_hand}, cfg, device="cpu", ema=("m",), quiet=True)
+    trainer.fit(batches)
+    keep_ema(trainer, "m")
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    history = fit("m", model, losses, cfg, batches, device="cpu", quiet=True).history
+    assert torch.equal(model.weight, by_hand.weight) and torch.equal(model.bias, by_hand.bias)
+    assert [row["loss"] for row in history] == [row["loss"] for row in trainer.history]
+
+
+def test_fit_trains_only_the_part_asked_and_a_critic_on_its_own_loss():
+    """Phase two's shape: the "loss" trains model[1] only (model[0] stays, as a frozen encoder), the critic
+    modules["disc"] learns from "d_loss" alone, for the steps given, not cfg.steps."""
+    torch.manual_seed(0)
+    model, critic = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1)), torch.nn.Linear(1, 1)
+    model[0].requires_grad_(False)
+    first, second, judge = (copy.deepcopy(m.state_dict()) for m in (model[0], model[1], critic))
+
+    def losses(m, b):
+        y = m["m"](b["x"])  # (B, 1)
+        return {"loss": (y - 1).square().mean(), "d_loss": m["disc"](y.detach()).square().mean()}
+
+    cfg = TrainConfig(steps=50, lr=0.1, log_every=1)
+    setup = dict(device="cpu", critic=critic, trained=model[1], quiet=True)
+    trainer = fit("m", model, losses, cfg, lambda step: {"x": torch.ones(3, 2)}, 2, **setup)
+    assert trainer.step == 2 and trainer.modules["disc"] is critic
+    assert all(torch.equal(v, model[0].state_dict()[k]) for k, v in first.items())
+    assert not torch.equal(second["weight"], model[1].weight) and not torch.equal(judge["weight"], critic.weight)
 
 
 def test_training_seeds_never_reach_the_held_out_range():

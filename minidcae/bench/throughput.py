@@ -24,6 +24,7 @@ import torch
 from minidcae.core.config import TransformerConfig, VocoderConfig
 from minidcae.core.profiles import Profile
 from minidcae.sound.audio import log_mel
+from minidcae.training.recipe import model_trainer
 from minidcae.training.trainer import Trainer
 
 PROFILED = ("dcae", "dcae_adversarial", "vocoder", "vocoder_adversarial", "transformer", "classifier", "clap")
@@ -64,10 +65,10 @@ def profiled_trainer(
 
         cfg = settings(profile.vocoder_train)
         model = Vocoder(VocoderConfig.for_mel(mel))
-        modules, optimize = {"vocoder": model}, {"loss": model}
-        if name == "vocoder_adversarial":
-            modules["disc"] = optimize["d_loss"] = MultiResolutionDiscriminator()
-        trainer = Trainer(modules, vocoder_losses(cfg, mel), optimize, cfg, None, device, ema=("vocoder",), quiet=True)
+        critic = MultiResolutionDiscriminator() if name == "vocoder_adversarial" else None
+        trainer = model_trainer(
+            "vocoder", model, vocoder_losses(cfg, mel), cfg, device=device, critic=critic, quiet=True
+        )
 
         def wave_batch(step):
             # a quiet random waveform and its own log-mel: {"mel": (B, 1, n_mels, crop), "wav": (B, 1, crop * hop)}
@@ -88,16 +89,7 @@ def profiled_trainer(
         )
         frames = round(gen.clip_seconds * mel.frame_rate / ae.time_factor)  # latent frames of one clip
         model = LatentTransformer(model_cfg)
-        trainer = Trainer(
-            {"transformer": model},
-            transformer_losses(gen, seed),
-            {"loss": model},
-            cfg,
-            None,
-            device,
-            ema=("transformer",),
-            quiet=True,
-        )
+        trainer = model_trainer("transformer", model, transformer_losses(gen, seed), cfg, device=device, quiet=True)
         rng = np.random.default_rng(seed)
 
         def latent_batch(step):
@@ -115,16 +107,7 @@ def profiled_trainer(
 
         cfg = settings(profile.classifier_train)
         model = LabelClassifier(ClassifierConfig(n_mels=mel.n_mels))
-        trainer = Trainer(
-            {"classifier": model},
-            classifier_losses,
-            {"loss": model},
-            cfg,
-            None,
-            device,
-            ema=("classifier",),
-            quiet=True,
-        )
+        trainer = model_trainer("classifier", model, classifier_losses, cfg, device=device, quiet=True)
 
         def labelled_batch(step):
             b = cfg.batch_size
@@ -140,7 +123,7 @@ def profiled_trainer(
 
     cfg = settings(profile.clap_train)
     model = MiniClap(replace(profile.clap, n_mels=mel.n_mels))
-    trainer = Trainer({"clap": model}, clap_losses, {"loss": model}, cfg, None, device, ema=("clap",), quiet=True)
+    trainer = model_trainer("clap", model, clap_losses, cfg, device=device, quiet=True)
     words = ("happy piano", "sad violin, slow", "a bright flute at 120 bpm", "dark bass")
     return (
         trainer,

@@ -37,10 +37,9 @@ from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, 
 from minidcae.models.classifier import labelled_mels, predict
 from minidcae.models.dcae import DCAE, compute_latent_stats, count_parameters
 from minidcae.sound.audio import log_mel
-from minidcae.sound.data import heldout_clips
-from minidcae.sound.synth import HELDOUT_SEED_BASE, synth_clip
-from minidcae.training.recipe import hardware, keep_ema
-from minidcae.training.trainer import Trainer, infinite_batches
+from minidcae.sound.data import heldout_clips, synth_clips
+from minidcae.training.recipe import fit, hardware
+from minidcae.training.trainer import infinite_batches
 
 CLAIMS_DIR = DATA_SAMPLES / "checkpoints" / "claims"
 
@@ -70,19 +69,9 @@ def train_variant(
     if judge is not None:
         judge = judge.to(device).eval().requires_grad_(False)
     start = time.perf_counter()
-    trainer = Trainer(
-        {"autoencoder": model},
-        autoencoder_losses(cfg, judge, judge_weight),
-        {"loss": model},
-        cfg,
-        None,
-        device,
-        cfg.crop_frames * mel.hop_length / mel.sample_rate,
-        ema=("autoencoder",),
-        quiet=quiet,
-    )
-    trainer.fit(batches, cfg.steps)
-    keep_ema(trainer, "autoencoder")
+    losses = autoencoder_losses(cfg, judge, judge_weight)
+    crop_seconds = cfg.crop_frames * mel.hop_length / mel.sample_rate
+    trainer = fit("autoencoder", model, losses, cfg, batches, device=device, seconds_per_item=crop_seconds, quiet=quiet)
     seconds = time.perf_counter() - start
     model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})  # the shipped precision
     model.eval()
@@ -266,9 +255,7 @@ def prior_verdict(report: dict) -> dict:
 
 def perceptual_clips(n: int, seconds: float, mel: MelConfig, seed: int = 0) -> tuple[list[torch.Tensor], torch.Tensor]:
     """(n held-out synthetic waveforms (1, samples), their log-mels (n, 1, n_mels, T))."""
-    waves = [
-        torch.from_numpy(synth_clip(HELDOUT_SEED_BASE + seed + i, seconds, mel.sample_rate)[0])[None] for i in range(n)
-    ]
+    waves = [wav for _, wav, _ in synth_clips(n, seconds, mel.sample_rate, seed)]  # each (1, samples)
     return waves, torch.stack([log_mel(w, mel) for w in waves])
 
 

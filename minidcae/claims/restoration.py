@@ -26,15 +26,16 @@ import torch
 from torch.utils.data import Dataset
 
 from minidcae.core.config import DATA_SAMPLES, MelConfig, TrainConfig
+from minidcae.generation.autoencoding import reconstruct
 from minidcae.measure.distances import bootstrap_interval
 from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
 from minidcae.measure.speech import pesq_available, pesq_score, stoi
-from minidcae.models.dcae import DCAE, reconstruct
+from minidcae.models.dcae import DCAE
 from minidcae.sound.audio import griffin_lim, load_audio, log_mel
 from minidcae.sound.data import bundled_clips, heldout_clips
 from minidcae.sound.synth import synth_clip
-from minidcae.training.recipe import keep_ema
-from minidcae.training.trainer import Trainer, infinite_batches
+from minidcae.training.recipe import fit
+from minidcae.training.trainer import infinite_batches
 
 EVAL_DAMAGE = {"snr_db": 10.0, "clicks_per_second": 8.0, "hum_db": -20.0, "hum_hz": 50.0}
 
@@ -152,20 +153,10 @@ def finetune_restorer(model: DCAE, cfg: TrainConfig, mel: MelConfig, out_dir=Non
     own losses; returns it (its EMA weights if cfg.ema_decay > 0)."""
     from minidcae.recipes.autoencoder import autoencoder_losses
 
-    data = restoration_data(cfg, mel)
-    trainer = Trainer(
-        {"autoencoder": model},
-        autoencoder_losses(cfg),
-        {"loss": model},
-        cfg,
-        out_dir,
-        device,
-        cfg.crop_frames * mel.hop_length / mel.sample_rate,
-        ema=("autoencoder",),
-        quiet=quiet,
-    )
-    trainer.fit(infinite_batches(data, cfg.batch_size, cfg.seed), cfg.steps)
-    keep_ema(trainer, "autoencoder")
+    batches = infinite_batches(restoration_data(cfg, mel), cfg.batch_size, cfg.seed)
+    crop_seconds = cfg.crop_frames * mel.hop_length / mel.sample_rate
+    setup = dict(out_dir=out_dir, device=device, seconds_per_item=crop_seconds, quiet=quiet)
+    fit("autoencoder", model, autoencoder_losses(cfg), cfg, batches, **setup)
     return model.eval()
 
 

@@ -1,6 +1,7 @@
 """`make demo`: the course's pipeline so far, end to end, on synthetic and bundled real clips.
 
-For each clip, three stages, each played back through Griffin-Lim and measured against the original:
+For each clip, three stages, each played back through Griffin-Lim (pipeline.mels_to_audio, the one place that
+turns a log-mel into sound) and measured against the original:
 the oracle (the true log-mel), a tiny DCAE trained right here, and the shipped DCAE checkpoint; then
 the shipped DCAE's mel through the neural vocoder, and a clip generated from a prompt by the shipped
 latent transformer (generation.generate: the pipeline `minidcae generate` runs). Writes WAVs, a PNG
@@ -42,14 +43,15 @@ from minidcae.core.config import (
     SHIPPED_VOCODER,
 )
 from minidcae.core.profiles import Profile
+from minidcae.generation.pipeline import mels_to_audio  # noqa: E402
 from minidcae.measure.evaluate import reconstruction_report  # noqa: E402
 from minidcae.models.dcae import DCAE, load_autoencoder  # noqa: E402
-from minidcae.recipes.autoencoder import autoencoder_trainer, training_data  # noqa: E402
-from minidcae.sound.audio import griffin_lim, load_audio, log_mel, save_audio  # noqa: E402
+from minidcae.recipes.autoencoder import autoencoder_losses, training_data  # noqa: E402
+from minidcae.sound.audio import load_audio, log_mel, save_audio  # noqa: E402
 from minidcae.sound.data import bundled_clips  # noqa: E402
 from minidcae.sound.synth import first_seed, synth_clip  # noqa: E402
 from minidcae.teach.viz import plot_mels  # noqa: E402
-from minidcae.training.recipe import mean_over  # noqa: E402
+from minidcae.training.recipe import fit, mean_over  # noqa: E402
 from minidcae.training.trainer import infinite_batches  # noqa: E402
 
 COLUMNS = ("log_mel_l1_db", "mr_stft", "spectral_convergence", "si_sdr_db")
@@ -79,8 +81,9 @@ def demo_models(profile: Profile, out: Path, device=None) -> dict:
     tiny = DCAE(profile.ae)
     crop_seconds = cfg.crop_frames * profile.mel.hop_length / profile.mel.sample_rate
     print(f"training a tiny DCAE for {cfg.steps} steps (profile {profile.name})")
-    trainer = autoencoder_trainer(tiny, cfg, out / "tiny_dcae", device, seconds_per_item=crop_seconds)
-    trainer.fit(infinite_batches(training_data(cfg, profile.mel), cfg.batch_size, cfg.seed))
+    batches = infinite_batches(training_data(cfg, profile.mel), cfg.batch_size, cfg.seed)
+    setup = dict(out_dir=out / "tiny_dcae", device=device, seconds_per_item=crop_seconds)
+    fit("autoencoder", tiny, autoencoder_losses(cfg), cfg, batches, **setup)
     models = {f"tiny DCAE ({cfg.steps} steps)": tiny.cpu().eval()}
     if SHIPPED_DCAE.exists():
         models["shipped DCAE"] = load_autoencoder(SHIPPED_DCAE)[0]
@@ -96,7 +99,7 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
         stages = {"oracle mel": lambda x: x, **demo_models(profile, out, device)}
     vocoder = None
     if SHIPPED_VOCODER.exists() and "shipped DCAE" in stages:
-        from minidcae.models.vocoder import load_vocoder, vocode
+        from minidcae.models.vocoder import load_vocoder
 
         vocoder = load_vocoder(SHIPPED_VOCODER)[0]
     results, mels, players = {}, {}, {}
@@ -106,7 +109,7 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
         results[name], players[name] = {}, {"original": f"audio/{name}_original.wav"}
         for stage, to_mel in stages.items():
             x_hat = to_mel(x)  # (1, n_mels, frames)
-            recon = griffin_lim(x_hat, cfg, profile.griffin_lim_iters)  # (1, frames * hop)
+            recon = mels_to_audio(x_hat[None], cfg, None, profile.griffin_lim_iters)[0]  # (1, frames * hop)
             file = f"audio/{name}_{stage.split(' (')[0].replace(' ', '-')}.wav"
             save_audio(out / file, recon, cfg.sample_rate)
             results[name][stage], players[name][stage] = reconstruction_report(wav, recon, cfg), file
@@ -115,7 +118,7 @@ def run_demo(out_dir, profile: Profile, device=None) -> dict:
             if vocoder is not None and stage == "shipped DCAE":
                 stage = "shipped DCAE + neural vocoder"
                 file = f"audio/{name}_shipped-DCAE-neural-vocoder.wav"
-                save_audio(out / file, vocode(vocoder, x_hat, cfg), cfg.sample_rate)
+                save_audio(out / file, mels_to_audio(x_hat[None], cfg, vocoder)[0], cfg.sample_rate)
                 players[name][stage] = file
     generated = demo_generation(out, profile)
     melody, search = demo_melody(out, profile), demo_search(out, profile)

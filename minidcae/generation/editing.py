@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 
 from minidcae.core.errors import MinidcaeError
-from minidcae.generation.pipeline import latents_to_mels
+from minidcae.generation.pipeline import latents_to_mels, mels_to_audio
 from minidcae.generation.sampling import prompt_velocity, seeded_noise
 from minidcae.training.flow_matching import euler_step, heun_step, time_grid
 
@@ -179,12 +179,14 @@ def edit_audio(
     gl_iters: int = 32,
     source: str = "input",
     strength: float = 1.0,
+    vocoder=None,
 ) -> torch.Tensor:
     """A waveform (C, samples) -> the edited waveform: encode, repaint the span (seconds) or extend by
-    extend_seconds, decode, Griffin-Lim. Spans and extensions are checked before anything is sampled.
+    extend_seconds, decode, and to sound through pipeline.mels_to_audio (the neural vocoder if given, else
+    Griffin-Lim). Spans and extensions are checked before anything is sampled.
     strength: repaint's (how far the span may leave what it was; 1 starts it from pure noise)."""
     from minidcae.sound.audio import log_mel
-    from minidcae.sound.streaming import encode_long, griffin_lim_long
+    from minidcae.sound.streaming import encode_long
 
     if (span is None) == (extend_seconds is None):
         raise MinidcaeError("give either a span to repaint or seconds to extend by")
@@ -217,8 +219,8 @@ def edit_audio(
             transformer, z, [prompt], added, margin, steps=steps, cfg_scale=cfg_scale, guidance=guidance, seed=seed
         )  # (1, C', F', T + added)
         frames += added * autoencoder.cfg.time_factor
-    x_hat = latents_to_mels(autoencoder, out, frames)[0]  # (C, n_mels, frames)
-    return griffin_lim_long(x_hat, mel, gl_iters)  # (C, frames * hop)
+    x_hat = latents_to_mels(autoencoder, out, frames)  # (1, C, n_mels, frames)
+    return mels_to_audio(x_hat, mel, vocoder, gl_iters)[0]  # (C, frames * hop)
 
 
 # ----------------------------------------------------------------------------- measuring

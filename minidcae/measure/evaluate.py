@@ -24,9 +24,10 @@ from pathlib import Path
 import torch
 
 from minidcae.core.config import DEFAULT_MEL, MelConfig
+from minidcae.generation.autoencoding import reconstruct
 from minidcae.measure.spectral import log_mel_l1_db, mel_snr, multi_resolution_stft_distance, spectral_convergence
 from minidcae.measure.speech import pesq_available, pesq_score, si_sdr, stoi
-from minidcae.models.dcae import mel_config_of, reconstruct
+from minidcae.models.dcae import mel_config_of
 from minidcae.sound.audio import griffin_lim, load_audio, log_mel
 from minidcae.sound.data import find_audio_files
 

@@ -11,34 +11,31 @@ With DCAEConfig(skips=True) the decoder also adds each level's encoder feature m
 DCAE.encode_with_skips returns them beside z, and DCAE.decode takes them. Notebook 13 measures why no
 generative autoencoder has them: the decoder leans on the skips and the latent alone no longer decodes.
 
-Using a trained one (what the command line runs on files):
+Loading a trained one:
 
     load_autoencoder          a checkpoint back into a DCAE (safetensors + JSON, never pickle)
     load_latent_autoencoder   the same, refusing a U-Net-skip DCAE where latents are decoded alone
-    reconstruct               waveform -> log-mel -> DCAE -> log-mel -> Griffin-Lim, window by window
-    encode_audio / decode_latent   an audio file to a latent file and back
+    mel_config_of             the front end a checkpoint was trained on
 
-Its losses, data, measurement and the `minidcae train-ae` recipe are in minidcae.recipes.autoencoder.
+Running one on audio and files (reconstruct, encode_audio, decode_latent) is minidcae.generation.autoencoding;
+its losses, data, measurement and the `minidcae train-ae` recipe are in minidcae.recipes.autoencoder.
 Taught in notebook 02 (deep compression); the files in notebook 04 (latent space).
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from minidcae.core.checkpoint import CheckpointError, load_model, load_tensors, save_tensors
+from minidcae.core.checkpoint import load_model
 from minidcae.core.config import DEFAULT_DCAE, DCAEConfig, MelConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.models.bottleneck import make_bottleneck
 from minidcae.models.norms import GroupNorm
-from minidcae.sound.audio import load_audio, log_mel
-from minidcae.sound.streaming import decode_long, encode_long, griffin_lim_long
 
 
 def match_channels(h: torch.Tensor, channels: int, what: str = "match_channels") -> torch.Tensor:
@@ -282,7 +279,7 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-# ----------------------------------------------------------------------------- using a trained DCAE
+# ----------------------------------------------------------------------------- loading a trained DCAE
 
 BUILDERS = {"dcae": (DCAEConfig, DCAE)}
 
@@ -312,52 +309,3 @@ def refuse_skips(model: DCAE, what: str) -> None:
 
 def mel_config_of(meta: dict) -> MelConfig:
     return MelConfig(**meta["info"]["mel"]) if "mel" in meta.get("info", {}) else MelConfig()
-
-
-@torch.no_grad()
-def encode_audio(model: DCAE, meta: dict, audio_path, out_path) -> Path:
-    """Audio file -> latent (1, C, F', T') in a safetensors file, with what decode needs to know."""
-    refuse_skips(model, "encode")
-    mel = mel_config_of(meta)
-    wav = load_audio(audio_path, mel.sample_rate, mel.channels)  # (C, samples)
-    x = log_mel(wav, mel, str(audio_path))[None]  # (1, C, n_mels, frames)
-    z = encode_long(model, x[0])[None]  # (1, latent_channels, F', T'): window by window for a long file
-    info = {
-        "frames": x.shape[-1],
-        "n_mels": x.shape[-2],
-        "latent_channels": z.shape[1],
-        "sample_rate": mel.sample_rate,
-        "source": Path(audio_path).name,
-    }
-    return save_tensors(out_path, {"latent": z}, info)
-
-
-@torch.no_grad()
-def decode_latent(model: DCAE, meta: dict, latent_path, gl_iters: int = 32) -> tuple[torch.Tensor, int]:
-    """A latent file from encode_audio -> (waveform (C, samples), sample rate)."""
-    refuse_skips(model, "decode")
-    tensors, info = load_tensors(latent_path)
-    if "latent" not in tensors:
-        raise CheckpointError(f"{latent_path}: holds no 'latent' tensor; make one with `minidcae encode`")
-    z = tensors["latent"]
-    if z.ndim != 4 or z.shape[1] != model.cfg.latent_channels:
-        raise CheckpointError(
-            f"{latent_path}: latent of shape {tuple(z.shape)} does not fit this autoencoder "
-            f"({model.cfg.latent_channels} latent channels); use the checkpoint that encoded it"
-        )
-    mel = mel_config_of(meta)
-    shape = (info.get("n_mels", mel.n_mels), info.get("frames", z.shape[-1] * model.cfg.time_factor))
-    x_hat = decode_long(model, z[0], shape[0], shape[1])  # (C, n_mels, frames)
-    return griffin_lim_long(x_hat, mel, gl_iters), mel.sample_rate
-
-
-@torch.no_grad()
-def reconstruct(model: DCAE, wav: torch.Tensor, mel: MelConfig, gl_iters: int = 32):
-    """waveform (C, samples) -> (reconstructed waveform, original log-mel, reconstructed log-mel).
-
-    Clips longer than one window (1024 frames, about 12 s) go window by window (minidcae.sound.streaming),
-    so memory stays bounded; shorter ones are done whole, with identical results."""
-    refuse_skips(model, "reconstruct")
-    x = log_mel(wav, mel)  # (C, n_mels, frames)
-    x_hat = decode_long(model, encode_long(model, x), x.shape[-2], x.shape[-1])  # (C, n_mels, frames)
-    return griffin_lim_long(x_hat, mel, gl_iters), x, x_hat

@@ -3,10 +3,11 @@
     Vocoder            ConvNeXt blocks over the frames -> per-frame log-magnitude and phase -> inverse STFT
     inverse_stft       overlap-add with audio.stft's own frames (frame k centred on sample k hop + hop / 2)
     make_consistent    one Griffin-Lim step: keep |S|, take the phase the overlapping frames agree on
-    load_vocoder / vocode / resynthesize    a checkpoint back into a Vocoder; log-mel -> waveform; files
+    load_vocoder / vocode    a checkpoint back into a Vocoder; log-mel -> waveform (a whole batch at once)
 
 Its data, losses, measurement and the `minidcae train-vocoder` recipe are in minidcae.recipes.vocoder;
-its discriminator in minidcae.models.discriminators. Taught in notebook 05 (evaluating reconstructions).
+its discriminator in minidcae.models.discriminators; a file through it is minidcae.generation.autoencoding.
+Taught in notebook 05 (evaluating reconstructions).
 
 Griffin-Lim guesses a phase by iterating; a vocoder learns to predict one. Vocos's idea: do not
 generate samples one upsampling layer at a time (HiFi-GAN), predict the STFT frame by frame at the
@@ -31,7 +32,7 @@ from minidcae.core.checkpoint import load_model
 from minidcae.core.config import MelConfig, VocoderConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.models.norms import LayerNorm
-from minidcae.sound.audio import denormalize_log_mel, log_mel, mel_filterbank, stft
+from minidcae.sound.audio import denormalize_log_mel, mel_filterbank, stft
 
 MAX_LOG_MAGNITUDE = 4.6  # log(100): Vocos's cap on the predicted magnitude, so a young network cannot overflow
 
@@ -195,17 +196,6 @@ def vocode(model: Vocoder, x: torch.Tensor, cfg: MelConfig | None = None) -> tor
     flat = x.reshape(-1, 1, *x.shape[-2:]).to(device)  # (N, 1, n_mels, T)
     wav = model(flat)  # (N, 1, T * hop)
     return wav.reshape(*x.shape[:-2], wav.shape[-1]).cpu()  # (..., T * hop)
-
-
-@torch.no_grad()
-def resynthesize(vocoder: Vocoder, wav: torch.Tensor, mel: MelConfig, autoencoder=None, name: str = "waveform"):
-    """Waveform (C, samples) -> log-mel -> (through the DCAE, if given) -> vocoder -> (C, frames * hop)."""
-    x = log_mel(wav, mel, name)  # (C, n_mels, T)
-    if autoencoder is not None:
-        from minidcae.sound.streaming import decode_long, encode_long
-
-        x = decode_long(autoencoder, encode_long(autoencoder, x), x.shape[-2], x.shape[-1])  # (C, n_mels, T), windowed
-    return vocode(vocoder, x, mel)
 
 
 def load_vocoder(path, device="cpu") -> tuple[Vocoder, dict]:

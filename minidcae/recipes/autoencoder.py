@@ -2,7 +2,8 @@
 
     autoencoder_losses        reconstruction (+ multi-resolution, + spectral convergence) + bottleneck,
                               and in phase two hinge GAN + feature matching against a PatchGAN
-    autoencoder_trainer       a Trainer for phase one (encoder and decoder) or phase two (decoder + PatchGAN)
+    phase_two                 phase two's set-up for recipe.fit: the encoder frozen, the decoder against a PatchGAN
+    autoencoder_trainer       the Trainer of phase one or phase two, to step through by hand (notebooks 01-03)
     training_data             synthetic training clips and the bundled real train clips
     evaluate_autoencoder      mel L1 in dB and Griffin-Lim MR-STFT against the oracle, per clip set
     train_ae                  `minidcae train-ae`: data, phase one, phase two, latent stats, checkpoint
@@ -25,8 +26,9 @@ from torch.utils.data import ConcatDataset
 from minidcae.core.checkpoint import save_model
 from minidcae.core.config import DATA_SAMPLES, DCAEConfig, MelConfig, TrainConfig
 from minidcae.core.profiles import Profile, pick_device
+from minidcae.generation.autoencoding import reconstruct
 from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
-from minidcae.models.dcae import DCAE, compute_latent_stats, count_parameters, reconstruct
+from minidcae.models.dcae import DCAE, compute_latent_stats, count_parameters
 from minidcae.models.discriminators import PatchGAN
 from minidcae.sound.audio import griffin_lim
 from minidcae.sound.data import FolderMelDataset, SynthMelDataset, heldout_clips
@@ -39,7 +41,7 @@ from minidcae.training.losses import (
     multi_resolution_mel_loss,
     reconstruction_loss,
 )
-from minidcae.training.recipe import Run, card_fields, keep_ema, measure_sets, split_overrides
+from minidcae.training.recipe import Run, card_fields, fit, measure_sets, model_trainer, split_overrides
 from minidcae.training.trainer import Trainer, infinite_batches
 
 REAL_SHARE = 0.4  # about 40% of training crops come from the bundled real (train) clips
@@ -83,6 +85,13 @@ def autoencoder_losses(cfg: TrainConfig, judge: nn.Module | None = None, judge_w
     return losses
 
 
+def phase_two(model: DCAE, disc: nn.Module | None = None) -> dict:
+    """Phase two's set-up (as ACE-Step): the encoder frozen, the decoder trained against a PatchGAN (or `disc`).
+    The keywords of recipe.fit and recipe.model_trainer that say so: fit("autoencoder", model, ..., **phase_two(model))."""
+    model.encoder.requires_grad_(False)
+    return {"critic": PatchGAN(model.cfg.in_channels) if disc is None else disc, "trained": model.decoder}
+
+
 def autoencoder_trainer(
     model: nn.Module,
     cfg: TrainConfig,
@@ -93,25 +102,13 @@ def autoencoder_trainer(
     resume: bool = False,
     quiet: bool = False,
 ) -> Trainer:
-    """Phase one (disc=None): train encoder and decoder for cfg.steps. Phase two: encoder frozen,
-    decoder + PatchGAN for cfg.adv_steps."""
-    modules, optimize = {"autoencoder": model}, {"loss": model}
-    if disc is not None:
-        model.encoder.requires_grad_(False)
-        modules["disc"] = disc
-        optimize = {"loss": model.decoder, "d_loss": disc}
-    return Trainer(
-        modules,
-        autoencoder_losses(cfg),
-        optimize,
-        cfg,
-        out_dir,
-        device,
-        seconds_per_item,
-        ema=("autoencoder",),
-        resume=resume,
-        quiet=quiet,
-        horizon=cfg.adv_steps if disc is not None else cfg.steps,
+    """recipe.model_trainer for an autoencoder, to step through by hand (notebooks 01-03): phase one (disc None)
+    trains encoder and decoder for cfg.steps; phase two (disc, a PatchGAN) the decoder against it for
+    cfg.adv_steps, the encoder frozen."""
+    phase = {} if disc is None else {**phase_two(model, disc), "horizon": cfg.adv_steps}
+    losses = autoencoder_losses(cfg)
+    return model_trainer(
+        "autoencoder", model, losses, cfg, out_dir, device, seconds_per_item, **phase, resume=resume, quiet=quiet
     )
 
 
@@ -198,11 +195,8 @@ def train_ae(
         return path
 
     # Phase one: encoder and decoder learn to reconstruct.
-    phase1 = autoencoder_trainer(
-        model, replace(cfg, adv_steps=0), out / "phase1", device, None, crop_seconds, run.resume, run.quiet
-    )
-    phase1.fit(batches, cfg.steps)
-    keep_ema(phase1, "autoencoder")
+    setup = dict(device=device, seconds_per_item=crop_seconds, resume=run.resume, quiet=run.quiet)
+    phase1 = fit("autoencoder", model, autoencoder_losses(cfg), cfg, batches, out_dir=out / "phase1", **setup)
     agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 measures and writes
     if not distributed.is_main():
         return None
@@ -211,18 +205,18 @@ def train_ae(
 
     # Phase two (as ACE-Step): the encoder frozen, the decoder trained with a PatchGAN added.
     if cfg.adv_steps > 0:
-        phase2 = autoencoder_trainer(
+        adv = replace(cfg, lr=cfg.adv_lr)
+        phase2 = fit(
+            "autoencoder",
             model,
-            replace(cfg, lr=cfg.adv_lr),
-            out / "phase2",
-            device,
-            PatchGAN(ae_cfg.in_channels),
-            crop_seconds,
-            run.resume,
-            run.quiet,
+            autoencoder_losses(adv),
+            adv,
+            lambda step: batches(cfg.steps + step),
+            cfg.adv_steps,
+            out_dir=out / "phase2",
+            **phase_two(model),
+            **setup,
         )
-        phase2.fit(lambda step: batches(cfg.steps + step), cfg.adv_steps)
-        keep_ema(phase2, "autoencoder")
         history["phase2"] = phase2.history
         path = finish("autoencoder", history, time.perf_counter() - start)
     return path

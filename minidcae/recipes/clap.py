@@ -26,8 +26,7 @@ from minidcae.models.clap import MiniClap, embed_mels, info_nce
 from minidcae.models.phrasings import describe, heldout_combinations
 from minidcae.sound.audio import log_mel
 from minidcae.sound.synth import first_seed, synth_clip
-from minidcae.training.recipe import Run, card_fields, keep_ema, split_overrides
-from minidcae.training.trainer import Trainer
+from minidcae.training.recipe import Run, card_fields, fit, split_overrides
 
 
 def clap_losses(m: dict, batch: dict) -> dict:
@@ -106,19 +105,9 @@ def train_clap(out_dir, profile: Profile, run: Run = Run()) -> Path:
     mels, labels = synth_mels(range(base, base + cfg.n_clips), cfg.clip_seconds, mel)
     if cfg.batch_size > len(mels):
         raise ValueError(f"batch_size={cfg.batch_size} is more than n_clips={cfg.n_clips}; lower it or add clips")
-    trainer = Trainer(
-        {"clap": model},
-        clap_losses,
-        {"loss": model},
-        cfg,
-        out / "train",
-        device,
-        min(cfg.crop_frames, mels.shape[-1]) * mel.hop_length / mel.sample_rate,
-        ema=("clap",),
-        quiet=run.quiet,
-    )
-    history = trainer.fit(clap_batches(mels, labels, cfg), cfg.steps)
-    keep_ema(trainer, "clap")
+    crop_seconds = min(cfg.crop_frames, mels.shape[-1]) * mel.hop_length / mel.sample_rate
+    setup = dict(out_dir=out / "train", device=device, seconds_per_item=crop_seconds, quiet=run.quiet)
+    history = fit("clap", model, clap_losses, cfg, clap_batches(mels, labels, cfg), **setup).history
     model.cpu().eval()
     seconds = time.perf_counter() - start
     report = retrieval_report(model, *heldout_set(cfg.clip_seconds, mel, cfg.seed), seed=cfg.seed)
@@ -131,20 +120,3 @@ def train_clap(out_dir, profile: Profile, run: Run = Run()) -> Path:
         "retrieval": report,
     }
     return save_model(out / "clap", model, "clap", model_cfg, info)
-
-
-def retrieval_text(report: dict) -> str:
-    """The card's retrieval figures, as the CLI prints them: both directions, both phrasing sets, chance."""
-    c = report["chance"]
-    lines = [
-        f"retrieval on {report['clips']} held-out clips (chance R@1 {c['R@1']:.3f}, R@10 {c['R@10']:.3f}, "
-        f"mAP@10 {c['mAP@10']:.3f}, mean rank {c['mean_rank']:.1f}):"
-    ]
-    for split in ("heldout", "train"):
-        for way in ("text_to_audio", "audio_to_text"):
-            m = report[f"{split}_phrasings"][way]
-            lines.append(
-                f"  {split + ' phrasings':18s} {way:14s} R@1 {m['R@1']:.3f}  R@5 {m['R@5']:.3f}  R@10 {m['R@10']:.3f}  "
-                f"mAP@10 {m['mAP@10']:.3f}  mean rank {m['mean_rank']:.1f}  median rank {m['median_rank']:.0f}"
-            )
-    return "\n".join(lines)

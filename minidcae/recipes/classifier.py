@@ -23,8 +23,7 @@ from minidcae.core.config import ClassifierConfig
 from minidcae.core.profiles import Profile, pick_device
 from minidcae.models.classifier import LabelClassifier, accuracy, labelled_mels
 from minidcae.sound.synth import INSTRUMENTS, MODES
-from minidcae.training.recipe import Run, card_fields, keep_ema, split_overrides
-from minidcae.training.trainer import Trainer
+from minidcae.training.recipe import Run, card_fields, fit, split_overrides
 
 
 def classifier_losses(m: dict, batch: dict) -> dict:
@@ -73,19 +72,10 @@ def train_classifier(
     model = LabelClassifier(model_cfg)
     start = time.perf_counter()
     train = labelled_mels(cfg.n_clips, cfg.clip_seconds, mel, seed=cfg.seed)
-    trainer = Trainer(
-        {"classifier": model},
-        classifier_losses,
-        {"loss": model},
-        cfg,
-        out / "train",
-        device,
-        cfg.crop_frames * mel.hop_length / mel.sample_rate,
-        ema=("classifier",),
-        quiet=run.quiet,
-    )
-    trainer.fit(classifier_batches(*train, cfg), cfg.steps)
-    keep_ema(trainer, "classifier")
+    crop_seconds = cfg.crop_frames * mel.hop_length / mel.sample_rate
+    batches = classifier_batches(*train, cfg)
+    setup = dict(out_dir=out / "train", device=device, seconds_per_item=crop_seconds, quiet=run.quiet)
+    fit("classifier", model, classifier_losses, cfg, batches, **setup)
     model.cpu().eval()
     heldout = labelled_mels(max(64, cfg.n_clips // 8), cfg.clip_seconds, mel, heldout=True)
     info = {

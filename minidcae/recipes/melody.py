@@ -33,11 +33,11 @@ from minidcae.models.dcae import count_parameters, load_latent_autoencoder, mel_
 from minidcae.models.text import tokenize, training_prompt
 from minidcae.models.transformer import LatentTransformer, load_transformer
 from minidcae.recipes.transformer import encode_training_set
+from minidcae.sound.data import synth_clips
 from minidcae.sound.melody import fit_register, piano_roll
 from minidcae.sound.synth import INSTRUMENTS, ClipLabels, first_seed, melody_of, synth_clip
 from minidcae.training.flow_matching import flow_matching_loss
-from minidcae.training.recipe import Run, card_fields, fields_but, keep_ema, split_overrides
-from minidcae.training.trainer import Trainer
+from minidcae.training.recipe import Run, card_fields, fields_but, fit, split_overrides
 
 DROP_MELODY = 0.1  # share of training items with no melody at all (the melody's guidance needs them)
 PARTIAL_MELODY = 0.2  # share given a melody over one span only (Music ControlNet's partial controls)
@@ -130,19 +130,9 @@ def train_melody(
     latents, labels = data
     rolls = melody_rolls(labels, gen.clip_seconds, latents.shape[-1], latent_frame_rate(mel, autoencoder))
     encode_seconds = time.perf_counter() - start
-    trainer = Trainer(
-        {"transformer": model},
-        melody_losses(gen, cfg.seed),
-        {"loss": model},
-        cfg,
-        out / "train",
-        device,
-        gen.clip_seconds,
-        ema=("transformer",),
-        quiet=run.quiet,
-    )
-    trainer.fit(melody_batches(latents, rolls, labels, cfg, gen), cfg.steps)
-    keep_ema(trainer, "transformer")
+    batches = melody_batches(latents, rolls, labels, cfg, gen)
+    setup = dict(out_dir=out / "train", device=device, seconds_per_item=gen.clip_seconds, quiet=run.quiet)
+    fit("transformer", model, melody_losses(gen, cfg.seed), cfg, batches, **setup)
     model.eval()
     info = {
         **card_fields(
@@ -197,12 +187,11 @@ def evaluate_melody(path, profile: Profile, text_path, autoencoder_path, command
 def melody_cases(n: int, seconds: float, seed: int = 0) -> list[dict]:
     """n held-out clips to ask for: each one's prompt ("mood instrument"), its melody, its key and mode, and the
     clip itself played without drums (the reference a generated clip is compared with)."""
-    base = first_seed(seed, n, heldout=True)
     cases = []
-    for i in range(n):
-        wav, lab = synth_clip(base + i, seconds, drums=False)
+    for _, wav, lab in synth_clips(n, seconds, 22050, seed, heldout=True, drums=False):  # data.synth_clips
         notes = melody_of(lab.seed, seconds)
-        cases.append(_case(prompt_for(lab.instrument, lab.mode), lab.instrument, notes, wav, lab.key, lab.mode))
+        reference = wav[0].numpy()  # (samples,)
+        cases.append(_case(prompt_for(lab.instrument, lab.mode), lab.instrument, notes, reference, lab.key, lab.mode))
     return cases
 
 
@@ -349,23 +338,3 @@ def melody_obedience(
         others = [fit_register(synthesized[i % n]["notes"], c["instrument"])[0] for i, c in enumerate(cases)]
         result["chorale"] = {"windows": len(cases), **three_ways(cases, others)}
     return result
-
-
-def melody_obedience_text(o: dict) -> str:
-    """melody_obedience's figures, one line per set and way of asking, means with their 95% intervals."""
-
-    def fig(s):
-        return f"{s['mean']:.3f} [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}]"
-
-    lines = [f"melody obedience, clips of {o['seconds']:g} s, {o['steps']} steps ({o['vocoder']}):"]
-    for name in ("synthesized", "chorale"):
-        if name not in o:
-            continue
-        clips = o["clips"] if name == "synthesized" else o[name]["windows"]
-        lines.append(f"  {name} melodies ({clips} clips): chroma cosine, note pitch accuracy")
-        for way in ("melody", "text_only", "random_melody"):
-            w = o[name][way]
-            lines.append(f"    {way:14s} {fig(w['chroma'])}  {fig(w['pitch'])}")
-    for part in ("given", "not_given"):
-        lines.append(f"  first half only, {part:9s} chroma cosine {fig(o['first_half_only'][part]['chroma'])}")
-    return "\n".join(lines)

@@ -31,8 +31,7 @@ from minidcae.sound.audio import log_mel
 from minidcae.sound.synth import ClipLabels, first_seed, synth_clip
 from minidcae.training import distributed
 from minidcae.training.flow_matching import flow_matching_loss
-from minidcae.training.recipe import Run, card_fields, fields_but, keep_ema, split_overrides
-from minidcae.training.trainer import Trainer
+from minidcae.training.recipe import Run, card_fields, fields_but, fit, split_overrides
 
 
 @torch.no_grad()
@@ -154,19 +153,9 @@ def train_transformer(
     start = time.perf_counter()
     latents, labels = encode_training_set(autoencoder, mel, gen.n_clips, gen.clip_seconds, cfg.seed)
     encode_seconds = time.perf_counter() - start
-    trainer = Trainer(
-        {"transformer": model},
-        transformer_losses(gen, cfg.seed),
-        {"loss": model},
-        cfg,
-        out / "train",
-        device,
-        gen.clip_seconds,
-        ema=("transformer",),
-        quiet=run.quiet,
-    )
-    trainer.fit(transformer_batches(latents, labels, cfg, gen, model_cfg), cfg.steps)
-    keep_ema(trainer, "transformer")
+    batches = transformer_batches(latents, labels, cfg, gen, model_cfg)
+    setup = dict(out_dir=out / "train", device=device, seconds_per_item=gen.clip_seconds, quiet=run.quiet)
+    fit("transformer", model, transformer_losses(gen, cfg.seed), cfg, batches, **setup)
     model.eval()
     agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 goes on
     if not distributed.is_main():

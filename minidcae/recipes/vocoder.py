@@ -35,8 +35,8 @@ from minidcae.sound.audio import griffin_lim, load_audio, log_mel
 from minidcae.sound.data import find_audio_files, heldout_clips, heldout_sources
 from minidcae.sound.synth import first_seed, synth_clip
 from minidcae.training.losses import discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss
-from minidcae.training.recipe import Run, card_fields, keep_ema, measure_sets, split_overrides
-from minidcae.training.trainer import Trainer, infinite_batches
+from minidcae.training.recipe import Run, card_fields, fit, measure_sets, split_overrides
+from minidcae.training.trainer import infinite_batches
 
 REAL_SHARE = 0.5  # about half of the training crops come from the bundled real (train) clips
 SIZES = ("dim", "blocks", "kernel", "expansion", "frame_clock", "consistency_steps")  # what key=value may set
@@ -238,38 +238,26 @@ def train_vocoder(
         model.to(device)
         return path
 
-    def phase_trainer(name: str, phase_cfg, modules: dict, optimize: dict, horizon: int | None = None) -> Trainer:
-        """One phase's Trainer: the vocoder's losses under phase_cfg, its state in out/name, an EMA of the vocoder."""
-        losses = vocoder_losses(phase_cfg, mel)
-        return Trainer(
-            modules,
-            losses,
-            optimize,
-            phase_cfg,
-            out / name,
-            device,
-            crop_seconds,
-            ema=("vocoder",),
-            resume=run.resume,
-            quiet=run.quiet,
-            horizon=horizon,
-        )
-
-    phase1 = phase_trainer("phase1", cfg, {"vocoder": model}, {"loss": model})
-    phase1.fit(batches, cfg.steps)
-    keep_ema(phase1, "vocoder")
+    setup = dict(device=device, seconds_per_item=crop_seconds, resume=run.resume, quiet=run.quiet)
+    phase1 = fit("vocoder", model, vocoder_losses(cfg, mel), cfg, batches, out_dir=out / "phase1", **setup)
     history["phase1"] = phase1.history
     path = finish("vocoder_phase1" if cfg.adv_steps > 0 else "vocoder")
 
     if cfg.adv_steps > 0:
         # adv_weight = fm_weight = 0 gives the control: phase two's steps and schedule, no discriminator
         adv = replace(cfg, lr=cfg.adv_lr)
-        modules, optimize = {"vocoder": model}, {"loss": model}
-        if cfg.adv_weight > 0 or cfg.fm_weight > 0:
-            modules["disc"] = optimize["d_loss"] = MultiResolutionDiscriminator()
-        phase2 = phase_trainer("phase2", adv, modules, optimize, horizon=cfg.adv_steps)
-        phase2.fit(lambda step: batches(cfg.steps + step), cfg.adv_steps)
-        keep_ema(phase2, "vocoder")
+        critic = MultiResolutionDiscriminator() if cfg.adv_weight > 0 or cfg.fm_weight > 0 else None
+        phase2 = fit(
+            "vocoder",
+            model,
+            vocoder_losses(adv, mel),
+            adv,
+            lambda step: batches(cfg.steps + step),
+            cfg.adv_steps,
+            out_dir=out / "phase2",
+            critic=critic,
+            **setup,
+        )
         history["phase2"] = phase2.history
         path = finish("vocoder")
     return path

@@ -1,15 +1,15 @@
-"""The skeleton every training recipe shares, written once: how it runs, settings, EMA, means, hardware, cards.
+"""The skeleton every training recipe shares, written once: how it runs, settings, the trainer, means, cards.
 
     Run              how a recipe runs (settings, device, resume, quiet, command, evaluate), the same for every recipe
     parse_settings   ["steps=500", "dim=64"] from the command line -> {"steps": "500", "dim": "64"}
     split_overrides  {key: text} -> one dict of typed values per config the recipe lets you set
-    keep_ema         after a phase, load the EMA copy's weights back into the trained model
+    model_trainer    the Trainer of one model (and a GAN's critic): its EMA copy, where it logs, what each loss trains
+    fit              that Trainer run for a phase, then the EMA copy's weights loaded back into the model (keep_ema)
     mean_over        the mean of every figure over a set of per-clip rows
     measure_sets     a held-out report: every clip of every set measured, and each set's means
     hardware         what a run was measured on: the GPU, or the CPU model and its threads
     card_fields      what every model card records: command, profile, settings, front end, machine, time
-    read_card        a checkpoint's card (the "info" of its JSON) back, for the CLI and the model card
-    accuracy_text / obedience_text / wall_time_text   card figures as the CLI and tools/write_model_card.py print them
+                     (how a card is read back and worded is minidcae.cli.cards')
 
 Used by train_autoencoder, train_vocoder, train_classifier, train_transformer, sweep, demo, the
 CLI and benchmarks. Taught with notebook 03 (training for real), where a recipe is first run
@@ -18,15 +18,15 @@ from the command line.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 import torch
+import torch.nn as nn
 
-from minidcae.core.config import parse_setting
+from minidcae.core.config import TrainConfig, parse_setting
+from minidcae.training.trainer import Trainer
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,55 @@ def split_overrides(overrides: dict, groups: dict, only: dict | None = None) -> 
     return out
 
 
-def keep_ema(trainer, name: str) -> None:
+def model_trainer(
+    name: str,
+    model: nn.Module,
+    losses,
+    cfg: TrainConfig,
+    out_dir=None,
+    device=None,
+    seconds_per_item: float = 0.0,
+    critic: nn.Module | None = None,
+    trained: nn.Module | None = None,
+    horizon: int | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+) -> Trainer:
+    """The Trainer every recipe builds for its model: `model` is modules[name] (what losses(modules, batch) reads),
+    the losses' "loss" trains it (or only its part `trained`, say the decoder), and an EMA copy of it is kept
+    (cfg.ema_decay > 0). critic: a GAN's discriminator, modules["disc"], trained after it on the losses' "d_loss".
+    State and logs go to out_dir (None: nowhere); the learning rate decays over `horizon` steps (default cfg.steps)."""
+    modules, optimize = {name: model}, {"loss": trained or model}
+    if critic is not None:
+        modules["disc"] = optimize["d_loss"] = critic
+    return Trainer(
+        modules,
+        losses,
+        optimize,
+        cfg,
+        out_dir,
+        device,
+        seconds_per_item,
+        ema=(name,),
+        resume=resume,
+        quiet=quiet,
+        horizon=horizon,
+    )
+
+
+def fit(
+    name: str, model: nn.Module, losses, cfg: TrainConfig, next_batch, steps: int | None = None, **setup
+) -> Trainer:
+    """Train `model` for `steps` (default cfg.steps) on next_batch(step), then load its EMA weights back into it:
+    model_trainer(name, model, losses, cfg, **setup) (out_dir, device, seconds_per_item, critic, trained, resume,
+    quiet), its learning rate decaying over those steps. Returns the trainer: its .history holds the logged losses."""
+    trainer = model_trainer(name, model, losses, cfg, horizon=steps, **setup)
+    trainer.fit(next_batch, steps or cfg.steps)
+    keep_ema(trainer, name)
+    return trainer
+
+
+def keep_ema(trainer: Trainer, name: str) -> None:
     """Load the EMA copy of trainer.modules[name] back into that module (nothing if the run kept none)."""
     if trainer.emas:
         trainer.modules[name].load_state_dict(trainer.emas[name].state_dict())
@@ -129,33 +177,3 @@ def card_fields(command: str | None, default_command: str, profile, train, mel, 
         "device": str(device),
         "train_seconds": round(seconds, 1),
     }
-
-
-def read_card(path) -> dict:
-    """The card ("info") of a checkpoint, read from the JSON beside it (path: .safetensors or .json)."""
-    return json.loads(Path(path).with_suffix(".json").read_text())["info"]
-
-
-def accuracy_text(info: dict) -> str:
-    """A classifier card's held-out accuracy beside chance, as the CLI prints it and the model card shows it."""
-    acc, chance = info["heldout_accuracy"], info["chance"]
-    return (
-        f"instrument {acc['instrument']:.3f} (chance {chance['instrument']:.3f}), "
-        f"mode {acc['mode']:.3f} (chance {chance['mode']:.3f})"
-    )
-
-
-def obedience_text(o: dict) -> str:
-    """A latent transformer card's obedience (generation.obedience) in one paragraph."""
-    return (
-        f"conditional accuracy over {o['clips']} generated clips: instrument {o['instrument_accuracy']:.3f} "
-        f"(chance {o['chance']['instrument']:.3f}), mode {o['mode_accuracy']:.3f} (chance {o['chance']['mode']:.3f}); "
-        f"Frechet distance to real clips {o['frechet_generated_vs_real']:.2f} "
-        f"(reconstructions {o['reference']['frechet_reconstruction_vs_real']:.2f}, "
-        f"real half vs half {o['reference']['frechet_real_half_vs_half']:.2f})"
-    )
-
-
-def wall_time_text(info: dict) -> str:
-    """Where and how long a run trained, for the model card: "hardware: ...; wall time 12.8 min"."""
-    return f"hardware: {info['hardware']}; wall time {info['train_seconds'] / 60:.1f} min"
