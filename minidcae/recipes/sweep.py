@@ -31,7 +31,7 @@ from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels
 from minidcae.models.dcae import DCAE, load_autoencoder
 from minidcae.recipes.autoencoder import train_ae
 from minidcae.sound.audio import griffin_lim, log_mel
-from minidcae.sound.synth import HELDOUT_SEED_BASE, synth_clip
+from minidcae.sound.data import synth_clips
 from minidcae.training.recipe import Run, mean_over
 
 
@@ -74,11 +74,7 @@ def train_sweep(
 
 def heldout_rhythm_clips(mel: MelConfig, n: int = 8, seconds: float = 4.0) -> list[tuple[torch.Tensor, list]]:
     """[(waveform (1, samples), true onset times)] for held-out synthetic clips."""
-    clips = []
-    for i in range(n):
-        wav, labels = synth_clip(HELDOUT_SEED_BASE + i, seconds, mel.sample_rate)
-        clips.append((torch.from_numpy(wav)[None], list(labels.onsets)))
-    return clips
+    return [(wav, list(labels.onsets)) for _, wav, labels in synth_clips(n, seconds, mel.sample_rate)]
 
 
 @torch.no_grad()
