@@ -1,6 +1,6 @@
 # One command each: `make demo`, `make test`, `make lab`.
 # Each creates .venv and installs into it when needed; a second run installs nothing
-# (the stamp file is newer than pyproject.toml).
+# (the stamp file is newer than pyproject.toml and constraints.txt).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,9 +14,11 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# pyproject.toml says which versions work; constraints.txt pins the exact ones the committed outputs
+# were made with, so every .venv holds the same versions.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev]"
+	$(PY) -m pip install --disable-pip-version-check -q -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
 # Synthesize labelled clips, log-mel them, invert with Griffin-Lim; outputs under runs/demo/.
