@@ -8,7 +8,7 @@ The same transformer (get_profile("cpu").transformer sizes, 128 numbers per toke
   waveform:  one token per 128 raw samples, 172 tokens per second, and the audio is the output.
 Each path runs `steps` guided velocity calls (a batch of 2: prompt and empty prompt). The table gives
 seconds per generated second and the latency saved, to test the article's "over 90% lower latency"
-(minidcae.bench.speed.latent_vs_waveform, which notebook 07 runs in small). A second table puts each
+(minidcae.bench.latency.latent_vs_waveform, which notebook 07 runs in small). A second table puts each
 speed-up against its limit at equal steps, the ratio of token counts (benchmark.against_limit);
 softmax self-attention runs through torch's SDPA, as in the model.
 Writes benchmarks/results/latent_vs_waveform.json.
@@ -19,7 +19,7 @@ import argparse
 import torch
 from common import save
 
-from minidcae.bench.speed import against_limit, latency_verdict, latent_vs_waveform
+from minidcae.bench.latency import against_limit, latency_verdict, latent_vs_waveform
 from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER
 from minidcae.core.profiles import get_profile
 from minidcae.models.dcae import load_autoencoder, mel_config_of

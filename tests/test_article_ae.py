@@ -1,11 +1,11 @@
 import pytest
 import torch
 
-from minidcae.models.article_ae import ArticleAE, article_ae_as_printed, parameter_breakdown
 from minidcae.core.config import TrainConfig
+from minidcae.models.article_ae import ArticleAE, article_ae_as_printed, parameter_breakdown
+from minidcae.recipes.autoencoder import autoencoder_trainer
 from minidcae.sound.data import MelCache, SynthMelDataset
 from minidcae.training.trainer import infinite_batches
-from minidcae.recipes.autoencoder import autoencoder_trainer
 
 
 def test_as_printed_fails_on_its_own_example_input():

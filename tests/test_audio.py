@@ -11,14 +11,13 @@ from minidcae.measure.spectral import spectral_convergence
 from minidcae.sound.audio import (
     denormalize_log_mel,
     griffin_lim,
-    load_audio,
     log_mel,
     log_mel_to_mel,
     mel_spectrogram,
     mel_to_linear,
     normalize_log_mel,
-    save_audio,
 )
+from minidcae.sound.audio_files import load_audio, save_audio
 
 
 def tone(freq, seconds, sr, amp=0.5):

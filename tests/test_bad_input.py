@@ -149,7 +149,7 @@ def test_a_truncated_wav_is_read_as_far_as_it_goes(corpus, tmp_path, capsys):
 
 
 def test_load_audio_warns_in_one_line_when_a_wav_ends_early_and_returns_what_is_there(corpus, tmp_path, capsys):
-    from minidcae.sound.audio import load_audio
+    from minidcae.sound.audio_files import load_audio
 
     wav = load_audio(corpus / "truncated.wav", SR)
     err = capsys.readouterr().err
@@ -447,7 +447,7 @@ def test_edit_with_the_neural_vocoder_voices_the_same_edit(corpus, tmp_path, cap
     within a few dB (an edit of another prompt and seed sits further away), yet another waveform."""
     from minidcae.core.config import MelConfig
     from minidcae.measure.spectral import log_mel_l1_db
-    from minidcae.sound.audio import load_audio
+    from minidcae.sound.audio_files import load_audio
 
     good, wavs = str(corpus / "good.wav"), {}
     for name, extra in (("gl", []), ("neural", ["--vocoder", "neural"]), ("other", ["--seed", "5"])):

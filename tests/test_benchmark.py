@@ -2,14 +2,12 @@
 
 import torch
 
+from minidcae.bench.latency import against_limit, latency_verdict, latent_vs_waveform
 from minidcae.bench.speed import (
-    against_limit,
     attention_memory,
     attention_peak_memory,
     attention_scaling,
     crossover,
-    latency_verdict,
-    latent_vs_waveform,
     peak_bytes,
     time_call,
 )

@@ -108,7 +108,8 @@ def test_demo_search_ranks_every_clip_by_its_cosine_with_the_prompt(tmp_path):
     from minidcae.core.checkpoint import save_model
     from minidcae.core.config import ClapConfig
     from minidcae.models.clap import MiniClap, clap_score
-    from minidcae.sound.audio import load_audio, log_mel
+    from minidcae.sound.audio import log_mel
+    from minidcae.sound.audio_files import load_audio
     from minidcae.sound.synth import HELDOUT_SEED_BASE, draw_labels
 
     torch.set_num_threads(1)

@@ -33,9 +33,10 @@ def test_every_gpu_profile_model_takes_one_training_step(name):
 def test_the_library_runs_without_soundfile_and_files_say_what_is_missing():
     code = (
         "import sys; sys.modules['soundfile'] = None\n"
-        "import minidcae.sound.audio, minidcae.sound.synth, minidcae.bench.throughput, minidcae.generation.pipeline\n"
+        "import minidcae.sound.audio, minidcae.sound.audio_files, minidcae.sound.synth, minidcae.bench.throughput\n"
+        "import minidcae.generation.pipeline\n"
         "from minidcae.core.errors import MinidcaeError\n"
-        "try:\n    minidcae.sound.audio.load_audio('data_samples/audio/train/instrument_drum-roll.flac')\n"
+        "try:\n    minidcae.sound.audio_files.load_audio('data_samples/audio/train/instrument_drum-roll.flac')\n"
         "except MinidcaeError as err:\n    print(err)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -8,7 +8,7 @@ import torch
 from minidcae.core.errors import MinidcaeError
 from minidcae.measure.chroma import chromagram, estimate_key
 from minidcae.measure.pitch import note_pitch_accuracy, track_pitch
-from minidcae.sound import synth
+from minidcae.sound import synth, voices
 
 SR = 22050
 
@@ -19,7 +19,7 @@ def _clip(notes=None, seconds=2.0, seed=7):
 
 
 def test_track_pitch_of_a_piano_a4_is_midi_69():
-    times, midi, confidence = track_pitch(torch.from_numpy(synth.render_note("piano", 69, 0.5, SR)), SR)
+    times, midi, confidence = track_pitch(torch.from_numpy(voices.render_note("piano", 69, 0.5, SR)), SR)
     assert times.shape == midi.shape == confidence.shape
     assert times[1] - times[0] == pytest.approx(0.01)
     middle = (times > 0.05) & (times < 0.45)

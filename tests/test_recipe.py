@@ -46,7 +46,7 @@ def test_each_latent_recipe_sends_a_shared_setting_to_the_config_it_reads():
     asked = parse_settings(["n_clips=100", "clip_seconds=2.5", "steps=7"])
     train, gen, _ = split_overrides(asked, train_transformer.SETTINGS, train_transformer.SETTABLE)
     assert train == {"steps": 7} and gen == {"n_clips": 100, "clip_seconds": 2.5}
-    train, gen, _ = split_overrides(asked, train_melody.SETTINGS, train_melody.SETTABLE)
+    train, gen, _ = split_overrides(asked, train_transformer.SETTINGS, train_melody.SETTABLE)
     assert train == {"n_clips": 100, "steps": 7} and gen == {"clip_seconds": 2.5}
     train, gen = split_overrides(asked, distill.SETTINGS, distill.SETTABLE)
     assert train == {"n_clips": 100, "steps": 7} and gen == {"clip_seconds": 2.5}

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from minidcae.core.config import SHIPPED_DCAE, SHIPPED_DCAE_PHASE2
-from minidcae.sound.data import heldout_clips
 from minidcae.models.dcae import load_autoencoder, mel_config_of
 from minidcae.recipes.autoencoder import evaluate_autoencoder
+from minidcae.sound.data import heldout_clips
 
 QUALITY_BAR_DB = 2.0  # mean absolute log-mel error, power mel in dB, 80 dB floor
 QUALITY_BAR_EXCESS = 0.15  # Griffin-Lim from the reconstruction within 15% of the oracle on MR-STFT
@@ -88,8 +88,8 @@ def test_the_shipped_sweep_still_measures_what_its_table_says():
 
 
 def test_the_shipped_classifier_and_vocoder_load_and_their_cards_quote_their_json():
-    from minidcae.models.classifier import load_classifier
     from minidcae.core.config import SHIPPED_CLASSIFIER, SHIPPED_VOCODER
+    from minidcae.models.classifier import load_classifier
     from minidcae.models.vocoder import load_vocoder
 
     card = SHIPPED_DCAE.with_name("README.md").read_text()

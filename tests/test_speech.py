@@ -8,7 +8,7 @@ import torch
 
 from minidcae.core.config import DATA_SAMPLES
 from minidcae.measure.speech import pesq_available, pesq_score, si_sdr, stoi
-from minidcae.sound.audio import load_audio
+from minidcae.sound.audio_files import load_audio
 
 
 def test_si_sdr_matches_a_hand_worked_case():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from minidcae.sound import synth
+from minidcae.sound import synth, voices
 
 SR = 22050
 
@@ -109,7 +109,7 @@ def test_beats_are_spaced_exactly_sixty_over_tempo(tempo):
 
 @pytest.mark.parametrize("instrument", ["organ", "flute", "piano", "violin", "bass"])
 def test_a4_note_peaks_at_440_hz(instrument):
-    note = synth.render_note(instrument, 69, 2.0, SR, np.random.default_rng(0))
+    note = voices.render_note(instrument, 69, 2.0, SR, np.random.default_rng(0))
     assert note.shape == (2 * SR,)
     assert abs(_peak_hz(note) - 440.0) <= 0.01 * 440.0
 
@@ -119,7 +119,7 @@ def test_guitar_block_karplus_strong_matches_sample_by_sample_loop():
     # at a time, from the same noise burst, must equal the block-vectorised string.
     f0, n = 196.0, 3000
     t = np.arange(n) / SR
-    fast = synth._guitar(f0, t, SR, np.random.default_rng(3))
+    fast = voices._guitar(f0, t, SR, np.random.default_rng(3))
     period = int(round(SR / f0 - 0.5))
     burst = np.random.default_rng(3).uniform(-1.0, 1.0, period)
     slow = np.zeros(n)
@@ -134,9 +134,16 @@ def test_guitar_block_karplus_strong_matches_sample_by_sample_loop():
 
 
 def test_midi_to_hz_matches_equal_temperament():
-    assert synth.midi_to_hz(69) == 440.0
-    assert synth.midi_to_hz(57) == 220.0
-    assert abs(synth.midi_to_hz(60) - 261.6256) < 1e-4  # middle C
+    assert voices.midi_to_hz(69) == 440.0
+    assert voices.midi_to_hz(57) == 220.0
+    assert abs(voices.midi_to_hz(60) - 261.6256) < 1e-4  # middle C
+
+
+def test_every_instrument_has_a_voice_and_every_drum_ends_in_silence():
+    assert tuple(voices.VOICES) == synth.INSTRUMENTS  # the labels' instruments, in the same order
+    for drum, (_, length, _) in voices.DRUMS.items():
+        hit = voices.render_drum(drum, SR, np.random.default_rng(0))
+        assert len(hit) == round(length * SR) and hit[-1] == 0.0 and np.abs(hit[:100]).max() > 0.01
 
 
 @pytest.mark.parametrize("key", ["C", "F#", "A"])
@@ -156,7 +163,7 @@ def test_a_minor_scale_is_the_white_keys_from_a():
 def test_melody_notes_are_in_the_key():
     # independent of the note list: the spectral peak inside each note is a scale tone
     audio, labels = synth.synth_clip(9, 4.0, instrument="flute", key="D", mode="major", drums=False)
-    scale_hz = synth.midi_to_hz(synth.scale_midi("D", "major", 60, 96))
+    scale_hz = voices.midi_to_hz(synth.scale_midi("D", "major", 60, 96))
     ends = list(labels.onsets[1:]) + [4.0]
     checked = 0
     for start, end in zip(labels.onsets, ends):
@@ -243,7 +250,7 @@ def test_as_row_formats_times_with_four_decimals():
 @pytest.mark.parametrize("instrument", synth.INSTRUMENTS)
 def test_every_note_ends_in_a_release_to_silence(instrument):
     # the last 5 ms fall linearly to zero, so cutting the note off cannot click
-    note = synth.render_note(instrument, 60, 0.3, SR, np.random.default_rng(1))
+    note = voices.render_note(instrument, 60, 0.3, SR, np.random.default_rng(1))
     tail = np.abs(note[-int(0.005 * SR) :])
     assert note[-1] == 0.0
     assert tail.max() <= 0.5 * np.abs(note).max()

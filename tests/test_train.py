@@ -1,12 +1,12 @@
 import torch
 
 from minidcae.core.config import DCAEConfig, TrainConfig
-from minidcae.sound.data import MelCache, SynthMelDataset
 from minidcae.models.dcae import DCAE
 from minidcae.models.discriminators import PatchGAN
+from minidcae.recipes.autoencoder import autoencoder_trainer
+from minidcae.sound.data import MelCache, SynthMelDataset
 from minidcae.training.losses import discriminator_hinge_loss, multi_resolution_mel_loss
 from minidcae.training.trainer import STATE_FILE, infinite_batches
-from minidcae.recipes.autoencoder import autoencoder_trainer
 
 SMALL = DCAEConfig(widths=(8, 16, 16, 16), latent_channels=4)
 

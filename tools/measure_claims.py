@@ -23,6 +23,7 @@ import torch
 
 from minidcae.claims import article as ac
 from minidcae.claims import restoration as rs
+from minidcae.claims import variants as cv
 from minidcae.core.checkpoint import save_model, write_json
 from minidcae.core.config import SHIPPED_CLAP, SHIPPED_CLASSIFIER, SHIPPED_DCAE
 from minidcae.core.profiles import get_profile
@@ -50,7 +51,7 @@ def main(argv=None) -> None:
         "--device", default="cpu", help="where to train and measure: cpu (what the shipped files used), cuda"
     )
     p.add_argument("--work", default="runs/claims")
-    p.add_argument("--out", default=str(ac.CLAIMS_DIR))
+    p.add_argument("--out", default=str(cv.CLAIMS_DIR))
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     command = "python tools/measure_claims.py " + shlex.join(sys.argv[1:] if argv is None else argv)
@@ -71,9 +72,9 @@ def main(argv=None) -> None:
         if not path.exists():
             judge = classifier if kind == "perceptual" else None
             start = time.perf_counter()
-            ac.train_variant(
+            cv.train_variant(
                 path,
-                ac.variant_config(profile.ae, kind),
+                cv.variant_config(profile.ae, kind),
                 ae_train,
                 mel,
                 judge,
@@ -97,7 +98,7 @@ def main(argv=None) -> None:
     claims = args.claims.split(",")
     if "skips" in claims:
         (plain, pm), (skip, sm) = dcae("plain"), dcae("skips")
-        mels, names = ac.heldout_mel_set(mel)
+        mels, names = cv.heldout_mel_set(mel)
         report = ac.skip_report(plain, skip, mels, mel)
         report["names"] = names
         write("skips", report, ac.skip_verdict(report), ac.SKIP_RULE, {"plain": card(pm), "skips": card(sm)})

@@ -1,9 +1,6 @@
 """The seed article's remaining claims, each measured at one small budget and given a verdict by a rule
 stated before any figure was seen (restoration, the fourth, is minidcae.claims.restoration).
 
-    CLAIMS_DIR          data_samples/checkpoints/claims: the JSON of each claim (and the checkpoints notebook 13 loads)
-    train_variant       a DCAE from scratch at a given budget: plain, KL, U-Net skips, or with a perceptual loss
-    heldout_mel_set     held-out synthetic and bundled clips as log-mels of one length (so skips can be swapped)
     skip_report / SKIP_RULE / skip_verdict
                         U-Net skips: reconstruction from its own skips, from zeroed skips, from another clip's
     latent_moments      per-channel mean, std, excess kurtosis of a DCAE's latents on held-out clips, raw and normalised
@@ -13,99 +10,27 @@ stated before any figure was seen (restoration, the fourth, is minidcae.claims.r
                         a DCAE with and without the label classifier as a perceptual loss: fidelity and meaning
 
 Every comparison is between models trained with the same data, steps, batch and seed; the budgets are
-small (CPU, minutes), so each verdict says what it holds at that budget. `tools/measure_claims.py` trains
-and measures, and writes the JSON notebook 13 reads.
+small (CPU, minutes), so each verdict says what it holds at that budget. The models, trained at one budget,
+and the held-out mels are minidcae.claims.variants; `tools/measure_claims.py` trains and measures, and writes
+the JSON notebook 13 reads. Taught in notebook 13 (the article's remaining claims).
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, replace
-from pathlib import Path
-
 import numpy as np
 import torch
 
-from minidcae.core.checkpoint import save_model
-from minidcae.core.config import DATA_SAMPLES, DCAEConfig, GenerationConfig, MelConfig, TrainConfig
-from minidcae.core.profiles import pick_device
+from minidcae.claims.variants import mel_l1_db
+from minidcae.core.config import GenerationConfig, MelConfig
 from minidcae.generation.pipeline import generate_mels
 from minidcae.generation.sampling import prompt_grid
 from minidcae.measure.distances import bootstrap_interval, embedding_distances
 from minidcae.measure.latent import channel_moments
-from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
+from minidcae.measure.spectral import multi_resolution_stft_distance
 from minidcae.models.classifier import labelled_mels, predict
-from minidcae.models.dcae import DCAE, compute_latent_stats, count_parameters
+from minidcae.models.dcae import DCAE
 from minidcae.sound.audio import log_mel
-from minidcae.sound.data import heldout_clips, synth_clips
-from minidcae.training.recipe import fit, hardware
-from minidcae.training.trainer import infinite_batches
-
-CLAIMS_DIR = DATA_SAMPLES / "checkpoints" / "claims"
-
-# ----------------------------------------------------------------------------- training at one budget
-
-
-def train_variant(
-    out_path,
-    ae_cfg: DCAEConfig,
-    cfg: TrainConfig,
-    mel: MelConfig,
-    judge=None,
-    judge_weight: float = 0.0,
-    device=None,
-    quiet: bool = True,
-    info: dict | None = None,
-) -> Path:
-    """Train a DCAE from scratch for cfg.steps (phase one only) on train_autoencoder.training_data, set its
-    latent stats, save it at float16 to out_path (.safetensors + .json) and return that path.
-    judge: a frozen network with .feature_maps for a perceptual loss of weight judge_weight."""
-    from minidcae.recipes.autoencoder import autoencoder_losses, training_data
-
-    device = pick_device(device)
-    torch.manual_seed(cfg.seed)
-    model = DCAE(ae_cfg)
-    batches = infinite_batches(training_data(cfg, mel), cfg.batch_size, cfg.seed)
-    if judge is not None:
-        judge = judge.to(device).eval().requires_grad_(False)
-    start = time.perf_counter()
-    losses = autoencoder_losses(cfg, judge, judge_weight)
-    crop_seconds = cfg.crop_frames * mel.hop_length / mel.sample_rate
-    trainer = fit("autoencoder", model, losses, cfg, batches, device=device, seconds_per_item=crop_seconds, quiet=quiet)
-    seconds = time.perf_counter() - start
-    model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})  # the shipped precision
-    model.eval()
-    compute_latent_stats(model, (batches(i)["mel"].to(device) for i in range(8)))
-    card = {
-        "train": asdict(cfg),
-        "mel": asdict(mel),
-        "hardware": hardware(device),
-        "train_seconds": round(seconds, 1),
-        "parameters": count_parameters(model),
-        "perceptual_weight": judge_weight if judge is not None else 0.0,
-        "last_losses": trainer.history[-1] if trainer.history else {},
-        **(info or {}),
-    }
-    return save_model(out_path, model.cpu(), "dcae", ae_cfg, card, dtype=torch.float16)
-
-
-def mel_l1_db(x: torch.Tensor, x_hat: torch.Tensor, mel: MelConfig) -> float:
-    """Mel L1 in dB between two normalised log-mels (80 dB floor under the first's peak)."""
-    return mel_l1_db_from_mels(mel_db_from_log_mel(x, mel), mel_db_from_log_mel(x_hat, mel))
-
-
-def heldout_mel_set(mel: MelConfig, frames: int = 256, n_synth: int = 8) -> tuple[torch.Tensor, list[str]]:
-    """(log-mels (N, 1, n_mels, frames), clip names): data.heldout_clips' clips, each cut to its first
-    `frames` frames (shorter ones left out), so that any two have the same shape."""
-    mels, names = [], []
-    for clips in heldout_clips(mel, n_synth).values():
-        for name, wav in clips.items():
-            x = log_mel(wav[:1], mel)  # (1, n_mels, T)
-            if x.shape[-1] >= frames:
-                mels.append(x[..., :frames])
-                names.append(name)
-    return torch.stack(mels), names
-
+from minidcae.sound.data import synth_clips
 
 # ----------------------------------------------------------------------------- 1. U-Net skips
 
@@ -186,13 +111,7 @@ def _mean_interval(values: torch.Tensor, n_boot: int = 1000) -> dict:
 
 @torch.no_grad()
 def prior_report(
-    variants: dict,
-    classifier,
-    mel: MelConfig,
-    gen: GenerationConfig,
-    per_label: int = 8,
-    steps: int = 30,
-    seed: int = 0,
+    variants: dict, classifier, mel: MelConfig, gen: GenerationConfig, per_label: int = 8, steps: int = 30, seed=0
 ) -> dict:
     """variants: {name: (autoencoder, transformer trained on its latents)}. Per variant: latent_moments of
     held-out clips; clips generated for the 12 "mood instrument" prompts, per_label each, judged by the
@@ -202,18 +121,12 @@ def prior_report(
     real, _, _ = labelled_mels(len(prompts), gen.clip_seconds, mel, heldout=True)  # (N, 1, n_mels, T)
     e_real, _, _ = predict(classifier, real)
     out = {"clips": len(prompts), "steps": steps, "cfg_scale": gen.cfg_scale}
+    sampling = dict(steps=steps, cfg_scale=gen.cfg_scale, shift=gen.time_shift)
     for name, (autoencoder, transformer) in variants.items():
         frames = real.shape[-1] // autoencoder.cfg.time_factor
-        generated = generate_mels(
-            transformer,
-            autoencoder,
-            prompts,
-            frames,
-            steps=steps,
-            cfg_scale=gen.cfg_scale,
-            shift=gen.time_shift,
-            seed=seed,
-        )[:, :1]  # (N, 1, n_mels, T)
+        generated = generate_mels(transformer, autoencoder, prompts, frames, seed=seed, **sampling)[
+            :, :1
+        ]  # (N, 1, F, T)
         recon = torch.cat([autoencoder.decode(autoencoder.encode(x), x.shape[-2:]) for x in real.split(32)])
         e_gen, pi, pm = predict(classifier, generated)
         e_rec, _, _ = predict(classifier, recon)
@@ -321,13 +234,3 @@ def perceptual_verdict(report: dict, with_: str = "perceptual", without: str = "
 
 def _means(rows: list[dict]) -> dict:
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-
-
-def variant_config(base: DCAEConfig, kind: str) -> DCAEConfig:
-    """The DCAEConfig of a variant: plain, kl or skips (perceptual is plain's with another loss)."""
-    return {
-        "plain": base,
-        "perceptual": base,
-        "kl": replace(base, bottleneck="kl"),
-        "skips": replace(base, skips=True),
-    }[kind]

@@ -31,7 +31,8 @@ from minidcae.measure.distances import bootstrap_interval
 from minidcae.measure.spectral import mel_db_from_log_mel, mel_l1_db_from_mels, multi_resolution_stft_distance
 from minidcae.measure.speech import pesq_available, pesq_score, stoi
 from minidcae.models.dcae import DCAE
-from minidcae.sound.audio import griffin_lim, load_audio, log_mel
+from minidcae.sound.audio import griffin_lim, log_mel
+from minidcae.sound.audio_files import load_audio
 from minidcae.sound.data import bundled_clips, heldout_clips
 from minidcae.sound.synth import synth_clip
 from minidcae.training.recipe import fit

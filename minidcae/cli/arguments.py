@@ -108,7 +108,7 @@ def command_line() -> str | None:
 
 
 def check_audio_out(path) -> None:
-    from minidcae.sound.audio import AUDIO_SUFFIXES
+    from minidcae.sound.audio_files import AUDIO_SUFFIXES
 
     if Path(path).suffix.lower() not in AUDIO_SUFFIXES:
         raise MinidcaeError(f"{path}: output must end in one of {', '.join(AUDIO_SUFFIXES)}")

@@ -81,7 +81,7 @@ def cmd_synth(args) -> None:
 def cmd_reconstruct(args) -> None:
     from minidcae.generation.autoencoding import reconstruct
     from minidcae.measure.evaluate import reconstruction_report
-    from minidcae.sound.audio import load_audio, save_audio
+    from minidcae.sound.audio_files import load_audio, save_audio
 
     check_audio_out(args.output)
     vocoder = vocoder_for(args)
@@ -113,7 +113,7 @@ def cmd_encode(args) -> None:
 def cmd_decode(args) -> None:
     from minidcae.generation.autoencoding import decode_latent
     from minidcae.models.dcae import load_latent_autoencoder
-    from minidcae.sound.audio import save_audio
+    from minidcae.sound.audio_files import save_audio
 
     check_audio_out(args.output)
     model, meta = load_latent_autoencoder(args.checkpoint)

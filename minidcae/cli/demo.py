@@ -47,7 +47,8 @@ from minidcae.generation.pipeline import mels_to_audio  # noqa: E402
 from minidcae.measure.evaluate import reconstruction_report  # noqa: E402
 from minidcae.models.dcae import DCAE, load_autoencoder  # noqa: E402
 from minidcae.recipes.autoencoder import autoencoder_losses, training_data  # noqa: E402
-from minidcae.sound.audio import load_audio, log_mel, save_audio  # noqa: E402
+from minidcae.sound.audio import log_mel  # noqa: E402
+from minidcae.sound.audio_files import load_audio, save_audio  # noqa: E402
 from minidcae.sound.data import bundled_clips  # noqa: E402
 from minidcae.sound.synth import first_seed, synth_clip  # noqa: E402
 from minidcae.teach.viz import plot_mels  # noqa: E402

@@ -95,7 +95,7 @@ def add_commands(add) -> None:
 
 def cmd_generate(args) -> None:
     from minidcae.generation.pipeline import compiled, generate, generate_many, load_generator
-    from minidcae.sound.audio import save_audio
+    from minidcae.sound.audio_files import save_audio
 
     check_audio_out(args.output)
     if args.seconds <= 0:
@@ -182,7 +182,7 @@ def melody_for(args) -> tuple:
 def cmd_edit(args) -> None:
     from minidcae.generation.editing import edit_audio
     from minidcae.generation.pipeline import load_generator
-    from minidcae.sound.audio import load_audio, save_audio
+    from minidcae.sound.audio_files import load_audio, save_audio
 
     check_audio_out(args.output)
     span = None

@@ -23,30 +23,31 @@ def _player(src: str) -> str:
     return f'<audio controls preload="auto" src="{html.escape(src)}"></audio>'
 
 
-def _melody_section(melody: dict | None) -> str:
-    """demo.demo_melody's rows: what, a player, the chroma cosine with the synthesizer's rendering."""
-    if not melody:
+def _section(title: str, part: dict | None, body) -> str:
+    """A section of the page: nothing without `part`, its one line when its checkpoint was missing ({"missing":
+    line}), else the heading and body(part)."""
+    if not part:
         return ""
-    if "missing" in melody:
-        return f"<h2>Melody</h2>\n<p>{html.escape(melody['missing'])}</p>"
+    if "missing" in part:
+        return f"<h2>{title}</h2>\n<p>{html.escape(part['missing'])}</p>"
+    return f"<h2>{title}</h2>\n{body(part)}"
+
+
+def _melody_section(melody: dict) -> str:
+    """demo.demo_melody's rows: what, a player, the chroma cosine with the synthesizer's rendering."""
     rows = "".join(
         f"<tr><td>{html.escape(r['what'])}</td><td>{_player(r['path'])}</td>"
         f"<td>{'reference' if r['chroma'] is None else format(r['chroma'], '.3f')}</td></tr>"
         for r in melody["rows"]
     )
-    return f"""<h2>Melody</h2>
-<p>{html.escape(melody["melody"])}, generated as <code>{html.escape(melody["prompt"])}</code> (same seed with and
+    return f"""<p>{html.escape(melody["melody"])}, generated as <code>{html.escape(melody["prompt"])}</code> (same seed with and
 without the melody). Chroma cosine similarity: per-frame cosine of the two chromagrams, averaged
 (audiocraft's metric; 1 = the same pitch classes at every frame), against the melody played by the synthesizer.</p>
 <table><tr><th>clip</th><th>audio</th><th>chroma cosine</th></tr>{rows}</table>"""
 
 
-def _search_section(search: dict | None) -> str:
+def _search_section(search: dict) -> str:
     """demo.demo_search's rankings: one table per prompt of rank, score, file, true labels and a player."""
-    if not search:
-        return ""
-    if "missing" in search:
-        return f"<h2>Search</h2>\n<p>{html.escape(search['missing'])}</p>"
     tables = "".join(
         f"<h3>{html.escape(prompt)}</h3><table><tr><th>rank</th><th>score</th><th>file</th><th>true labels</th>"
         "<th>audio</th></tr>"
@@ -58,8 +59,7 @@ def _search_section(search: dict | None) -> str:
         + "</table>"
         for prompt, ranked in search["rankings"].items()
     )
-    return f"""<h2>Search</h2>
-<p>{len(search["clips"])} synthetic clips ranked by miniCLAP for each prompt (cosine of the clip's and the
+    return f"""<p>{len(search["clips"])} synthetic clips ranked by miniCLAP for each prompt (cosine of the clip's and the
 prompt's embeddings), as <code>minidcae search</code> ranks a folder.</p>
 {tables}"""
 
@@ -95,8 +95,8 @@ def write_report(out_dir, report: dict, players: dict, generated: list[dict], co
 <table><tr><th>clip</th>{"".join(f"<th>{html.escape(s)}</th>" for s in all_stages)}</tr>{players_rows}</table>
 <h2>Generated</h2>
 <table><tr><th>prompt</th><th>length</th><th>audio</th></tr>{gen_rows or "<tr><td colspan=3>no transformer checkpoint</td></tr>"}</table>
-{_melody_section(report.get("melody"))}
-{_search_section(report.get("search"))}
+{_section("Melody", report.get("melody"), _melody_section)}
+{_section("Search", report.get("search"), _search_section)}
 </body></html>
 """
     return atomic_write(out / "report.html", lambda tmp: Path(tmp).write_text(page))

@@ -180,7 +180,7 @@ def cmd_distill(args) -> None:
 
 def cmd_evaluate_melody(args) -> None:
     from minidcae.cli.cards.melody import melody_obedience_text
-    from minidcae.recipes.melody import evaluate_melody
+    from minidcae.recipes.melody_obedience import evaluate_melody
 
     profile = get_profile(args.profile)
     figures = evaluate_melody(args.checkpoint, profile, args.text, args.autoencoder, command_line(), args.device)

@@ -20,7 +20,8 @@ from minidcae.core.checkpoint import CheckpointError, load_tensors, save_tensors
 from minidcae.core.config import MelConfig
 from minidcae.generation.pipeline import mels_to_audio
 from minidcae.models.dcae import DCAE, mel_config_of, refuse_skips
-from minidcae.sound.audio import load_audio, log_mel
+from minidcae.sound.audio import log_mel
+from minidcae.sound.audio_files import load_audio
 from minidcae.sound.streaming import decode_long, encode_long
 
 

@@ -28,7 +28,8 @@ from minidcae.generation.autoencoding import reconstruct
 from minidcae.measure.spectral import log_mel_l1_db, mel_snr, multi_resolution_stft_distance, spectral_convergence
 from minidcae.measure.speech import pesq_available, pesq_score, si_sdr, stoi
 from minidcae.models.dcae import mel_config_of
-from minidcae.sound.audio import griffin_lim, load_audio, log_mel
+from minidcae.sound.audio import griffin_lim, log_mel
+from minidcae.sound.audio_files import load_audio
 from minidcae.sound.data import find_audio_files
 
 SYSTEMS = ("dcae", "oracle")

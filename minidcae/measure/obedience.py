@@ -9,7 +9,7 @@
                      Frechet distance to real clips and the same figures for the autoencoder's reconstructions
 
 Every figure of generated audio goes through judge (obedience here, prompts.evaluate_prompts, editing.edit_report)
-or mean_interval (recipes.melody.melody_obedience, whose judges are chroma and pitch). Taught in notebook 07
+or mean_interval (recipes.melody_obedience.melody_obedience, whose judges are chroma and pitch). Taught in notebook 07
 (latent diffusion) and notebook 08 (conditioning); the transformer's card reports it.
 """
 

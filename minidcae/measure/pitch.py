@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from minidcae.measure.chroma import as_mono
-from minidcae.sound import synth
+from minidcae.sound import synth, voices
 from minidcae.sound.data import synth_clips
 
 MIN_NOTE_SECONDS = 0.08  # shorter notes are not scored: too few frames once the edges are skipped
@@ -111,7 +111,7 @@ def validate_pitch_tracker(
         low, high = synth.REGISTERS[instrument]
         asked, missed, wrong_pitch = list(range(low, high + 1, 3)), [], []
         for midi in asked:
-            wav = torch.from_numpy(synth.render_note(instrument, midi, seconds, sample_rate))  # (L,)
+            wav = torch.from_numpy(voices.render_note(instrument, midi, seconds, sample_rate))  # (L,)
             times, tracked, confidence = track_pitch(wav, sample_rate)  # (F,) x3
             for threshold, misses in ((MIN_CONFIDENCE, missed), (0.0, wrong_pitch)):
                 errors = _note_errors([(0.0, seconds, midi)], times, tracked, confidence, seconds, threshold)

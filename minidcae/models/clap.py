@@ -139,7 +139,8 @@ SEARCH_SUFFIXES = (".wav", ".flac", ".ogg")
 @torch.no_grad()
 def search_folder(checkpoint, prompt: str, folder, top: int = 10, device=None) -> list[tuple[float, Path]]:
     """[(cosine, path)] of the `top` audio files under `folder` closest to `prompt`, best first."""
-    from minidcae.sound.audio import load_audio, log_mel
+    from minidcae.sound.audio import log_mel
+    from minidcae.sound.audio_files import load_audio
 
     root = Path(folder)
     if not root.is_dir():

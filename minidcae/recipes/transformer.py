@@ -2,7 +2,8 @@
 
     encode_training_set   synthetic clips -> normalised latents (N, C, F, T) + their labels, encoded once
     transformer_batches   step -> a batch of latents and prompts phrased at random from their labels
-    transformer_losses    flow matching; each prompt is replaced by "" with probability drop_prompt
+    transformer_losses    flow matching; each prompt is replaced by "" with probability drop_prompt (and a
+                          batch's melodies condition it too, for recipes.melody)
     train_transformer     `minidcae train-transformer`: data, training, and the obedience the card reports
 
 Latents are normalised per channel with the autoencoder's stored mean and std before training,
@@ -81,7 +82,8 @@ def transformer_batches(
 
 
 def transformer_losses(gen: GenerationConfig, seed: int = 0):
-    """The loss function for Trainer: flow matching on the batch's latents, conditioned on its prompts."""
+    """The loss function for Trainer: flow matching on the batch's latents, conditioned on its prompts, and on its
+    melodies when the batch holds them ("melody": piano rolls (B, P + 1, T), recipes.melody's batches)."""
     generator = torch.Generator().manual_seed(seed)  # noise and times: reproducible on CPU
 
     def losses(m: dict, batch: dict) -> dict:
@@ -90,10 +92,11 @@ def transformer_losses(gen: GenerationConfig, seed: int = 0):
             ids, mask = batch["ids"], batch["mask"]  # (B, L) each
         else:
             ids, mask = (t.to(x1.device) for t in tokenize_for(m["transformer"].cfg, batch["prompt"]))
+        melody = batch.get("melody")  # (B, P + 1, T) or None
         noise_gen = generator if x1.device.type == "cpu" else None
 
         def velocity(x, t):
-            return m["transformer"](x, t, ids, mask)
+            return m["transformer"](x, t, ids, mask, melody=melody)
 
         return {"loss": flow_matching_loss(velocity, x1, gen.time_shift, noise_gen)}
 
@@ -160,16 +163,9 @@ def train_transformer(
     agree = distributed.replicas_agree(model)  # every rank takes part; then only rank 0 goes on
     if not distributed.is_main():
         return None
+    seconds = time.perf_counter() - start - encode_seconds  # training alone
     info = {
-        **card_fields(
-            run.command,
-            "minidcae train-transformer",
-            profile,
-            cfg,
-            mel,
-            device,
-            time.perf_counter() - start - encode_seconds,
-        ),
+        **card_fields(run.command, "minidcae train-transformer", profile, cfg, mel, device, seconds),
         "generation": asdict(gen),
         "autoencoder": Path(autoencoder_path).name,
         "latent_shape": list(latents.shape[1:]),

@@ -31,7 +31,8 @@ from minidcae.measure.speech import pesq_available, pesq_score, stoi
 from minidcae.models.dcae import count_parameters
 from minidcae.models.discriminators import MultiResolutionDiscriminator
 from minidcae.models.vocoder import Vocoder, vocode
-from minidcae.sound.audio import griffin_lim, load_audio, log_mel
+from minidcae.sound.audio import griffin_lim, log_mel
+from minidcae.sound.audio_files import load_audio
 from minidcae.sound.data import find_audio_files, heldout_clips, heldout_sources
 from minidcae.sound.synth import first_seed, synth_clip
 from minidcae.training.losses import discriminator_hinge_loss, feature_matching_loss, generator_hinge_loss

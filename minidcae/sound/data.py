@@ -31,7 +31,8 @@ from torch.utils.data import Dataset
 
 from minidcae.core.config import DATA_SAMPLES, DEFAULT_MEL, MelConfig
 from minidcae.core.files import atomic_write
-from minidcae.sound.audio import AUDIO_SUFFIXES, load_audio, log_mel
+from minidcae.sound.audio import log_mel
+from minidcae.sound.audio_files import AUDIO_SUFFIXES, load_audio
 from minidcae.sound.synth import INSTRUMENTS, MODES, ClipLabels, draw_labels, first_seed, synth_clip
 
 

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 
 from minidcae.core.config import MelConfig
-from minidcae.sound.audio import load_audio, log_mel
+from minidcae.sound.audio import log_mel
+from minidcae.sound.audio_files import load_audio
 from minidcae.sound.synth import synth_clip
 
 

@@ -18,7 +18,7 @@ import torch
 
 from minidcae.core.config import DEFAULT_MEL, MelConfig
 from minidcae.core.errors import MinidcaeError
-from minidcae.sound.audio import soundfile
+from minidcae.sound.audio_files import soundfile
 
 
 def _numpy(x) -> np.ndarray:

@@ -30,9 +30,8 @@ def dcae_summary(info: dict) -> str:
     return "\n".join(lines)
 
 
-def dcae_card(ckpt: Path) -> list[str]:
+def dcae_card(final: dict, ckpt: Path) -> list[str]:
     """dcae_t8.json (phase one, the checkpoint to use), dcae_t8_phase2.json and dcae_t8_heldout.json, worded."""
-    final = load(ckpt, "dcae_t8.json")  # phase one: the checkpoint to use
     phase2 = load(ckpt, "dcae_t8_phase2.json")  # the same run after phase two
     per_clip = load(ckpt, "dcae_t8_heldout.json")
     info, cfg, train = final["info"], final["config"], final["info"]["train"]
@@ -127,10 +126,8 @@ def sweep_rows(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def sweep_card(ckpt: Path) -> list[str]:
-    table = load(ckpt, "sweep/sweep.json")
-    if table is None:
-        return []
+def sweep_card(table: list, ckpt: Path) -> list[str]:
+    """sweep/sweep.json (one row per point, the first the shipped dcae_t8's) and each point's own JSON, worded."""
     first = load(ckpt, f"sweep/{table[1]['point']}.json")
     info, cfg, train = first["info"], first["config"], first["info"]["train"]
     seconds = [

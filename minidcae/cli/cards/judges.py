@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from minidcae.cli.cards.reading import load, trained_text, wall_time_text
+from minidcae.cli.cards.reading import trained_text, wall_time_text
 
 
 def accuracy_text(info: dict) -> str:
@@ -31,10 +31,8 @@ def classifier_summary(info: dict) -> str:
     return f"{trained_text(info)}; held-out accuracy on {info['heldout_clips']} clips: {accuracy_text(info)}"
 
 
-def classifier_card(ckpt: Path) -> list[str]:
-    meta = load(ckpt, "label_classifier.json")
-    if meta is None:
-        return []
+def classifier_card(meta: dict, ckpt: Path) -> list[str]:
+    """label_classifier.json, worded: the model, its data and its held-out accuracy."""
     info, cfg, train = meta["info"], meta["config"], meta["info"]["train"]
     return [
         "## The label classifier (`label_classifier.safetensors`)",
@@ -77,11 +75,10 @@ def clap_summary(info: dict) -> str:
     return f"{trained_text(info)} ({info['parameters'] / 1e6:.2f} M parameters)\n{retrieval_text(info['retrieval'])}"
 
 
-def clap_card(ckpt: Path) -> list[str]:
-    meta = load(ckpt, "clap.json")
-    if meta is None:
-        return []
-    info, cfg, train, r = meta["info"], meta["config"], meta["info"]["train"], meta["info"]["retrieval"]
+def clap_card(meta: dict, ckpt: Path) -> list[str]:
+    """clap.json, worded: the model, its data and training, retrieval on held-out clips beside chance."""
+    info, cfg = meta["info"], meta["config"]
+    train, r = info["train"], info["retrieval"]  # r: retrieval_report's figures
     lines = [
         "## miniCLAP (`clap.safetensors`)",
         "",

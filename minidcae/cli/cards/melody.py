@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from minidcae.cli.cards.reading import interval_text, load, trained_text, wall_time_text
+from minidcae.cli.cards.reading import interval_text, trained_text, wall_time_text
 
 
 def melody_summary(info: dict) -> str:
@@ -43,11 +43,8 @@ def melody_obedience_text(o: dict) -> str:
     return "\n".join(lines)
 
 
-def melody_card(ckpt: Path) -> list[str]:
+def melody_card(meta: dict, ckpt: Path) -> list[str]:
     """The shipped melody transformer and the other way in, trained with the same recipe for comparison."""
-    meta = load(ckpt, "transformer_melody.json")
-    if meta is None:
-        return []
     info, train = meta["info"], meta["info"]["train"]
     others = [
         json.loads(p.read_text())["info"] for p in sorted(ckpt.glob("transformer_melody_*.json"))

@@ -11,20 +11,21 @@ from pathlib import Path
 from minidcae.cli.cards.dcae import dcae_card, sweep_card
 from minidcae.cli.cards.judges import clap_card, classifier_card
 from minidcae.cli.cards.melody import melody_card
+from minidcae.cli.cards.reading import load
 from minidcae.cli.cards.transformers import claim_card, fast_card, transformer_card
 from minidcae.cli.cards.vocoder import vocoder_card
 
-# in the page's order
+# (the section's wording, the JSON it reads: a section whose JSON is missing is left out), in the page's order
 SECTIONS = (
-    dcae_card,
-    vocoder_card,
-    sweep_card,
-    classifier_card,
-    transformer_card,
-    fast_card,
-    melody_card,
-    clap_card,
-    claim_card,
+    (dcae_card, "dcae_t8.json"),
+    (vocoder_card, "vocoder.json"),
+    (sweep_card, "sweep/sweep.json"),
+    (classifier_card, "label_classifier.json"),
+    (transformer_card, "transformer.json"),
+    (fast_card, "dit_fast.json"),
+    (melody_card, "transformer_melody.json"),
+    (clap_card, "clap.json"),
+    (claim_card, "claim/transformer_clap.json"),
 )
 
 
@@ -65,6 +66,7 @@ def files_table(ckpt: Path) -> list[str]:
 def model_card(ckpt: Path) -> str:
     """The model card of the checkpoints in ckpt (data_samples/checkpoints): nothing on it is typed by hand."""
     lines = files_table(ckpt)
-    for section in SECTIONS:
-        lines += section(ckpt)
+    for section, name in SECTIONS:
+        meta = load(ckpt, name)
+        lines += [] if meta is None else section(meta, ckpt)
     return "\n".join(lines)

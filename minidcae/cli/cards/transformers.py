@@ -45,10 +45,8 @@ def student_summary(info: dict) -> str:
     )
 
 
-def transformer_card(ckpt: Path) -> list[str]:
-    meta = load(ckpt, "transformer.json")
-    if meta is None:
-        return []
+def transformer_card(meta: dict, ckpt: Path) -> list[str]:
+    """transformer.json, worded: the model, its data and training, and its obedience when measured."""
     info, cfg, train, gen = meta["info"], meta["config"], meta["info"]["train"], meta["info"]["generation"]
     lines = [
         "## The latent transformer (`transformer.safetensors`)",
@@ -97,11 +95,8 @@ def transformer_card(ckpt: Path) -> list[str]:
     return lines + [""]
 
 
-def fast_card(ckpt: Path) -> list[str]:
+def fast_card(meta: dict, ckpt: Path) -> list[str]:
     """The reflow student, with the few-step benchmark's table (benchmarks/results/few_step.json) if it ran."""
-    meta = load(ckpt, "dit_fast.json")
-    if meta is None:
-        return []
     info, train = meta["info"], meta["info"]["train"]
     lines = [
         "## The few-step student (`dit_fast.safetensors`)",
@@ -148,10 +143,10 @@ def fast_card(ckpt: Path) -> list[str]:
     return lines + [""]
 
 
-def claim_card(ckpt: Path) -> list[str]:
+def claim_card(meta: dict, ckpt: Path) -> list[str]:
     """The two transformers of the CLAP claim (minidcae.claims.text_encoder) and the verdict their cards give."""
-    metas = {k: load(ckpt, f"claim/transformer_{k}.json") for k in ("phrases", "clap")}
-    if None in metas.values():
+    metas = {"phrases": load(ckpt, "claim/transformer_phrases.json"), "clap": meta}
+    if metas["phrases"] is None:
         return []
     ev = {k: m["info"]["heldout_prompts"] for k, m in metas.items()}
     info, gen = metas["clap"]["info"], metas["clap"]["info"]["generation"]

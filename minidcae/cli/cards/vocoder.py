@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from minidcae.cli.cards.reading import load, trained_text, wall_time_text
+from minidcae.cli.cards.reading import trained_text, wall_time_text
 from minidcae.core.config import VocoderConfig
 
 
@@ -29,10 +29,8 @@ def vocoder_summary(info: dict) -> str:
     return "\n".join(lines)
 
 
-def vocoder_card(ckpt: Path) -> list[str]:
-    meta = load(ckpt, "vocoder.json")
-    if meta is None:
-        return []
+def vocoder_card(meta: dict, ckpt: Path) -> list[str]:
+    """vocoder.json, worded: the model, its data and phases, and the held-out table against Griffin-Lim."""
     info, cfg, train = meta["info"], meta["config"], meta["info"]["train"]
     lines = [
         "## The neural vocoder (`vocoder.safetensors`)",
