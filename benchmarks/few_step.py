@@ -50,7 +50,7 @@ def main():
     for name, model, steps, guidance in rows:
         speed = time_call(
             lambda m=model, s=steps, g=guidance: generate(
-                m, ae, mel, "happy piano", args.seconds, s, 3.0, vocoder=vocoder, guidance=g
+                m, ae, mel, "happy piano", args.seconds, vocoder=vocoder, steps=s, guidance=g
             ),
             repeat=3,
         )
@@ -92,13 +92,13 @@ def main():
     compiled_student, compiled_vocoder = torch.compile(student), torch.compile(vocoder)
     compiled_s = time_call(
         lambda: generate(
-            compiled_student, ae, mel, "happy piano", args.seconds, 1, 3.0, vocoder=compiled_vocoder, guidance="none"
+            compiled_student, ae, mel, "happy piano", args.seconds, vocoder=compiled_vocoder, steps=1, guidance="none"
         ),
         repeat=3,
     )
-    eager_wav = generate(student, ae, mel, "happy piano", args.seconds, 1, 3.0, vocoder=vocoder, guidance="none")
+    eager_wav = generate(student, ae, mel, "happy piano", args.seconds, vocoder=vocoder, steps=1, guidance="none")
     compiled_wav = generate(
-        compiled_student, ae, mel, "happy piano", args.seconds, 1, 3.0, vocoder=compiled_vocoder, guidance="none"
+        compiled_student, ae, mel, "happy piano", args.seconds, vocoder=compiled_vocoder, steps=1, guidance="none"
     )
     compiled_row = {
         "model": "student, compiled",

@@ -481,3 +481,14 @@ def test_a_unet_skip_autoencoder_is_refused_in_one_line_wherever_latents_are_dec
         code, err = run(args, capsys)
         assert code == 2 and skip in err and "U-Net skips" in err and "\n" not in err.strip(), (args, err)
         assert list(out.iterdir()) == [], args  # nothing written, not even a run folder
+
+
+def test_a_guidance_interval_or_decay_outside_0_1_fails_in_one_line_before_any_model_loads(tmp_path, capsys):
+    out = tmp_path / "OUT.wav"
+    missing = str(tmp_path / "no_such_transformer.safetensors")  # never read: the window is refused first
+    for flag, value in (("--guidance-interval", "1.5"), ("--guidance-interval", "-0.1"), ("--guidance-decay", "2")):
+        assert main(["generate", "happy piano", str(out), flag, value, "--checkpoint", missing]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        name = flag.removeprefix("--").replace("-", " ")
+        assert len(err) == 1 and f"{name} {float(value):g} is not between 0 and 1" in err[0], err
+        assert not out.exists()

@@ -12,18 +12,18 @@ and which ends at x_1 = mu + sigma x0: each noise sample has one exact destinati
 import pytest
 import torch
 
-from minidcae.training.flow_matching import (
+from minidcae.core.errors import MinidcaeError
+from minidcae.generation.guidance import GuidanceWindow, Guided, Momentum, apg, guided
+from minidcae.generation.samplers import (
+    StepAware,
     euler_sample,
     euler_step,
-    flow_matching_loss,
-    guided,
     heun_sample,
     heun_step,
-    interpolate,
-    sample_t,
-    shift_time,
+    integrate,
     time_grid,
 )
+from minidcae.training.flow_matching import flow_matching_loss, interpolate, sample_t, shift_time
 
 MU, SIGMA = 2.0, 0.5
 
@@ -120,8 +120,6 @@ def test_zero_steps_is_refused():
 
 
 def test_apg_matches_a_hand_computation():
-    from minidcae.training.flow_matching import apg
-
     # d = v_c - v_u = (3, -4), ||d|| = 5, capped at 2.5: (1.5, -2); along v_c = (3, 0): d_par = (1.5, 0),
     # d_orth = (0, -2); v = v_c + (3 - 1) d_orth = (3, -4); with eta 1, v = v_c + 2 (1.5, -2) = (6, -4)
     v_c, v_u = torch.tensor([[3.0, 0.0]]), torch.tensor([[0.0, 4.0]])
@@ -130,8 +128,6 @@ def test_apg_matches_a_hand_computation():
 
 
 def test_apg_with_no_cap_no_momentum_and_eta_1_is_cfg_and_momentum_averages_by_hand():
-    from minidcae.training.flow_matching import Momentum, apg, guided
-
     g = torch.Generator().manual_seed(0)
     x = torch.randn(2, 3, 4, 5, generator=g)
     v_c, v_u = (lambda x, t: 2 * x + 1), (lambda x, t: x - 1)
@@ -141,3 +137,90 @@ def test_apg_with_no_cap_no_momentum_and_eta_1_is_cfg_and_momentum_averages_by_h
     zero = torch.zeros_like(d1)
     apg(d1, zero, 2.0, buffer, 0.0, 1.0)
     assert torch.allclose(apg(d2, zero, 2.0, buffer, 0.0, 1.0), d2 + (d2 - 0.75 * d1), atol=1e-6)
+
+
+def apg_by_hand(v_c, v_u, scale, momentum, step=None):
+    """APG with no cap and eta 1: v_c + (scale - 1) (d + momentum a), written so the momentum is all that is left."""
+    return apg(v_c, v_u, scale, momentum, norm_threshold=0.0, eta=1.0, dims=(-1,), step=step)
+
+
+def test_apg_momentum_moves_once_a_step_under_heun_and_once_a_call_under_euler():
+    # v_u = 0 and v_c = 1 + t: the guidance direction is d(t) = 1 + t, whatever x. Two steps on the grid 0, 0.5, 1,
+    # scale 2, momentum -0.75; with no cap and eta 1 the guided velocity is v_c + (d + m a_prev) (scale - 1 = 1).
+    # Heun, the average moving once a step (on the step's first call):
+    #   step 0: call at t 0:   d 1,   a_0 = 1 + 0 = 1;              v = 1 + 1 = 2
+    #           call at t 0.5: d 1.5, 1.5 + m 0 = 1.5 (a_0 kept);   v = 1.5 + 1.5 = 3      x = 0 + 0.5 (2 + 3) / 2 = 1.25
+    #   step 1: call at t 0.5: d 1.5, a_1 = 1.5 - 0.75 a_0 = 0.75;  v = 1.5 + 0.75 = 2.25
+    #           call at t 1:   d 2,   2 - 0.75 a_0 = 1.25;          v = 2 + 1.25 = 3.25    x = 1.25 + 0.5 (2.25 + 3.25) / 2
+    # Moved at every call instead, the averages would run 1, 0.75, 0.9375, 1.296875: what ACE-Step's loop does under
+    # its Heun scheduler, which runs each of Heun's two calls as an iteration of the loop that calls apg_forward.
+    # Once a step, a Heun step's guidance is the trapezoid of the two slopes plus the history, as an Euler step's is.
+    assert run_two_steps("heun") == ([1.0, 0.75], pytest.approx(1.25 + 0.5 * (2.25 + 3.25) / 2, abs=1e-12))
+    assert run_two_steps("euler") == ([1.0, 0.75], pytest.approx(0.5 * 2 + 0.5 * 2.25, abs=1e-12))
+
+
+def run_two_steps(sampler):
+    """(the momentum's average after each step, x at t = 1) for the closed-form case above."""
+    v_c, v_u = (lambda x, t: torch.ones_like(x) * (1 + t)), (lambda x, t: torch.zeros_like(x))
+    momentum, seen = Momentum(-0.75), []
+    velocity = Guided(v_c, lambda x, t, s, k: apg_by_hand(v_c(x, t), v_u(x, t), s, momentum, k), 2.0)
+
+    def record(x, t):
+        seen.append(float(momentum.average))
+        return x
+
+    x = integrate(velocity, torch.zeros(1, dtype=torch.float64), [0.0, 0.5, 1.0], sampler, after_step=record)
+    return seen, x.item()
+
+
+def test_the_guidance_window_is_ace_steps_rule_written_out():
+    # start = int(n (1 - interval) / 2), end = int(n (interval / 2 + 0.5)): 30 steps at 0.5 guide steps 7 to 21,
+    # 60 steps 15 to 44, 10 steps 2 to 6; interval 1 every step, 0 none
+    assert GuidanceWindow(0.5).bounds(30) == (7, 22) and GuidanceWindow(0.5).bounds(60) == (15, 45)
+    assert GuidanceWindow(0.5).bounds(10) == (2, 7) and GuidanceWindow(1.0).bounds(30) == (0, 30)
+    assert [GuidanceWindow(0.0).scale_at(k, 10, 15.0) for k in range(10)] == [None] * 10
+    # decay 1 from 15 to a minimum of 3 over the 5 guided steps of 10: s_k = 15 - 12 (k - 2) / 4
+    window = GuidanceWindow(0.5, decay=1.0, min_scale=3.0)
+    assert [window.scale_at(k, 10, 15.0) for k in range(10)] == [None] * 2 + [15.0, 12.0, 9.0, 6.0, 3.0] + [None] * 3
+    # decay 0.5 goes half way: 15 - 0.5 * 12 = 9 at the last guided step; decay 0 (ACE-Step's default) keeps 15
+    assert GuidanceWindow(0.5, 0.5, 3.0).scale_at(6, 10, 15.0) == 9.0
+    assert {GuidanceWindow(0.5, 0.0, 3.0).scale_at(k, 10, 15.0) for k in range(2, 7)} == {15.0}
+    assert GuidanceWindow(0.2, 1.0, 3.0).bounds(10) == (4, 6) and GuidanceWindow(0.1, 1.0).scale_at(4, 10, 7.0) == 7.0
+    for bad in (dict(interval=1.5), dict(interval=-0.1), dict(decay=2.0)):
+        with pytest.raises(MinidcaeError, match="between 0 and 1"):
+            GuidanceWindow(**bad)
+
+
+def test_outside_the_window_the_conditional_velocity_alone_runs_and_the_momentum_stays():
+    calls, momentum = [], Momentum(-0.75)
+
+    def conditional(x, t):
+        calls.append("cond")
+        return torch.ones_like(x)
+
+    def guide(x, t, s, step):
+        calls.append(("guided", step, s))
+        return apg(torch.ones_like(x), torch.zeros_like(x), s, momentum, 0.0, 1.0, dims=(-1,), step=step)
+
+    velocity = Guided(conditional, guide, 5.0, GuidanceWindow(0.5, decay=1.0, min_scale=1.0))
+    integrate(velocity, torch.zeros(1), time_grid(4), "heun")
+    # 4 steps at 0.5: steps 1 and 2 guided (5, then 5 - 4 = 1 at the window's last step), both Heun calls of each
+    guided_calls = [("guided", 1, 5.0), ("guided", 1, 5.0), ("guided", 2, 1.0), ("guided", 2, 1.0)]
+    assert calls == ["cond"] * 2 + guided_calls + ["cond"] * 2
+    assert momentum.step == 2 and float(momentum.average) == 1 - 0.75  # moved at steps 1 and 2 only
+
+
+def test_integrate_numbers_the_steps_from_the_whole_grid_when_it_starts_late():
+    class Counting(StepAware):
+        def __init__(self):
+            self.seen = []
+
+        def __call__(self, x, t):
+            self.seen.append((self.step, self.steps, t))
+            return torch.zeros_like(x)
+
+    v, grid = Counting(), time_grid(5)
+    integrate(v, torch.zeros(1), grid, "euler", start=3)
+    assert v.seen == [(3, 5, grid[3]), (4, 5, grid[4])]
+    with pytest.raises(ValueError, match="sampler must be euler or heun"):
+        integrate(v, torch.zeros(1), grid, "midpoint")

@@ -7,12 +7,11 @@ import pytest
 import torch
 
 from minidcae.core.config import SHIPPED_TRANSFORMER
-from minidcae.training.flow_matching import time_grid
-from minidcae.generation.editing import extend, keep_mask, masked_sample, repaint, span_frames
-from minidcae.generation.sampling import retake, retake_noise
-from minidcae.measure.editing import seam_jumps
 from minidcae.core.errors import MinidcaeError
-from minidcae.generation.sampling import sample_latents
+from minidcae.generation.editing import extend, keep_mask, masked_sample, repaint, span_frames
+from minidcae.generation.samplers import time_grid
+from minidcae.generation.sampling import retake, retake_noise, sample_latents
+from minidcae.measure.editing import seam_jumps
 from minidcae.models.transformer import load_transformer
 
 FRAMES, STEPS = 12, 3

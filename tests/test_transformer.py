@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from minidcae.core.config import TransformerConfig
-from minidcae.training.flow_matching import euler_sample, flow_matching_loss
-from minidcae.sound.synth import ClipLabels
+from minidcae.generation.samplers import euler_sample
 from minidcae.models.text import VOCAB, WORD_ID, tokenize, training_prompt, unknown_words
 from minidcae.models.transformer import LatentTransformer, rotate
+from minidcae.sound.synth import ClipLabels
+from minidcae.training.flow_matching import flow_matching_loss
 
 TINY = TransformerConfig(latent_channels=2, latent_rows=3, dim=32, depth=2, heads=2)
 

@@ -197,7 +197,7 @@ def generation_row(what, model, voc, precision, n, k, guidance, ae, mel, seconds
     def call():
         with precision():
             if n == 1:
-                return generate(model, ae, mel, "happy piano", seconds, k, 3.0, vocoder=voc, guidance=guidance)
+                return generate(model, ae, mel, "happy piano", seconds, vocoder=voc, steps=k, guidance=guidance)
             return generate_many(model, ae, mel, ["happy piano"] * n, seconds, 0, voc, steps=k, guidance=guidance)
 
     start = time.perf_counter()

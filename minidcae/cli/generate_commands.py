@@ -77,6 +77,21 @@ def add_commands(add) -> None:
         metavar="ANGLE",
         help="a variation of the --seed clip: its noise turned by ANGLE radians towards another (0 = same, 1.57 = new)",
     )
+    p.add_argument(
+        "--guidance-interval",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="guide only the middle share F of the steps, the prompt alone outside (ACE-Step: 0.5; default 1, all)",
+    )
+    p.add_argument(
+        "--guidance-decay",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="0 to 1: inside the interval the scale falls by F (scale - guidance-min) by its last step (default 0)",
+    )
+    p.add_argument("--guidance-min", type=float, default=1.0, help="the scale a full decay reaches (default 1)")
 
     p = add("edit", cmd_edit, "repaint a span of a clip, or extend it, with a prompt", *shared)
     p.add_argument("input", help="the clip to edit (WAV, FLAC or OGG)")
@@ -94,6 +109,7 @@ def add_commands(add) -> None:
 
 
 def cmd_generate(args) -> None:
+    from minidcae.generation.guidance import GuidanceWindow
     from minidcae.generation.pipeline import compiled, generate, generate_many, load_generator
     from minidcae.sound.audio_files import save_audio
 
@@ -105,6 +121,7 @@ def cmd_generate(args) -> None:
     if args.n > 1 and (args.melody is not None or args.retake is not None):
         raise MinidcaeError("--n makes several clips of one prompt; it does not combine with --melody or --retake")
     melody, checkpoint, told = melody_for(args)  # the MIDI file is read (and refused) before any model loads
+    window = GuidanceWindow(args.guidance_interval, args.guidance_decay, args.guidance_min)  # refused here too
     device = pick_device(args.device)
     transformer, autoencoder, mel = load_generator(checkpoint, args.autoencoder, device)
     if melody is not None and transformer.cfg.melody == "none":
@@ -116,7 +133,7 @@ def cmd_generate(args) -> None:
     if args.compile:  # not the DCAE decoder: compiled, it ran slower (0.67x, benchmarks/fast_paths.py)
         transformer = compiled(transformer, device)
         vocoder = None if vocoder is None else compiled(vocoder, device)
-    sampling = dict(steps=args.steps, cfg_scale=args.cfg, sampler=args.sampler, guidance=guidance)
+    sampling = dict(steps=args.steps, cfg_scale=args.cfg, sampler=args.sampler, guidance=guidance, window=window)
     to_sound = dict(seed=args.seed, vocoder=vocoder, gl_iters=iterations(args))
     start = time.perf_counter()
     if args.n > 1:

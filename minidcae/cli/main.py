@@ -20,7 +20,7 @@
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
                       [--melody TUNE.mid --melody-track N --melody-fill loop|pad --melody-scale 2]
-                      [--guidance cfg|apg --retake ANGLE]
+                      [--guidance cfg|apg --retake ANGLE --guidance-interval 0.5 --guidance-decay 1]
     minidcae edit IN OUT (--repaint START:END | --extend SECONDS) --prompt P [--guidance cfg|apg --margin 4 --strength 1]
                   [--vocoder griffin-lim|neural --vocoder-checkpoint V]
 

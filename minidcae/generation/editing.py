@@ -1,22 +1,20 @@
-"""Editing in latent space: an edit is a mask on the sampling ODE (ACE-Step's repaint, extend and retake).
+"""Editing in latent space: an edit is a mask on the sampling ODE (ACE-Step's repaint and extend).
 
     keep_mask        (T,) weights over latent frames: 1 keeps the original, 0 regenerates, a linear ramp between
     masked_sample    integrate the ODE, after every step put the original's own noisy point back where keep = 1,
                      and crossfade the margin once at the end
     repaint          regenerate the frames [start, end) of a latent with a (new) prompt, at a strength
     extend           continue a latent for more frames: repaint on frames padded past its end
-    retake_noise     cos(a) n1 + sin(a) n2: noise that is n1 at a = 0 and independent of it at a = pi / 2
-    retake           a variation of a generated clip: the same prompt from noise turned by an angle
     span_frames      a span in seconds -> latent frames, refused in one line when empty or outside the clip
     edit_audio       a waveform -> a repainted or extended waveform: what `minidcae edit` runs
-    seam_jumps       the mel change across given frame boundaries, and the clip's own frame-to-frame changes
-    edit_report      the measurements of notebook 12 (repaint, extend, retake, APG against CFG) as one dict
 
 Every latent here is normalised, (B, C, F, T) with T latent frames. Along the straight path of flow matching
 the original latent x1 sits at x_t = (1 - t) x0 + t x1 for its noise x0; outside the span the sample is
 put back on that path after every step, so at t = 1 it is x1 itself and only the span is new. Because the
 network sees the whole clip at every step, what it makes inside the span fits what is kept around it.
-Taught in notebook 12 (editing); guidance (cfg or apg) is minidcae.generation.pipeline.prompt_velocity's.
+The third edit, retake (noise turned by an angle), is minidcae.generation.sampling's; measuring edits (seams,
+edit_report) is minidcae.measure.editing. Guidance (cfg or apg) is minidcae.generation.sampling.prompt_velocity's
+and the loop minidcae.generation.samplers.integrate. Taught in notebook 12 (editing).
 """
 
 from __future__ import annotations
@@ -25,8 +23,8 @@ import torch
 
 from minidcae.core.errors import MinidcaeError
 from minidcae.generation.pipeline import latents_to_mels, mels_to_audio
+from minidcae.generation.samplers import integrate, time_grid
 from minidcae.generation.sampling import prompt_velocity, seeded_noise
-from minidcae.training.flow_matching import euler_step, heun_step, time_grid
 
 
 def keep_mask(frames: int, start: int, end: int, margin: int = 0) -> torch.Tensor:
@@ -52,7 +50,7 @@ def masked_sample(
     noise: torch.Tensor,
     reference: torch.Tensor,
     keep: torch.Tensor,
-    steps: int,
+    steps: int = 30,
     shift: float = 3.0,
     sampler: str = "euler",
     crossfade: str = "end",
@@ -76,18 +74,19 @@ def masked_sample(
         raise MinidcaeError(f"crossfade must be 'end' or 'every_step', got {crossfade!r}")
     if not 0.0 <= strength <= 1.0:
         raise MinidcaeError(f"a repaint strength is between 0 and 1, got {strength:g}")
-    step = euler_step if sampler == "euler" else heun_step
     keep = keep.to(noise.device, noise.dtype)  # (T,): broadcasts over the last axis
     held = keep if crossfade == "every_step" else (keep == 1).to(keep.dtype)  # (T,): blended after every step
-    grid = time_grid(steps, shift)[round(steps * (1 - strength)) :]  # the times left to run, from t_start to 1
+    grid, skipped = time_grid(steps, shift), round(steps * (1 - strength))  # the first `skipped` steps do not run
     # x_ref(t_start) = (1 - t_start) x0 + t_start x1: at strength 1, t_start = 0 and x is the noise itself
-    x = noise if grid[0] == 0 else (1 - grid[0]) * noise + grid[0] * reference  # (B, C, F, T)
-    for t, t_next in zip(grid[:-1], grid[1:]):
-        x = step(velocity, x, t, t_next)  # (B, C, F, T)
+    x = noise if skipped == 0 else (1 - grid[skipped]) * noise + grid[skipped] * reference  # (B, C, F, T)
+
+    def put_back(x, t):
         # x_ref(t) = (1 - t) x0 + t x1
-        x_ref = (1 - t_next) * noise + t_next * reference  # (B, C, F, T)
+        x_ref = (1 - t) * noise + t * reference  # (B, C, F, T)
         # x <- h x_ref + (1 - h) x
-        x = held * x_ref + (1 - held) * x  # (B, C, F, T)
+        return held * x_ref + (1 - held) * x  # (B, C, F, T)
+
+    x = integrate(velocity, x, grid, sampler, skipped, put_back)  # (B, C, F, T)
     if crossfade == "every_step":
         return x  # (B, C, F, T): already blended by keep at t = 1
     # the crossfade, once: x <- keep x1 + (1 - keep) x (changes nothing where keep is 0 or 1)
@@ -101,28 +100,26 @@ def repaint(
     prompts: list[str],
     start: int,
     end: int,
-    steps: int = 30,
-    cfg_scale: float = 3.0,
-    guidance: str = "cfg",
     margin: int = 4,
     seed: int = 0,
-    shift: float = 3.0,
-    sampler: str = "euler",
     crossfade: str = "end",
     strength: float = 1.0,
+    **sampling,
 ) -> torch.Tensor:
     """Latents z (B, C, F, T) -> the same with latent frames [start, end) regenerated for prompts (one each),
     the rest following z's straight path from the seed's noise, with a `margin`-frame crossfade inside the span's
     edges (masked_sample's `crossfade`: once at the end, or the naive every step). strength: masked_sample's, how
-    far the span may leave what it was (1: from pure noise). (B, C, F, T)."""
+    far the span may leave what it was (1: from pure noise). sampling: sample_latents' keywords for the ODE
+    (steps, shift, sampler) and its guidance (cfg_scale, guidance, window). (B, C, F, T)."""
     if not 0 <= start < end <= z.shape[-1]:
         raise MinidcaeError(f"span {start}:{end} is empty or outside the {z.shape[-1]} latent frames")
     device = next(model.parameters()).device
     noise = seeded_noise(z.shape, seed).to(device)  # (B, C, F, T)
-    velocity = prompt_velocity(model, prompts, cfg_scale, guidance=guidance)
+    ode = {k: sampling.pop(k) for k in ("steps", "shift", "sampler") if k in sampling}  # masked_sample's
+    velocity = prompt_velocity(model, prompts, **sampling)  # the rest guide it
     keep = keep_mask(z.shape[-1], start, end, margin)  # (T,)
     reference = z.float().to(device)  # (B, C, F, T)
-    return masked_sample(velocity, noise, reference, keep, steps, shift, sampler, crossfade, strength).float().cpu()
+    return masked_sample(velocity, noise, reference, keep, crossfade=crossfade, strength=strength, **ode).float().cpu()
 
 
 @torch.no_grad()
@@ -206,8 +203,9 @@ def edit_audio(
             start, end = span_frames(span[0], span[1], z.shape[-1], rate, wav.shape[-1] / mel.sample_rate)
         except MinidcaeError as err:
             raise MinidcaeError(f"{source}: {err}") from None
+        sampling = dict(steps=steps, cfg_scale=cfg_scale, guidance=guidance)
         out = repaint(
-            transformer, z, [prompt], start, end, steps, cfg_scale, guidance, margin, seed, strength=strength
+            transformer, z, [prompt], start, end, margin, seed, strength=strength, **sampling
         )  # (1, C', F', T)
     else:
         added = round(extend_seconds * rate)
@@ -221,6 +219,3 @@ def edit_audio(
         frames += added * autoencoder.cfg.time_factor
     x_hat = latents_to_mels(autoencoder, out, frames)  # (1, C, n_mels, frames)
     return mels_to_audio(x_hat, mel, vocoder, gl_iters)[0]  # (C, frames * hop)
-
-
-# ----------------------------------------------------------------------------- measuring

@@ -1,13 +1,15 @@
-"""Text to music in the latent space: sampling, the generation pipeline, and measuring obedience.
+"""From a prompt to audio: the generation pipeline around the sampler.
 
     generate              a prompt -> a waveform: the whole pipeline `minidcae generate` and the demo run
+    generate_many         prompts -> waveforms, every clip in one batch (`minidcae generate --n`)
     load_generator        the latent transformer and the autoencoder it was trained with, checked to fit
-    sample_latents        prompts (and melodies) -> normalised latents: noise, then Euler or Heun steps with guidance
-    prompt_velocity       the guided velocity v(x, t) for prompts: cfg or apg, and a melody's own guidance
+    compiled              torch.compile for where it runs (CUDA graphs on a GPU)
     latents_to_mels       normalised latents -> log-mels through the autoencoder's decoder
-    obedience             conditional accuracy and Frechet distance of generated clips, judged by the classifier
+    mels_to_audio         log-mels -> waveforms: the neural vocoder, or Griffin-Lim
+    generate_mels         prompts -> log-mels, a chunk at a time (what obedience and the benchmarks measure)
 
-Training the latent transformer is minidcae.recipes.transformer; the network is minidcae.models.transformer.
+Sampling the latents (noise, guidance, Euler or Heun steps) is minidcae.generation.sampling; training the latent
+transformer is minidcae.recipes.transformer; the network is minidcae.models.transformer.
 Taught in notebook 07 (latent diffusion) and notebook 08 (conditioning).
 """
 
@@ -49,23 +51,19 @@ def generate(
     mel: MelConfig,
     prompt: str,
     seconds: float,
-    steps: int = 30,
-    cfg_scale: float = 3.0,
-    sampler: str = "euler",
     seed: int = 0,
     vocoder=None,
     gl_iters: int = 32,
     melody=None,
-    melody_scale: float = 2.0,
-    guidance: str = "cfg",
     retake: float | None = None,
+    **sampling,
 ) -> torch.Tensor:
     """A prompt -> waveform (C, samples) of about `seconds`: seeded noise -> sampled latent ->
     the autoencoder's decoder -> log-mel -> the neural vocoder if given, else Griffin-Lim.
     melody: notes [(start s, length s, MIDI)] for a melody-conditioned transformer (minidcae.sound.melody).
-    guidance: cfg or apg. retake: an angle; the seed's noise turned towards seed + 1's (minidcae.generation.sampling.retake)."""
+    retake: an angle; the seed's noise turned towards seed + 1's (minidcae.generation.sampling.retake).
+    sampling: sample_latents' keywords (steps, cfg_scale, sampler, shift, guidance, melody_scale, window)."""
     if retake is None:
-        sampling = dict(steps=steps, cfg_scale=cfg_scale, sampler=sampler, melody_scale=melody_scale, guidance=guidance)
         melodies = None if melody is None else [melody]
         return generate_many(
             transformer, autoencoder, mel, [prompt], seconds, seed, vocoder, gl_iters, melodies, **sampling
@@ -74,8 +72,7 @@ def generate(
     roll = None
     if melody is not None:
         roll = piano_roll(melody, frames, latent_frame_rate(mel, autoencoder))[None]  # (1, P + 1, frames)
-    sampling = dict(steps=steps, cfg_scale=cfg_scale, sampler=sampler, melody=roll, melody_scale=melody_scale)
-    z = retake_latents(transformer, [prompt], frames, retake, seed, guidance=guidance, **sampling)  # (1, C, F, T)
+    z = retake_latents(transformer, [prompt], frames, retake, seed, melody=roll, **sampling)  # (1, C, F, T)
     return mels_to_audio(latents_to_mels(autoencoder, z), mel, vocoder, gl_iters)[0]
 
 

@@ -20,9 +20,10 @@ import torch
 
 from minidcae.core.config import MelConfig
 from minidcae.core.errors import MinidcaeError
+from minidcae.generation.guidance import GuidanceWindow, Guided, Momentum, apg
+from minidcae.generation.samplers import integrate, time_grid
 from minidcae.models.condition import known_words, tokenize_for, unknown_words_for
 from minidcae.sound.synth import INSTRUMENTS, MODES
-from minidcae.training.flow_matching import Momentum, apg, euler_sample, heun_sample
 
 
 def latent_frames(seconds: float, mel: MelConfig, autoencoder) -> int:
@@ -46,20 +47,19 @@ def sample_latents(
     melody_scale: float = 2.0,
     guidance: str = "cfg",
     noise: torch.Tensor | None = None,
+    window: GuidanceWindow | None = None,
 ) -> torch.Tensor:
     """Prompts -> normalised latents (B, C, F, frames): start from seeded noise (t = 0), integrate to t = 1.
 
-    noise: the start (B, C, F, frames) instead of the seed's (minidcae.generation.editing.retake mixes two).
-    The velocity is prompt_velocity's (cfg or apg guidance; a melody's own guidance)."""
+    noise: the start (B, C, F, frames) instead of the seed's (retake mixes two).
+    The velocity is prompt_velocity's (cfg or apg guidance; a melody's own guidance), guided on the steps of
+    `window` (ACE-Step's guidance interval; None: every step)."""
     c = model.cfg
     g = torch.Generator().manual_seed(seed)
     x0 = torch.randn(len(prompts), c.latent_channels, c.latent_rows, frames, generator=g)  # (B, C, F, T)
     x0 = (x0 if noise is None else noise.float()).to(next(model.parameters()).device)  # (B, C, F, T)
-    velocity = prompt_velocity(model, prompts, cfg_scale, melody, melody_scale, guidance)
-    if sampler not in ("euler", "heun"):
-        raise ValueError(f"sampler must be euler or heun, got {sampler!r}")
-    integrate = euler_sample if sampler == "euler" else heun_sample
-    return integrate(velocity, x0, steps, shift).float().cpu()
+    velocity = prompt_velocity(model, prompts, cfg_scale, melody, melody_scale, guidance, window)
+    return integrate(velocity, x0, time_grid(steps, shift), sampler).float().cpu()
 
 
 def prompt_velocity(
@@ -69,15 +69,18 @@ def prompt_velocity(
     melody: torch.Tensor | None = None,
     melody_scale: float = 2.0,
     guidance: str = "cfg",
+    window: GuidanceWindow | None = None,
 ):
     """The guided velocity v(x, t) of a latent transformer for prompts (a fresh one for every sample).
 
     Guidance runs the conditional and the empty prompt side by side in one batch of 2B:
-    cfg: v = v(empty) + cfg_scale (v(prompt) - v(empty)); apg: diffusion.apg on the same two (ACE-Step's default);
+    cfg: v = v(empty) + s (v(prompt) - v(empty)); apg: guidance.apg on the same two (ACE-Step's default);
     none: v(prompt) alone, one call in a batch of B, for a student that learned the guided velocity (minidcae.recipes.distill).
     melody: piano rolls (B, PITCHES + 1, frames) for a model trained with one (minidcae.sound.melody); then each
     condition has its own guidance (cfg only), three calls in one batch of 3B:
-    v = v(empty) + cfg_scale (v(prompt) - v(empty)) + melody_scale (v(prompt, melody) - v(prompt))."""
+    v = v(empty) + s (v(prompt) - v(empty)) + melody_scale (v(prompt, melody) - v(prompt)).
+    s is cfg_scale on the steps `window` guides (every step when None) and, outside them, v is the fully
+    conditioned velocity alone, v(prompt) or v(prompt, melody), one call in a batch of B (guidance.Guided)."""
     for p in prompts:
         if unknown_words_for(model.cfg, p):
             raise ValueError(
@@ -87,49 +90,50 @@ def prompt_velocity(
         raise ValueError(f"guidance must be cfg, apg or none, got {guidance!r}")
     model.eval()
     device = next(model.parameters()).device
-    c = model.cfg
+    c, b = model.cfg, len(prompts)
 
     def times(t, n: int) -> torch.Tensor:
         # (n,) copies of t made on the device: no host-to-device copy per call, and a compiled model sees a tensor
         return t if torch.is_tensor(t) else torch.full((n,), float(t), device=device)
 
-    ids, mask = (
-        t.to(device) for t in tokenize_for(c, list(prompts) + [""] * len(prompts))
-    )  # (2B, L): conditional, then empty
-    momentum = Momentum()  # APG's running average, one per sample
+    ids, mask = (t.to(device) for t in tokenize_for(c, list(prompts) + [""] * b))  # (2B, L): conditional, then empty
 
-    if melody is None and guidance == "none":
-        b = len(prompts)
+    if melody is None:
 
-        def velocity(x, t):
-            # a distilled student (minidcae.recipes.distill) learned the guided velocity: one call a step, no empty prompt
+        def conditional(x, t):
+            # v(prompt) alone, one call in a batch of B: a distilled student's velocity, or outside the window
             return model(x, times(t, b), ids[:b], mask[:b])  # (B, C, F, T)
 
-    elif melody is None:
+        if guidance == "none":
+            return conditional
+        momentum = Momentum()  # APG's running average, one per sample
 
-        def velocity(x, t):
-            v = model(torch.cat([x, x]), times(t, 2 * len(x)), ids, mask)  # (2B, C, F, T)
+        def guide(x, t, s, step):
+            v = model(torch.cat([x, x]), times(t, 2 * b), ids, mask)  # (2B, C, F, T)
             v_cond, v_uncond = v.chunk(2)
             if guidance == "apg":
-                return apg(v_cond, v_uncond, cfg_scale, momentum)  # = apg_guided(...) evaluated in one batch
-            return v_uncond + cfg_scale * (v_cond - v_uncond)  # = guided(...) evaluated in one batch
+                return apg(v_cond, v_uncond, s, momentum, step=step)
+            return v_uncond + s * (v_cond - v_uncond)  # = guidance.guided(...) evaluated in one batch
 
-    else:
-        if guidance != "cfg":
-            raise ValueError("guidance apg is not available with a melody yet; use cfg")
-        if getattr(model.cfg, "melody", "none") == "none":
-            raise ValueError("this transformer was trained without a melody; pass a melody-conditioned checkpoint")
-        b = len(prompts)
-        roll = torch.cat([melody, torch.zeros_like(melody), torch.zeros_like(melody)]).to(device)  # (3B, P + 1, T)
-        ids3, mask3 = (torch.cat([t[:b], t[:b], t[b:]]) for t in (ids, mask))  # prompt, prompt, empty
+        return Guided(conditional, guide, cfg_scale, window)
 
-        def velocity(x, t):
-            v_melody, v_prompt, v_empty = model(
-                torch.cat([x, x, x]), times(t, 3 * len(x)), ids3, mask3, melody=roll
-            ).chunk(3)
-            return v_empty + cfg_scale * (v_prompt - v_empty) + melody_scale * (v_melody - v_prompt)
+    if guidance != "cfg":
+        raise ValueError("guidance apg is not available with a melody yet; use cfg")
+    if getattr(model.cfg, "melody", "none") == "none":
+        raise ValueError("this transformer was trained without a melody; pass a melody-conditioned checkpoint")
+    roll = melody.to(device)  # (B, P + 1, T)
+    rolls = torch.cat([roll, torch.zeros_like(roll), torch.zeros_like(roll)])  # (3B, P + 1, T)
+    ids3, mask3 = (torch.cat([t[:b], t[:b], t[b:]]) for t in (ids, mask))  # prompt, prompt, empty
 
-    return velocity
+    def with_melody(x, t):
+        # v(prompt, melody) alone, one call in a batch of B: outside the window
+        return model(x, times(t, b), ids[:b], mask[:b], melody=roll)  # (B, C, F, T)
+
+    def guide_melody(x, t, s, step):
+        v_melody, v_prompt, v_empty = model(torch.cat([x, x, x]), times(t, 3 * b), ids3, mask3, melody=rolls).chunk(3)
+        return v_empty + s * (v_prompt - v_empty) + melody_scale * (v_melody - v_prompt)
+
+    return Guided(with_melody, guide_melody, cfg_scale, window)
 
 
 def latent_frame_rate(mel: MelConfig, autoencoder) -> float:

@@ -9,6 +9,7 @@
     pitch       a pitch tracker and note accuracy
     latent      what latents hold: statistics, PCA, neighbours, paths
     obedience   the one judge of generated audio; prompts (held-out phrasings) and editing use it
+    guidance    ACE-Step's guidance window against guiding every step, judged the same way
     evaluate    a DCAE against the oracle on a folder of clips
 
 May import: core, sound, models, training, generation (the layers are written in CONTRIBUTING.md and checked by `make test`).

@@ -127,7 +127,9 @@ def edit_report(
     start, end = frames // 3, frames - frames // 3
     new_inst = (inst + 1) % len(INSTRUMENTS)  # (N,)
     prompts = [prompt_for(INSTRUMENTS[i], MODES[m]) for i, m in zip(new_inst.tolist(), mode.tolist())]
-    edited = repaint(transformer, z, prompts, start, end, steps, cfg_scale, margin=margin, seed=seed)  # (N, C, F, T)
+    edited = repaint(
+        transformer, z, prompts, start, end, margin, seed, steps=steps, cfg_scale=cfg_scale
+    )  # (N, C, F, T)
     out = latents_to_mels(autoencoder, edited)  # (N, 1, n_mels, T tf)
     a, b = start * tf, end * tf  # the span in mel frames
     seams_at = crossfade_boundaries(start, end, frames, margin, tf)  # mel frames across the two crossfades
@@ -171,7 +173,7 @@ def edit_report(
     rows = []
     for strength in strengths:
         weaker = repaint(
-            transformer, z, prompts, start, end, steps, cfg_scale, margin=margin, seed=seed, strength=strength
+            transformer, z, prompts, start, end, margin, seed, strength=strength, steps=steps, cfg_scale=cfg_scale
         )
         rows.append(strength_row(strength, latents_to_mels(autoencoder, weaker)))
     repaint_figures["by_strength"] = rows + [strength_row(1.0, out)]
