@@ -35,7 +35,7 @@ from minidcae.models.dcae import count_parameters, load_latent_autoencoder, mel_
 from minidcae.models.text import tokenize, training_prompt
 from minidcae.models.transformer import load_transformer
 from minidcae.sound.synth import draw_labels, first_seed
-from minidcae.training.flow_matching import interpolate, sample_t
+from minidcae.training.flow_matching import interpolate
 from minidcae.training.recipe import Run, card_fields, fields_but, keep_ema, split_overrides
 from minidcae.training.trainer import Trainer
 
@@ -67,10 +67,16 @@ def teacher_pairs(
     return noise, samples, prompts
 
 
-def reflow_loss(velocity, x0: torch.Tensor, x1: torch.Tensor, shift: float = 1.0, generator=None) -> torch.Tensor:
+def reflow_loss(velocity, x0: torch.Tensor, x1: torch.Tensor, generator=None) -> torch.Tensor:
     """Flow matching with the pairing fixed: mean || v(x_t, t) - (x1 - x0) ||^2 with x_t on the line from x0 to x1.
-    Unlike flow_matching_loss, the noise is not drawn afresh: x0 is the noise the teacher turned into x1."""
-    t = sample_t(x1.shape[0], shift, generator=generator, device=x1.device)  # (B,)
+    Unlike flow_matching_loss, the noise is not drawn afresh: x0 is the noise the teacher turned into x1.
+
+    t is uniform on [0, 1], as rectified flow's reflow draws it (Liu et al., 2022), not logit-normal: a student
+    sampled in one or two steps is asked for its velocity at t = 0 and t = 0.5, and the logit-normal rarely draws
+    a t near 0 (1.4% of its draws fall below 0.1, against 10%). tests/test_distill.py measures the 1-step error
+    both ways."""
+    # t ~ U(0, 1)
+    t = torch.rand(x1.shape[0], generator=generator, device=x1.device)  # (B,)
     x_t = interpolate(x0, x1, t)  # (B, C, F, T)
     return (velocity(x_t, t) - (x1 - x0)).square().mean()
 
@@ -85,7 +91,7 @@ def reflow_batches(noise, samples, prompts, cfg: TrainConfig):
     return next_batch
 
 
-def _losses(shift: float, seed: int):
+def _losses(seed: int):
     generator = torch.Generator().manual_seed(seed)
 
     def losses(m: dict, batch: dict) -> dict:
@@ -96,7 +102,7 @@ def _losses(shift: float, seed: int):
             return m["transformer"](x, t, ids, mask)
 
         gen = generator if x1.device.type == "cpu" else None
-        return {"loss": reflow_loss(velocity, batch["noise"], x1, shift, gen)}
+        return {"loss": reflow_loss(velocity, batch["noise"], x1, gen)}
 
     return losses
 
@@ -130,7 +136,7 @@ def distill(
     student = copy.deepcopy(teacher).train()
     trainer = Trainer(
         {"transformer": student},
-        _losses(1.0, cfg.seed),  # times uniform over the line: every part of a straight path matters as much
+        _losses(cfg.seed),  # times uniform over the line (reflow_loss): every part of a straight path matters as much
         {"loss": student},
         cfg,
         out / "train",
