@@ -9,6 +9,8 @@ import torch
 from minidcae.core.config import SHIPPED_TRANSFORMER, TransformerConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.generation.sampling import sample_latents
+from minidcae.models.text import tokenize
+from minidcae.models.transformer import LatentTransformer, load_transformer
 from minidcae.sound.melody import (
     GIVEN,
     LOWEST,
@@ -20,8 +22,6 @@ from minidcae.sound.melody import (
     read_midi,
     roll_notes,
 )
-from minidcae.models.text import tokenize
-from minidcae.models.transformer import LatentTransformer, load_transformer
 
 
 def test_piano_roll_holds_each_frames_share_of_each_note():
@@ -96,6 +96,50 @@ def test_read_midi_follows_the_tempo_map_and_picks_the_highest_melodic_track(tmp
     assert info["track"] == 2
     assert [(round(s, 6), round(n, 6), m) for s, n, m in notes] == [(0.0, 0.5, 72), (0.5, 0.5, 74), (1.0, 1.0, 76)]
     assert read_midi(path, track=1)[0] == [(0.0, 1.0, 40)]
+
+
+def mido_onsets(path) -> list[float]:
+    """The seconds at which mido's own playback clock plays each note_on (the reference for our tempo map)."""
+    now, onsets = 0.0, []
+    for msg in mido.MidiFile(str(path)):  # merged tracks, msg.time = seconds since the message before
+        now += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            onsets.append(now)
+    return onsets
+
+
+def _write_events(path, events, tempos=(500_000,), ticks=480):
+    """A type 0 file: the tempos (all at tick 0, in this order), then events [(tick, "on" | "off", note)] as given."""
+    track, last = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=t, time=0) for t in tempos]), 0
+    for tick, kind, note in events:
+        track.append(mido.Message("note_on", note=note, velocity=90 if kind == "on" else 0, time=tick - last))
+        last = tick
+    midi = mido.MidiFile(type=0, ticks_per_beat=ticks)
+    midi.tracks.append(track)
+    midi.save(str(path))
+    return path
+
+
+def test_two_tempo_events_on_one_tick_are_read_in_file_order_as_mido_plays_them(tmp_path):
+    # 60 BPM then 144 BPM, both at tick 0 (as in music21's test03): the second holds, a beat lasts 60 / 144 s.
+    # Sorted by value, the 1,000,000 us of 60 BPM came last and every onset was 2.4 times late.
+    tune = [(0, 480, 72, 0), (480, 960, 74, 0), (960, 1920, 76, 0), (4800, 5280, 77, 0)]
+    path = _write_midi(tmp_path / "t.mid", [tune], ((0, 1_000_000), (0, 416_667)))
+    notes, _ = read_midi(path)
+    assert [s for s, _, _ in notes] == pytest.approx(mido_onsets(path), abs=1e-6)
+    assert notes[1][0] == pytest.approx(416_667 / 1e6) and notes[-1][0] == pytest.approx(10 * 416_667 / 1e6)
+
+
+def test_a_note_struck_again_before_its_note_off_is_a_second_note_as_mido_plays_it(tmp_path):
+    # on 60 at 0, on 60 again at 480 before its note-off at 960; pretty_midi keeps both notes and ends both at the
+    # first note-off (the second note-off finds nothing open). One line: the first runs to the re-strike.
+    path = _write_events(tmp_path / "r.mid", [(0, "on", 60), (480, "on", 60), (960, "off", 60), (1440, "off", 60)])
+    notes, _ = read_midi(path)
+    assert [s for s, _, _ in notes] == pytest.approx(mido_onsets(path)) == [0.0, 0.5]
+    assert notes == [(0.0, 0.5, 60), (0.5, 0.5, 60)]
+    # a note-on written before the note-off on the same tick: the off ends the old note, the new one stays open
+    path = _write_events(tmp_path / "s.mid", [(0, "on", 62), (480, "on", 62), (480, "off", 62), (960, "off", 62)])
+    assert read_midi(path)[0] == [(0.0, 0.5, 62), (0.5, 0.5, 62)]
 
 
 def test_read_midi_keeps_the_highest_of_overlapping_notes(tmp_path):

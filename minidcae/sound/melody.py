@@ -133,9 +133,14 @@ def read_midi(path, track: int | None = None) -> tuple[list, dict]:
 
 
 def _tempo_map(midi) -> list:
-    """[(tick, seconds at that tick, microseconds per beat from there)], from every track's set_tempo."""
+    """[(tick, seconds at that tick, microseconds per beat from there)], from every track's set_tempo.
+
+    Sorted by tick alone, and stably: tempo events on one tick keep the order they have in the file (track by
+    track), as a player meets them, so the last one holds. (Sorted by value as well, 60 then 144 BPM at tick 0
+    would play at 60.)"""
     changes = sorted(
-        (tick, msg.tempo) for track in midi.tracks for tick, msg in _absolute(track) if msg.type == "set_tempo"
+        ((tick, msg.tempo) for track in midi.tracks for tick, msg in _absolute(track) if msg.type == "set_tempo"),
+        key=lambda change: change[0],
     )
     points, seconds, last_tick, tempo = [(0, 0.0, 500_000)], 0.0, 0, 500_000  # MIDI's default: 120 BPM
     for tick, new in changes:
@@ -153,7 +158,10 @@ def _absolute(track):
 
 
 def _track_notes(track, midi) -> list:
-    """[(start s, length s, MIDI, channel)] of one track; a note_on with velocity 0 is a note_off."""
+    """[(start s, length s, MIDI, channel)] of one track; a note_on with velocity 0 is a note_off.
+
+    A pitch struck again before its note-off opens a second note, and a note-off ends every note of its channel
+    and pitch opened before its tick (one opened on that very tick stays open), as pretty_midi reads them."""
     points = _tempo_map(midi)
 
     def seconds(tick):
@@ -161,28 +169,32 @@ def _track_notes(track, midi) -> list:
         t0, s0, tempo = next(p for p in reversed(points) if p[0] <= tick)
         return s0 + (tick - t0) * tempo / 1e6 / midi.ticks_per_beat
 
-    sounding, notes = {}, []
+    sounding, notes = {}, []  # (channel, pitch) -> the ticks of its open note_ons
     for tick, msg in _absolute(track):
         if msg.type == "note_on" and msg.velocity > 0:
-            sounding.setdefault((msg.channel, msg.note), tick)
+            sounding.setdefault((msg.channel, msg.note), []).append(tick)
         elif msg.type in ("note_off", "note_on") and (msg.channel, msg.note) in sounding:
-            begin = sounding.pop((msg.channel, msg.note))
-            start, stop = seconds(begin), seconds(tick)
-            if stop - start >= MIN_NOTE_SECONDS:
-                notes.append((start, stop - start, msg.note, msg.channel))
+            opened = sounding.pop((msg.channel, msg.note))
+            for begin in (b for b in opened if b != tick):
+                start, stop = seconds(begin), seconds(tick)
+                if stop - start >= MIN_NOTE_SECONDS:
+                    notes.append((start, stop - start, msg.note, msg.channel))
+            if tick in opened:
+                sounding[(msg.channel, msg.note)] = [tick]
     return sorted(notes)
 
 
 def _skyline(notes) -> list:
-    """One line from possibly overlapping notes: a note is cut where a higher one starts over it."""
+    """One line from possibly overlapping notes: a note is cut where a higher one, or the same pitch struck
+    again, starts over it."""
     notes = sorted(notes, key=lambda n: (n[0], -n[2]))
     line = []
     for start, length, pitch in notes:
         if line and start < line[-1][0] + line[-1][1]:  # overlaps the note before
             s, n, p = line[-1]
-            if pitch <= p:
+            if pitch < p:
                 continue  # the note before is higher: it keeps sounding
-            line[-1] = (s, start - s, p)  # the higher new note cuts it
+            line[-1] = (s, start - s, p)  # the higher new note, or the same one struck again, cuts it
             if line[-1][1] < MIN_NOTE_SECONDS:
                 line.pop()
         line.append((start, length, pitch))
