@@ -36,8 +36,7 @@ from minidcae.models.text import tokenize, training_prompt
 from minidcae.models.transformer import load_transformer
 from minidcae.sound.synth import draw_labels, first_seed
 from minidcae.training.flow_matching import interpolate
-from minidcae.training.recipe import Run, card_fields, fields_but, keep_ema, split_overrides
-from minidcae.training.trainer import Trainer
+from minidcae.training.recipe import Run, card_fields, fields_but, fit, split_overrides
 
 
 @torch.no_grad()
@@ -134,19 +133,11 @@ def distill(
     )
     pair_seconds = time.perf_counter() - start
     student = copy.deepcopy(teacher).train()
-    trainer = Trainer(
-        {"transformer": student},
-        _losses(cfg.seed),  # times uniform over the line (reflow_loss): every part of a straight path matters as much
-        {"loss": student},
-        cfg,
-        out / "train",
-        device,
-        gen.clip_seconds,
-        ema=("transformer",),
-        quiet=run.quiet,
-    )
-    trainer.fit(reflow_batches(noise, samples, prompts, cfg), cfg.steps)
-    keep_ema(trainer, "transformer")
+    # times uniform over the line (reflow_loss): every part of a straight path matters as much
+    losses = _losses(cfg.seed)
+    batches = reflow_batches(noise, samples, prompts, cfg)
+    setup = dict(out_dir=out / "train", device=device, seconds_per_item=gen.clip_seconds, quiet=run.quiet)
+    trainer = fit("transformer", student, losses, cfg, batches, **setup)
     student.eval()
     info = {
         **card_fields(
