@@ -10,12 +10,11 @@ from minidcae.core.config import SHIPPED_TRANSFORMER, TransformerConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.generation.sampling import sample_latents
 from minidcae.models.text import tokenize
-from minidcae.models.transformer import LatentTransformer, load_transformer
+from minidcae.models.transformer import LatentTransformer, MelodyEncoder, load_transformer
 from minidcae.sound.melody import (
     GIVEN,
     LOWEST,
     PITCHES,
-    MelodyEncoder,
     fit_length,
     fit_register,
     piano_roll,

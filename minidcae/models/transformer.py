@@ -5,6 +5,7 @@
     SelfAttention        linear (ReLU) or softmax attention over the latent frames, with RoPE; softmax runs
                          through torch's fused SDPA unless .fused is False (the written-out reference)
     CrossAttention       softmax attention from the latent frames to the prompt tokens
+    MelodyEncoder        piano rolls (B, PITCHES + 1, T) -> melody tokens (B, T, dim)
     MelodyAttention      softmax attention from the latent frames to the melody tokens, RoPE on both sides
     GatedFeedForward     up -> depthwise conv over neighbouring frames -> GLU gate -> down
     Block                norm, modulate, self-attend, cross-attend, norm, modulate, feed forward
@@ -40,7 +41,7 @@ from minidcae.core.config import TransformerConfig
 from minidcae.models.attention import linear_attention, sdpa_attention, softmax_attention
 from minidcae.models.condition import text_encoder_for
 from minidcae.models.norms import RMSNorm
-from minidcae.sound.melody import PITCHES, MelodyEncoder
+from minidcae.sound.melody import PITCHES
 
 MELODY_KINDS = ("none", "cross", "add")
 
@@ -116,6 +117,22 @@ class CrossAttention(nn.Module):
         k, v = rearrange(self.kv(cond), "b l (two h d) -> two b h l d", two=2, h=self.heads)  # (B, H, L, d) each
         o = softmax_attention(q, k, v, key_padding_mask=cond_mask)  # (B, H, N, d)
         return self.out(rearrange(o, "b h n d -> b n (h d)"))  # (B, N, dim)
+
+
+class MelodyEncoder(nn.Module):
+    """Piano rolls (B, PITCHES + 1, T) -> melody tokens (B, T, dim): a linear map of each frame's pitches,
+    then two convolutions over neighbouring frames (a note's start and end matter, not only its pitch)."""
+
+    def __init__(self, dim: int, kernel: int = 3):
+        super().__init__()
+        self.frame = nn.Conv1d(PITCHES + 1, dim, 1)  # each frame on its own: which pitch, and is one given
+        self.context = nn.Sequential(
+            nn.SiLU(), nn.Conv1d(dim, dim, kernel, padding=kernel // 2), nn.SiLU(), nn.Conv1d(dim, dim, 1)
+        )
+
+    def forward(self, roll: torch.Tensor) -> torch.Tensor:
+        h = self.frame(roll)  # (B, dim, T)
+        return rearrange(h + self.context(h), "b d t -> b t d")  # (B, T, dim)
 
 
 class MelodyAttention(nn.Module):

@@ -5,7 +5,6 @@
     read_midi        a standard MIDI file -> the notes of one line (the highest non-drum track by default)
     fit_length       a melody looped (or padded) to fill a clip, and cut at its end
     fit_register     a melody moved by whole octaves into an instrument's register
-    MelodyEncoder    piano rolls (B, PITCHES + 1, T) -> melody tokens (B, T, dim)
 
 A melody is a list of notes, each (start in seconds, length in seconds, MIDI number), as
 synth.melody_of returns them. The transformer reads it at the latent frame rate (one frame per
@@ -24,9 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from einops import rearrange
 
 from minidcae.core.errors import MinidcaeError
 from minidcae.sound.synth import REGISTERS
@@ -199,22 +196,6 @@ def _skyline(notes) -> list:
                 line.pop()
         line.append((start, length, pitch))
     return [(float(s), float(n), int(p)) for s, n, p in line]
-
-
-class MelodyEncoder(nn.Module):
-    """Piano rolls (B, PITCHES + 1, T) -> melody tokens (B, T, dim): a linear map of each frame's pitches,
-    then two convolutions over neighbouring frames (a note's start and end matter, not only its pitch)."""
-
-    def __init__(self, dim: int, kernel: int = 3):
-        super().__init__()
-        self.frame = nn.Conv1d(PITCHES + 1, dim, 1)  # each frame on its own: which pitch, and is one given
-        self.context = nn.Sequential(
-            nn.SiLU(), nn.Conv1d(dim, dim, kernel, padding=kernel // 2), nn.SiLU(), nn.Conv1d(dim, dim, 1)
-        )
-
-    def forward(self, roll: torch.Tensor) -> torch.Tensor:
-        h = self.frame(roll)  # (B, dim, T)
-        return rearrange(h + self.context(h), "b d t -> b t d")  # (B, T, dim)
 
 
 def resize_roll(roll: torch.Tensor, frames: int) -> torch.Tensor:
