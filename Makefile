@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 GPU_WHEELS_STAMP := gpu_wheels/.downloaded
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: demo test lint lab lab-student notebooks nbval student student-run benchmarks venv clean-runs gpu-check gpu-wheels
+.PHONY: demo test lint lab lab-student notebooks nbval student student-run benchmarks venv clean-runs gpu-check gpu-train gpu-wheels
 
 venv: $(STAMP)
 
@@ -33,10 +33,12 @@ CI_ENV := MINIDCAE_PROFILE=ci TQDM_DISABLE=1 OMP_NUM_THREADS=1
 test: lint $(GPU_WHEELS_STAMP)
 	$(CI_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
-# ruff (pinned in the dev extra, configured in pyproject.toml): lint, import order, format.
+# ruff (pinned in constraints.txt, configured in pyproject.toml): lint, import order, format; then
+# import-linter: the rooms of minidcae/ import one way down (the contracts in pyproject.toml, CONTRIBUTING.md).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
@@ -82,6 +84,13 @@ benchmarks: $(STAMP)
 # On a CPU: `make gpu-check GPU_CHECK_ARGS=--dry-run`.
 gpu-check:
 	PYTHONPATH=. $(PYTHON) tools/gpu_check.py $(GPU_CHECK_ARGS)
+
+# The course's models at ACE-Step's latent geometry (f8c8 on 128 mels), trained on one CUDA GPU in about six
+# minutes (tools/gpu_train.py): DCAE, vocoder, latent transformer, with cards naming the GPU, under runs/gpu_train/.
+# Then, on any machine, `python tools/gpu_train.py --evaluate runs/gpu_train` adds the held-out figures to the
+# cards. On a CPU: `make gpu-train GPU_TRAIN_ARGS=--dry-run`.
+gpu-train:
+	PYTHONPATH=. $(PYTHON) tools/gpu_train.py $(GPU_TRAIN_ARGS)
 
 # The wheels a GPU machine's own Python 3.12 lacks, downloaded once into gpu_wheels/ (ignored by git; carry it
 # along): tools/run_notebooks.py puts the ones of Python files alone on sys.path as zips and installs the others

@@ -11,13 +11,13 @@ import argparse
 import torch
 from common import save
 
-from minidcae.sound.audio import griffin_lim, log_mel
 from minidcae.bench.speed import time_call
 from minidcae.core.config import SHIPPED_DCAE, SHIPPED_VOCODER
 from minidcae.models.dcae import load_autoencoder, mel_config_of
-from minidcae.training.recipe import hardware
-from minidcae.sound.synth import HELDOUT_SEED_BASE, synth_clip
 from minidcae.models.vocoder import load_vocoder, vocode
+from minidcae.sound.audio import griffin_lim, log_mel
+from minidcae.sound.synth import HELDOUT_SEED_BASE, synth_clip
+from minidcae.training.recipe import hardware
 
 
 def main():

@@ -91,7 +91,10 @@ def test_show_source_is_the_library_source_with_its_path():
     import inspect
 
     shown = viz.show_source(dcae.space_to_channel)
-    assert repr(shown) == "# minidcae/models/dcae.py: space_to_channel\n" + inspect.getsource(dcae.space_to_channel).rstrip()
+    assert (
+        repr(shown)
+        == "# minidcae/models/dcae.py: space_to_channel\n" + inspect.getsource(dcae.space_to_channel).rstrip()
+    )
     assert "```python" in shown._repr_markdown_()
 
 

@@ -68,7 +68,9 @@ def test_a_back_arrow_breaks_the_contracts(tmp_path):
 
 
 # Words that track our own work rather than say what the code does, in what ships (code, docstrings, notebooks, cards).
-TRACKING = re.compile(r"\b(issues?|tickets?|tasks?) \d+|\bstop \d+\b", re.IGNORECASE)  # "issue #77" of another project is a citation
+TRACKING = re.compile(
+    r"\b(issues?|tickets?|tasks?) \d+|\bstop \d+\b", re.IGNORECASE
+)  # "issue #77" of another project is a citation
 
 
 def test_shipped_files_say_what_the_code_does_not_which_work_item_asked():
