@@ -123,11 +123,28 @@ def table() -> str:
             f"(slowest: {max(ct['notebooks'], key=ct['notebooks'].get).split('/')[-1]}, {max(ct['notebooks'].values()):.0f} s) | "
             f"{ct['machine']} | {ct['date']} |"
         )
-    gpu = [load(p.stem) for p in sorted((HERE / "results").glob("*_gpu.json"))]
+    gpu = load("gpu_check_gpu")
+    if not gpu:
+        rows.append("| GPU training throughput | not measured: no GPU was available | - | - |")
+        return "\n".join(rows)
+    where = f"{gpu['machine']} | {gpu['date']}"
+    by_model = {}
+    for r in gpu.get("training", []):
+        by_model.setdefault((r["model"], r["batch_size"]), []).append(f"{r['dtype']} {r['samples_per_s']:,.0f}")
     rows.append(
-        "| GPU training throughput | "
-        + ("; ".join(g.get("summary", "") for g in gpu if g) or "not measured: no GPU was available")
-        + " | - | - |"
+        "| `gpu` profile training, samples/s (`make gpu-check`) | "
+        + "; ".join(f"{m} (batch {b}) {', '.join(v)}" for (m, b), v in by_model.items())
+        + (f"; not measured: {', '.join(gpu['skipped'])}" if gpu.get("skipped") else "")
+        + f" | {where} |"
+    )
+    rows.append(
+        "| generation at the `gpu` sizes, end to end (`make gpu-check`) | "
+        + "; ".join(
+            f"{g['what']}, {g['seconds']:g} s at {g['steps']} step{'s' if g['steps'] > 1 else ''}: "
+            f"{g['audio_s_per_s']:,.0f}x real time"
+            for g in gpu.get("generation", [])
+        )
+        + f" | {where} |"
     )
     return "\n".join(rows)
 

@@ -275,7 +275,7 @@ def rows_markdown(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50, help="timed training steps per model and precision")
-    parser.add_argument("--notebook-steps", type=int, default=40, help="cap on every training inside the notebooks")
+    parser.add_argument("--notebook-steps", type=int, default=200, help="cap on every training inside the notebooks")
     parser.add_argument("--notebook-timeout", type=int, default=180, help="seconds the notebooks may take")
     parser.add_argument("--deadline", type=float, default=300, help="seconds after which no new stage starts")
     parser.add_argument("--wheels", default=str(ROOT / "gpu_wheels"), help="wheels for what this Python lacks")

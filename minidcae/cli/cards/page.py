@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from minidcae.cli.cards.dcae import dcae_card, sweep_card
+from minidcae.cli.cards.gpu import gpu_card
 from minidcae.cli.cards.judges import clap_card, classifier_card
 from minidcae.cli.cards.melody import melody_card
 from minidcae.cli.cards.reading import load
@@ -26,6 +27,7 @@ SECTIONS = (
     (melody_card, "transformer_melody.json"),
     (clap_card, "clap.json"),
     (claim_card, "claim/transformer_clap.json"),
+    (gpu_card, "gpu/dcae.json"),
 )
 
 
@@ -59,6 +61,8 @@ def files_table(ckpt: Path) -> list[str]:
         "cards of two transformers, word encoder against frozen miniCLAP text tower (notebook 11); the weights are not "
         "shipped (nothing reads them, and the tree must stay small enough to travel to a GPU machine): the commands below "
         "rebuild them |",
+        "| `gpu/` | the DCAE at ACE-Step's latent geometry (f8c8 on 128 mels), its vocoder and latent transformer, trained on "
+        "a GPU by `make gpu-train`, with `gpu_train.json` (the run) and the held-out figures (`*_heldout.json`) |",
         "",
     ]
 
