@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 GPU_WHEELS_STAMP := gpu_wheels/.downloaded
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: demo test lint lab lab-student notebooks nbval student student-run benchmarks venv clean-runs gpu-check gpu-train gpu-wheels
+.PHONY: demo test lint lab lab-student notebooks nbval student student-run answers benchmarks venv clean-runs gpu-check gpu-train gpu-wheels
 
 venv: $(STAMP)
 
@@ -68,6 +68,11 @@ notebooks: $(STAMP)
 # Student copies of the notebooks (solutions replaced by a placeholder) into student/.
 student: $(STAMP)
 	$(PY) tools/make_student.py
+
+# The self-study answer key (every solution, answer and instructor's note, one markdown file a
+# notebook) into answers/, which git ignores and student/ never holds.
+answers: $(STAMP)
+	$(PY) tools/make_student.py --answers
 
 # Execute every student copy top to bottom (into runs/student/, not in place): an exercise left
 # undone prints "not implemented yet" and the notebook goes on.

@@ -83,6 +83,7 @@ def test_every_notebook_asks_questions_and_has_a_build_exercise_checked_by_the_l
         markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert "check.compare(" in code, f"{path.name}: no exercise checked with check.compare"
         assert markdown.count("<!-- BEGIN ANSWER -->") >= 2, f"{path.name}: fewer than two questions with answers"
-        assert "show_source(" in code, f"{path.name}: shows none of the library's source"
+        shows = ("show_source(", "reveal=", "check.reveal(")  # reveal: the source below a right answer
+        assert any(s in code for s in shows), f"{path.name}: shows none of the library's source"
         last = next(c.source for c in reversed(nb.cells) if c.cell_type == "markdown")
         assert "## Sources" in last and "arXiv" in last, f"{path.name}: does not end with its sources (arXiv ids)"
