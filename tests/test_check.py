@@ -157,6 +157,8 @@ def test_inputs_are_named_by_what_they_are_or_by_the_name_given():
     )
     by_dict = check.verdict(lambda x: -x, torch.neg, {"zeros": (torch.zeros(2),), "ones": (torch.ones(2),)})
     assert by_dict and by_dict.message == "correct: <lambda> matches neg on 2 inputs (atol 1e-05, rtol 0.0001)"
+    one = check.verdict(lambda x: -x, torch.neg, {"ones": (torch.ones(2),)})
+    assert one.message == "correct: <lambda> matches neg on 1 input (atol 1e-05, rtol 0.0001)"
     wrong_dict = check.verdict(lambda x: x, torch.neg, {"zeros": (torch.zeros(2),), "ones": (torch.ones(2),)})
     assert wrong_dict.message.splitlines() == [
         "wrong: <lambda>, 1 of 2 inputs right",

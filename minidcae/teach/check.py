@@ -177,7 +177,7 @@ def verdict(
     right = len(cases) - len(wrong)
     if not wrong:
         _passed.add(name)
-        kind = "random inputs" if callable(inputs) else "inputs"
+        kind = ("random " if callable(inputs) else "") + ("input" if len(cases) == 1 else "inputs")
         message = f"correct: {name} matches {reference} on {len(cases)} {kind} (atol {atol:g}, rtol {rtol:g})"
         return CheckResult(True, message, right, len(cases))
     lines = [f"wrong: {name}, {right} of {len(cases)} input{'s' if len(cases) != 1 else ''} right"]
