@@ -29,7 +29,16 @@ NB00 = {
     ),
 }
 
-NB01: dict[str, tuple[str, ...]] = {}
+NB01 = {
+    "my_fixed_shapes": (
+        "Follow one axis through one convolution: kernel 4, stride 2 and padding 1 give "
+        "out = (n + 2 - 4) / 2 + 1. Try it on 64, then on 48.",
+        "There is one convolution per width, so each axis is halved once per width; the channel count after the "
+        "last convolution is the last width.",
+        "The Linear sees everything the last convolution outputs, flattened: its input size is the product of the "
+        "three numbers of the shape. Return that product first and the shape second, as whole numbers.",
+    ),
+}
 
 NB02 = {
     "my_space_to_channel": (
@@ -50,13 +59,138 @@ NB02 = {
     ),
 }
 
-NB03: dict[str, tuple[str, ...]] = {}
-NB04: dict[str, tuple[str, ...]] = {}
-NB05: dict[str, tuple[str, ...]] = {}
-NB06: dict[str, tuple[str, ...]] = {}
-NB07: dict[str, tuple[str, ...]] = {}
-NB08: dict[str, tuple[str, ...]] = {}
-NB09: dict[str, tuple[str, ...]] = {}
+NB03 = {
+    "my_discriminator_hinge_loss": (
+        "Two terms, one for the real patches and one for the fakes; each is a mean over every logit of the map, "
+        "batch included.",
+        "A hinge is relu(margin - score): zero once a patch is past its margin. Real patches should score above +1 "
+        "and fakes below -1: write each term so that it is zero there.",
+        "Check a hand case: real logits all 3 and fake logits all -3 must give 0; real and fake logits all 0 must "
+        "give 2.",
+    ),
+    "my_generator_hinge_loss": (
+        "The decoder wants the critic to score its fakes high. What does it minimise, then?",
+        "No margin and no relu on this side: the mean over every patch logit, with a sign.",
+    ),
+    "my_feature_matching_loss": (
+        "Pair the two lists layer by layer (zip); for each layer, the mean absolute difference between the fake "
+        "features and the real ones.",
+        "Then average over the layers (not their sum). The real features are a target: cut them from the graph "
+        "so that no gradient flows into them.",
+    ),
+    "beat the recipe at the same budget": (
+        "Print cfg: which terms make the training loss, and with which weights? The scoreboard measures a mel L1; "
+        "which term of the loss is closest to that, and which pull elsewhere?",
+        "Notebook 02, section 5, trained this model at this budget with and without one of those terms and watched "
+        "how fast the L1 fell. What did it find about the first few dozen steps?",
+        "Change one thing at a time, keeping the seed and batches: a loss weight first, then the learning rate a "
+        "little up or down. Keep what the scoreboard rewards, then ask whether it would still win at 6,000 steps.",
+    ),
+}
+NB04 = {
+    "my_normalize_latent": (
+        "model.latent_mean and model.latent_std hold one number per channel, shape (C,); z is (B, C, F', T').",
+        "To apply a (C,) vector to every channel, give it two trailing axes of size 1 so that it broadcasts over "
+        "F' and T' (index with None, or reshape to (C, 1, 1)); then subtract, then divide.",
+    ),
+    "my_denormalize_latent": (
+        "Undo the two steps of the normalisation, in the reverse order.",
+        "Scale by the per-channel std first, then shift by the mean, both broadcast over F' and T' as before.",
+    ),
+    "my_slerp": (
+        "Flatten both latents to single vectors first: the angle w is the arccos of their dot product over the "
+        "product of their norms.",
+        "Clamp that cosine to [-1, 1] before the arccos: round-off can push it just outside, and arccos gives NaN.",
+        "The two weights sin((1 - t) w) / sin(w) and sin(t w) / sin(w) multiply the original latents, not the "
+        "flattened ones, so the result has z0's shape.",
+    ),
+}
+
+NB05 = {
+    "my_stft_distances": (
+        "Flatten both waveforms to (N, samples), take torch.stft with a Hann window of n_fft and return_complex=True, "
+        "and keep its absolute value: two magnitude tensors of one shape.",
+        "Spectral convergence is one number for the whole batch: the Frobenius norm of the difference over the "
+        "norm of the reference (plus the small constant the exercise gives); torch.linalg.norm of a tensor is that.",
+        "The log distance floors both magnitudes at 1e-5 before the log, then averages the absolute difference over "
+        "every bin; return the two as tensors, not floats.",
+    ),
+    "my_mr_stft_distance": (
+        "Crop both signals to the shorter length first, on the last axis.",
+        "For each (n_fft, hop) in audio.STFT_RESOLUTIONS, add the two numbers my_stft_distances gives; then divide "
+        "the total by the number of resolutions.",
+    ),
+    "phase-two STOI": (
+        "compare_pipelines takes a model, the vocoder, the front end, {set name: clips} and the Griffin-Lim "
+        "iterations, and returns {set name: {pipeline: {measure: value}}}, as the table of section 2.",
+        "Load SHIPPED_DCAE_PHASE2 with load_autoencoder, run it on the speech set alone, and subtract the shipped "
+        "DCAE's STOI in table for the same pipeline.",
+    ),
+    "claim-2 margins": (
+        "Claim 2's cell computes the two tests from f1 and channels with MARGIN; put the same lines in a function "
+        "of the margin that returns the verdict.",
+        "Run the function over a list of margins and keep the pairs of neighbouring margins whose verdicts differ.",
+    ),
+}
+
+NB06 = {
+    "my_linear_attention": (
+        "ReLU both q and k first. The sum over keys of phi(k_j)^T v_j is one matrix product over the key axis: "
+        "a (d, e) matrix per batch and head.",
+        "The denominator's sum over keys is a (d,) vector per head; each query's denominator is its features' dot "
+        "product with it, one number per query.",
+        "Numerator (B, H, N, e) over denominator (B, H, N, 1): keep a trailing axis of size 1 so the division "
+        "broadcasts over e.",
+    ),
+    "my_causal_linear_attention": (
+        "Start S at zeros (B, H, d, e) and z at zeros (B, H, d), and loop over the tokens in order.",
+        "At token i, add phi(k_i)^T v_i to S (an outer product: unsqueeze the two vectors) and phi(k_i) to z "
+        "before you read them for query i: token i sees itself.",
+        "Output i is phi(q_i) S divided by phi(q_i) . z; collect the outputs in a list and stack them on the token "
+        "axis. cumsum over the outer products gives every S_i at once, if you prefer.",
+    ),
+}
+
+NB07 = {
+    "my_euler_step": (
+        "The step's length is h = t_next - t, and velocity(x, t) is the slope dx/dt where you stand.",
+        "Euler keeps that one slope for the whole step: how far does x move in a time h at that slope?",
+    ),
+    "my_heun_step": (
+        "Two velocity calls: one where you stand, at (x, t), and one at the end of the step.",
+        "The second call is made at Euler's guess of the end point, at time t_next; my_euler_step can make the "
+        "guess for you.",
+        "Move from x, not from the guess, for a time h with the mean of the two slopes.",
+    ),
+}
+
+NB08 = {
+    "my_guidance": (
+        "At scale 0 the result must be v_uncond and at scale 1 v_cond: a straight line through both, as a "
+        "function of the scale.",
+        "Start from the unconditional velocity and add the scale times the difference the prompt makes; the "
+        "tensors broadcast, no loop is needed.",
+    ),
+    "make generation obey the mode word": (
+        "The two evaluations of a step need not be the prompt and the empty prompt. What does v(prompt) - "
+        "v(empty) point towards, and how much of that is the mood word?",
+        "Make the two prompts differ in the mood word only: the same instrument, the other mood. Their difference "
+        "is what the mood word alone adds.",
+        "That difference is small: it needs a much larger scale than 3. Sweep the scale (from 5 to 50, say) and "
+        "watch the instrument accuracy as well as the mode's interval.",
+    ),
+}
+
+NB09 = {
+    "my_crossfade_weights": (
+        "Start from torch.ones(length) and overwrite the two ends; first and last only decide whether an end is "
+        "overwritten.",
+        "The rise is the line from 0 at the start of the fade to 1 at its end, read at the centre of each frame: "
+        "frame k's centre is k + 0.5 frames into the fade.",
+        "The fall is the rise reversed (flip). Check yours: rise[k] + rise[fade - 1 - k] must be 1 for every k.",
+    ),
+}
+
 NB10: dict[str, tuple[str, ...]] = {}
 NB11: dict[str, tuple[str, ...]] = {}
 NB12: dict[str, tuple[str, ...]] = {}
