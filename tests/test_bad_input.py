@@ -217,6 +217,7 @@ def test_bad_checkpoints_fail_in_one_line_everywhere(corpus, name, tmp_path, cap
         ["distill", "--profile", "ci", "--out", str(tmp_path / "distill"), "--teacher", ckpt],
         ["evaluate-melody", "--profile", "ci", "--checkpoint", ckpt],
         ["evaluate-melody", "--profile", "ci", "--checkpoint", str(SHIPPED_MELODY_TRANSFORMER), "--text", ckpt],
+        ["generate", "happy piano", str(tmp_path / "g.wav"), "--lora", ckpt, "--steps", "2"],
     ]
     for args in cases:
         code, err = run(args, capsys)
@@ -492,3 +493,58 @@ def test_a_guidance_interval_or_decay_outside_0_1_fails_in_one_line_before_any_m
         name = flag.removeprefix("--").replace("-", " ")
         assert len(err) == 1 and f"{name} {float(value):g} is not between 0 and 1" in err[0], err
         assert not out.exists()
+
+
+def test_bad_lora_input_fails_in_one_line_and_writes_nothing(tmp_path, capsys):
+    """train-lora: an empty folder, too few or too short clips, a word the model knows, a rank of 0; generate --lora:
+    an adapter made for another model (its base hash differs), a file that is not an adapter."""
+    import torch
+
+    from minidcae.models import lora
+    from minidcae.models.transformer import load_transformer
+    from minidcae.sound.synth import write_dataset
+
+    (tmp_path / "empty").mkdir()
+    write_dataset(tmp_path / "short", 8, 1.0, 0, instrument="bell")  # 1 s clips: ci crops 2 s
+    write_dataset(tmp_path / "three", 3, 3.0, 0, instrument="bell")
+    write_dataset(tmp_path / "bell", 4, 3.0, 0, instrument="bell")
+    out = tmp_path / "out"
+    for clips, extra, says in (
+        ("empty", [], "no audio files"),
+        ("missing", [], "no such folder"),
+        ("three", [], "3 clip(s); train-lora needs at least 4"),
+        ("short", [], "clip_00000.wav: 1.00 s; train-lora crops 2 s"),
+        ("bell", ["--word", "piano"], "--word piano: already in the model's vocabulary"),
+        ("bell", ["--word", "Two Words"], "--word 'Two Words': give one lower-case word"),
+        ("bell", ["--rank", "0"], "--rank 0: a LoRA rank is 1 or more"),
+        ("bell", ["steps=many"], "steps"),
+        ("bell", ["--layers", "attn.key"], "layers attn.key: no linear layer"),
+    ):
+        args = ["train-lora", "--profile", "ci", "--clips", str(tmp_path / clips), "--out", str(out)]
+        args += extra if "--word" in extra else ["--word", "bell", *extra]
+        code, err = run(args, capsys)
+        assert code == 2 and says in err, (clips, extra, err)
+        assert not out.exists(), (clips, extra)
+    model, _ = load_transformer(SHIPPED_TRANSFORMER)
+    lora.add_lora(model, rank=1)
+    lora.add_words(model, ["bell"])
+    adapter = lora.save_adapter(tmp_path / "lora_bell", model, {"base": {"name": SHIPPED_TRANSFORMER.name}})
+    other = DATA_SAMPLES / "checkpoints" / "dit_fast.safetensors"  # a transformer of the same shape, other weights
+    g = out / "g.wav"
+    out.mkdir()
+    for extra, says in (
+        (["--checkpoint", str(other)], "made for another model"),
+        ([], None),  # on its own base it loads, and its word is read
+    ):
+        code, err = run(["generate", "happy bell", str(g), "--lora", str(adapter), "--steps", "2", *extra], capsys)
+        if says:
+            assert code == 2 and says in err and str(adapter) in err and not g.exists(), err
+        else:
+            assert code == 0 and g.exists(), err
+    code, err = run(["generate", "happy bell", str(g), "--lora", str(adapter), "--lora", str(adapter)], capsys)
+    assert code == 2 and f"{adapter}: teaches bell, which the model reads already" in err  # one adapter per word
+    code, err = run(["generate", "happy bell", str(out / "h.wav"), "--steps", "2"], capsys)
+    assert code == 2 and "unknown word(s) ['bell']" in err  # the base model alone refuses the word
+    code, err = run(["generate", "happy bell", str(out / "h.wav"), "--lora", str(SHIPPED_CLASSIFIER)], capsys)
+    assert code == 2 and "not a LoRA adapter" in err and not (out / "h.wav").exists()
+    assert torch.equal(load_transformer(SHIPPED_TRANSFORMER)[0].proj_out.weight, model.proj_out.weight)

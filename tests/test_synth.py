@@ -273,3 +273,54 @@ def test_synth_clip_with_its_own_notes_is_unchanged_and_other_notes_change_it():
     other, labels = synth.synth_clip(3, 1.5, notes=[(0.0, 1.0, 60), (5.0, 1.0, 62)])  # the second note is past the end
     assert not np.array_equal(own, other)
     assert labels.onsets[0] == 0.0
+
+
+# sha256 of every clip below, as 16-bit PCM (what `minidcae synth` writes) and with its labels, taken before the new
+# voice existed: adding a voice beside the six must not move one sample of the data the shipped models learned from
+SHIPPED_DATA_SHA256 = "9284927de16a22bef0bb8bdd821dbd253f8cddb1c0eafa7ad07df7477d31e09e"
+
+
+def test_every_existing_clip_is_byte_identical_after_the_new_voice():
+    import hashlib
+
+    h = hashlib.sha256()
+    for s in [*range(12), *(synth.HELDOUT_SEED_BASE + k for k in range(6))]:
+        wav, labels = synth.synth_clip(s, 3.0, SR)
+        h.update(np.round(wav.astype(np.float64) * 32767).astype("<i2").tobytes())
+        h.update(repr(labels).encode())
+    for instrument in synth.INSTRUMENTS:  # every voice, by override, playing given notes
+        wav, _ = synth.synth_clip(7, 2.0, SR, instrument=instrument, notes=[(0.0, 0.5, 60), (0.5, 1.0, 64)])
+        h.update(np.round(wav.astype(np.float64) * 32767).astype("<i2").tobytes())
+    assert h.hexdigest() == SHIPPED_DATA_SHA256
+
+
+def test_the_new_voice_plays_only_when_named_and_keeps_the_seeds_other_labels():
+    assert "bell" not in synth.INSTRUMENTS and "bell" in voices.NEW_VOICES and "bell" not in voices.VOICES
+    drawn = {synth.draw_labels(s)["instrument"] for s in range(300)}
+    assert drawn == set(synth.INSTRUMENTS)  # the labels never draw it
+    wav, labels = synth.synth_clip(5, 2.0, SR, instrument="bell")
+    plain = synth.draw_labels(5)
+    assert labels.instrument == "bell" and (labels.mode, labels.key, labels.tempo) == (
+        plain["mode"],
+        plain["key"],
+        plain["tempo"],
+    )
+    low, high = synth.NEW_REGISTERS["bell"]
+    assert all(low <= m <= high for _, _, m in synth.melody_of(5, 2.0, instrument="bell"))
+    with pytest.raises(ValueError, match="bell"):
+        synth.synth_clip(5, 2.0, SR, instrument="kazoo")
+
+
+def test_the_bell_is_fm_with_an_inharmonic_sideband():
+    # FM at ratio 3.5: sidebands at f0 +- 3.5 k f0, so 2.5 f0 (= |f0 - 3.5 f0|) and 4.5 f0 carry energy that no
+    # harmonic voice has, and 2 f0 (a harmonic) next to none
+    f0 = 220.0
+    note = voices.render_note("bell", 57, 1.0, SR)
+    spectrum = np.abs(np.fft.rfft(note * np.hanning(note.size)))
+    freqs = np.fft.rfftfreq(note.size, 1 / SR)
+
+    def level(hz):
+        return spectrum[np.abs(freqs - hz) < 5].max()
+
+    assert level(2.5 * f0) > 10 * level(2 * f0) and level(4.5 * f0) > 10 * level(2 * f0)
+    assert level(f0) == pytest.approx(spectrum.max(), rel=0.5)

@@ -32,6 +32,12 @@ def add_commands(add) -> None:
     p.add_argument("--seconds", type=float, default=4.0, help="length of each clip")
     p.add_argument("--seed", type=int, default=0, help="seed of the first clip; clip i uses seed + i")
     p.add_argument("--sample-rate", type=int, default=22050)
+    p.add_argument(
+        "--voice",
+        default=None,
+        help="play every clip with this voice: one of the six instruments, or a sound no shipped model heard "
+        "(bell, for `minidcae train-lora`)",
+    )
 
     about = "round-trip an audio file through log-mel and back, and measure it"
     p = add("reconstruct", cmd_reconstruct, about, "profile", "vocoder")
@@ -72,10 +78,14 @@ def cmd_info(args) -> None:
 
 
 def cmd_synth(args) -> None:
-    from minidcae.sound.synth import write_dataset
+    from minidcae.sound.synth import INSTRUMENTS, write_dataset
+    from minidcae.sound.voices import NEW_VOICES
 
-    paths = write_dataset(args.out, args.n, args.seconds, args.seed, args.sample_rate)
-    print(f"wrote {len(paths)} clips and metadata.csv to {args.out}")
+    voice = {} if args.voice is None else {"instrument": args.voice}
+    if args.voice is not None and args.voice not in (*INSTRUMENTS, *NEW_VOICES):
+        raise MinidcaeError(f"--voice {args.voice}: choose one of {', '.join([*INSTRUMENTS, *NEW_VOICES])}")
+    paths = write_dataset(args.out, args.n, args.seconds, args.seed, args.sample_rate, **voice)
+    print(f"wrote {len(paths)} clips{f' of {args.voice}' if args.voice else ''} and metadata.csv to {args.out}")
 
 
 def cmd_reconstruct(args) -> None:

@@ -1,6 +1,7 @@
 """The `minidcae` commands that make music: generate a clip from a prompt (and a melody), and edit one.
 
-    generate   a prompt -> a clip (or --n clips in one batch), optionally following a MIDI file's melody
+    generate   a prompt -> a clip (or --n clips in one batch), optionally following a MIDI file's melody, optionally
+               with LoRA adapters (--lora, a new sound and its word: notebook 14)
     edit       repaint a span of a clip, or extend it, with a prompt
 
 Both end in pipeline.mels_to_audio: the neural vocoder with --vocoder neural, else Griffin-Lim (--iters).
@@ -92,6 +93,14 @@ def add_commands(add) -> None:
         help="0 to 1: inside the interval the scale falls by F (scale - guidance-min) by its last step (default 0)",
     )
     p.add_argument("--guidance-min", type=float, default=1.0, help="the scale a full decay reaches (default 1)")
+    p.add_argument(
+        "--lora",
+        action="append",
+        default=[],
+        metavar="ADAPTER",
+        help="a LoRA adapter from `minidcae train-lora` (its word joins the prompt's vocabulary); repeat for several, "
+        "each merged into the weights in turn (their updates add)",
+    )
 
     p = add("edit", cmd_edit, "repaint a span of a clip, or extend it, with a prompt", *shared)
     p.add_argument("input", help="the clip to edit (WAV, FLAC or OGG)")
@@ -124,6 +133,7 @@ def cmd_generate(args) -> None:
     window = GuidanceWindow(args.guidance_interval, args.guidance_decay, args.guidance_min)  # refused here too
     device = pick_device(args.device)
     transformer, autoencoder, mel = load_generator(checkpoint, args.autoencoder, device)
+    adapters = adapters_for(transformer, args.lora)
     if melody is not None and transformer.cfg.melody == "none":
         raise MinidcaeError(f"{checkpoint}: this transformer was trained without a melody; pass one from train-melody")
     card = Path(checkpoint).with_suffix(".json")
@@ -159,11 +169,25 @@ def cmd_generate(args) -> None:
     audio_seconds = wav.shape[-1] / mel.sample_rate
     if told:
         print(told)
+    if adapters:
+        print(adapters)
     print(
         f"{args.prompt!r}: {audio_seconds:.2f} s of audio in {seconds:.2f} s on {device} "
         f"({audio_seconds / seconds:.1f} s of audio per second; {args.steps} {args.sampler} steps, "
         f"{'no guidance' if guidance == 'none' else f'{guidance} {args.cfg:g}'}, {args.vocoder}) -> {args.output}"
     )
+
+
+def adapters_for(transformer, paths) -> str:
+    """Merge each LoRA adapter of `paths` into the transformer in turn (refused in one line when one was made for
+    another model, or teaches a word it already reads); a line naming them, or "" when there are none."""
+    from minidcae.models.lora import apply_adapter
+
+    said = []
+    for path in paths:
+        card = apply_adapter(transformer, path, merged=True)
+        said.append(f"{path} (rank {card['rank']}, word {', '.join(card['words'])})")
+    return f"adapters merged: {'; '.join(said)}" if said else ""
 
 
 def melody_for(args) -> tuple:

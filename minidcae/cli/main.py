@@ -1,6 +1,6 @@
 """The `minidcae` command: one parser made of three groups of commands, and the one-line errors.
 
-    minidcae synth --out DIR --n N --seconds S --seed K
+    minidcae synth --out DIR --n N --seconds S --seed K [--voice bell]
     minidcae reconstruct IN OUT [--checkpoint CKPT] [--iters N] [--vocoder griffin-lim|neural --vocoder-checkpoint V]
     minidcae encode IN OUT.safetensors --checkpoint CKPT
     minidcae decode IN.safetensors OUT --checkpoint CKPT [--iters N] [--vocoder griffin-lim|neural ...]
@@ -17,10 +17,12 @@
     minidcae train-melody --profile ci|cpu|gpu --out DIR [--init TRANSFORMER --melody cross|add] [key=value ...]
     minidcae distill --profile ci|cpu|gpu --out DIR [--teacher TRANSFORMER --pairs N] [key=value ...]
     minidcae evaluate-melody --checkpoint MELODY_TRANSFORMER [--text TRANSFORMER --autoencoder AE]
+    minidcae train-lora --clips DIR --word WORD --out DIR [--rank R --alpha A --layers attn.qkv,... --profile P]
     minidcae generate "happy piano, 120 bpm" OUT.wav [--seconds 8 --steps 30 --cfg 3 --seed 0 --sampler euler|heun]
                       [--checkpoint TRANSFORMER --autoencoder AE --vocoder griffin-lim|neural --vocoder-checkpoint V]
                       [--melody TUNE.mid --melody-track N --melody-fill loop|pad --melody-scale 2]
                       [--guidance cfg|apg --retake ANGLE --guidance-interval 0.5 --guidance-decay 1]
+                      [--lora ADAPTER ...]
     minidcae edit IN OUT (--repaint START:END | --extend SECONDS) --prompt P [--guidance cfg|apg --margin 4 --strength 1]
                   [--vocoder griffin-lim|neural --vocoder-checkpoint V]
 

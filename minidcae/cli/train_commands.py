@@ -2,7 +2,7 @@
 what it does. Each calls one recipe (minidcae.recipes) and prints the checkpoint's card as minidcae.cli.cards words it.
 
     train-ae, train-vocoder, sweep, train-classifier, train-clap, train-transformer (alias train-dit),
-    train-melody, distill, evaluate-melody
+    train-melody, distill, evaluate-melody, train-lora
 
 Every recipe takes --profile, --device, --out and key=value settings of its configs; train-ae and train-vocoder
 resume (--resume) and can skip their held-out measurement (--skip-eval). Taught in notebook 03 (training for real).
@@ -10,6 +10,7 @@ resume (--resume) and can skip their held-out measurement (--skip-eval). Taught 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from minidcae.cli.arguments import command_line, run_of
@@ -17,6 +18,7 @@ from minidcae.cli.cards.reading import read_card
 from minidcae.core.config import SHIPPED_TRANSFORMER
 from minidcae.core.errors import MinidcaeError
 from minidcae.core.profiles import get_profile
+from minidcae.models.lora import DEFAULT_LAYERS, LORA_LAYERS
 
 STATE = "folder for logs, training state and the checkpoint"
 
@@ -99,6 +101,23 @@ def add_commands(add) -> None:
     p = add("evaluate-melody", cmd_evaluate_melody, about, "profile", "device", "autoencoder")
     p.add_argument("--checkpoint", required=True, help="a transformer from train-melody")
     p.add_argument("--text", default=str(SHIPPED_TRANSFORMER), help="the text-only baseline (default: the shipped one)")
+
+    about = (
+        "teach the latent transformer a new sound and a new word for it from a few clips: low-rank adapters (LoRA) "
+        "and one new row of the prompt embedding, the base frozen; settings: TrainConfig fields (n_clips: the base "
+        "model's own clips kept beside them) or prior_share"
+    )
+    p = recipe("train-lora", cmd_train_lora, about, "folder for lora_WORD.safetensors and its card", "autoencoder")
+    p.add_argument("--clips", required=True, help="a folder of at least 4 clips of the sound (e.g. from synth --voice)")
+    p.add_argument("--word", required=True, help="the new prompt word, one the model does not know yet (e.g. bell)")
+    p.add_argument("--rank", type=int, default=4, help="the adapters' rank r (default 4)")
+    p.add_argument("--alpha", type=float, default=None, help="the adapters' scale alpha; the update is alpha / r B A")
+    p.add_argument(
+        "--layers",
+        default=",".join(DEFAULT_LAYERS),
+        help=f"which linear layers of each block get adapters, comma-separated, of {','.join(LORA_LAYERS)}",
+    )
+    p.add_argument("--checkpoint", default=str(SHIPPED_TRANSFORMER), help="the base transformer (default: shipped)")
 
 
 def cmd_train_ae(args) -> None:
@@ -185,3 +204,25 @@ def cmd_evaluate_melody(args) -> None:
     profile = get_profile(args.profile)
     figures = evaluate_melody(args.checkpoint, profile, args.text, args.autoencoder, command_line(), args.device)
     print(f"{melody_obedience_text(figures)}\nwrote the figures onto {args.checkpoint}'s card")
+
+
+def cmd_train_lora(args) -> None:
+    from minidcae.cli.cards.lora import lora_summary
+    from minidcae.recipes.lora import train_lora
+
+    if args.rank < 1:
+        raise MinidcaeError(f"--rank {args.rank}: a LoRA rank is 1 or more")
+    layers = tuple(k.strip() for k in args.layers.split(",") if k.strip())
+    path = train_lora(
+        args.clips,
+        args.word,
+        args.out,
+        get_profile(args.profile),
+        run_of(args),
+        args.rank,
+        args.alpha,
+        layers,
+        args.checkpoint,
+        args.autoencoder,
+    )
+    print(f"wrote {path}\n{lora_summary(json.loads(path.with_suffix('.json').read_text()))}")

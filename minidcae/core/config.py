@@ -256,6 +256,9 @@ class TransformerConfig:
     clap_text_width: int = 64
     clap_text_layers: int = 2
     clap_text_heads: int = 4
+    # words a LoRA adapter taught the model (minidcae.models.lora), read with ids after its vocabulary's; set when an
+    # adapter is loaded, never by a checkpoint of the base model
+    new_words: tuple[str, ...] = ()
 
     @property
     def token_size(self) -> int:

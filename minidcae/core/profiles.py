@@ -63,6 +63,11 @@ class Profile:
     melody_train: TrainConfig = TrainConfig(
         steps=30, batch_size=8, lr=1e-3, log_every=5, checkpoint_every=15, n_clips=32
     )
+    # `minidcae train-lora`: adapters and a new word from a few clips (n_clips: the base model's own clips kept
+    # beside them, its prior); about 20 s on one CPU thread, so the same in every profile but ci
+    lora_train: TrainConfig = TrainConfig(
+        steps=400, batch_size=8, lr=1e-3, log_every=20, checkpoint_every=400, n_clips=104, bf16=False
+    )
     ae: DCAEConfig = DEFAULT_DCAE
     mel: MelConfig = DEFAULT_MEL
     clap_train: TrainConfig = TrainConfig(crop_frames=258, n_clips=1024, clip_seconds=3.0)  # `minidcae train-clap`
@@ -123,6 +128,9 @@ PROFILES = {
         generation=GenerationConfig(n_clips=32, clip_seconds=2.0),
         transformer=TransformerConfig(dim=64, depth=2, heads=4),
         demo_ae_steps=30,
+        lora_train=TrainConfig(
+            steps=60, batch_size=8, lr=2e-3, log_every=5, checkpoint_every=60, n_clips=12, bf16=False
+        ),
         clap_train=TrainConfig(
             steps=30,
             batch_size=16,

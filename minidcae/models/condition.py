@@ -1,7 +1,8 @@
 """The prompt's path into the latent transformer: which words it reads, and which encoder turns them into tokens.
 
     TEXT_KINDS          the options of TransformerConfig.text: labels, phrases, clap
-    tokenize_for        prompts -> ids (B, L) and a mask (B, L), in the vocabulary cfg.text reads
+    word_ids_for        the word -> id table cfg.text reads, with the words an adapter added (cfg.new_words) after it
+    tokenize_for        prompts -> ids (B, L) and a mask (B, L), in that vocabulary
     unknown_words_for   the words of a prompt outside that vocabulary
     training_phrase     a clip's labels as a training prompt: text.training_prompt, or a phrasings.describe phrasing
     ClapTextCondition   ids -> miniCLAP's frozen per-word states -> a trained Linear -> tokens (B, L, dim)
@@ -26,7 +27,7 @@ from minidcae.core.config import ClapConfig, TransformerConfig
 from minidcae.core.errors import MinidcaeError
 from minidcae.models.clap import MiniClap
 from minidcae.models.phrasings import PHRASE_ID, PHRASE_VOCAB, describe
-from minidcae.models.text import PAD, TextEncoder, tokenize, training_prompt, unknown_words
+from minidcae.models.text import PAD, WORD_ID, TextEncoder, tokenize, training_prompt, unknown_words
 from minidcae.sound.synth import INSTRUMENTS, ClipLabels
 
 TEXT_KINDS = ("labels", "phrases", "clap")
@@ -40,27 +41,37 @@ def _kind(cfg) -> str:
     return kind
 
 
+def word_ids_for(cfg) -> dict[str, int]:
+    """{word: id} of the vocabulary cfg.text reads (text.WORD_ID or phrasings.PHRASE_ID), and after it the words a
+    LoRA adapter taught the model (cfg.new_words, minidcae.models.lora): ids len(vocabulary), len(vocabulary) + 1..."""
+    base = WORD_ID if _kind(cfg) == "labels" else PHRASE_ID
+    added = getattr(cfg, "new_words", ())  # configs from before the option have none
+    return {**base, **{word: len(base) + k for k, word in enumerate(added)}} if added else base
+
+
 def tokenize_for(cfg, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids (B, L), mask (B, L)) in the vocabulary cfg.text reads; "" is one <empty> token in both."""
     if _kind(cfg) == "labels":
-        return tokenize(prompts)
-    return tokenize(prompts, PHRASE_ID, PHRASE_WORDS)
+        return tokenize(prompts, word_ids_for(cfg))
+    return tokenize(prompts, word_ids_for(cfg), PHRASE_WORDS)
 
 
 def unknown_words_for(cfg, prompt: str) -> list[str]:
-    return unknown_words(prompt) if _kind(cfg) == "labels" else unknown_words(prompt, PHRASE_ID)
+    return unknown_words(prompt, word_ids_for(cfg))
 
 
 def known_words(cfg) -> str:
     """What a model of this cfg.text reads, for the one-line refusal of an unknown word."""
+    added = getattr(cfg, "new_words", ())
+    taught = f", and from its adapters {', '.join(added)}" if added else ""
     if _kind(cfg) == "labels":
         return (
             f"moods (happy, sad), instruments ({', '.join(INSTRUMENTS)}), tempo (slow, medium, fast or 60-180 bpm) "
-            "and drums"
+            f"and drums{taught}"
         )
     words = [w for w in PHRASE_VOCAB if w.isalpha()]  # (the special tokens are <...>, the tempos digits)
     tempos = [int(w) for w in PHRASE_VOCAB if w.isdigit()]
-    return f"miniCLAP's phrasing words ({', '.join(words)}) and tempos {min(tempos)}-{max(tempos)} bpm"
+    return f"miniCLAP's phrasing words ({', '.join(words)}) and tempos {min(tempos)}-{max(tempos)} bpm{taught}"
 
 
 def training_phrase(cfg, labels: ClipLabels, rng: np.random.Generator) -> str:

@@ -7,7 +7,10 @@ check a model against labels known exactly: every note onset, every beat, every 
 
 Inside everything is numpy float64; clips come out float32. All randomness goes through
 `np.random.default_rng`, so the same seed gives the same samples. The instruments and drums themselves
-(how one note or one hit sounds) are minidcae.sound.voices. Taught in notebook 00 (audio to mel).
+(how one note or one hit sounds) are minidcae.sound.voices. A voice of voices.NEW_VOICES (bell) plays only when
+named (`synth_clip(seed, seconds, instrument="bell")`, `minidcae synth --voice bell`): the labels draw from the six
+INSTRUMENTS alone, so every clip the shipped models were trained on stays as it was. Taught in notebook 00 (audio
+to mel); the new voice in notebook 14 (LoRA).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 
 from minidcae.core.files import atomic_write
 from minidcae.sound.audio_files import soundfile
-from minidcae.sound.voices import release, render_drum, render_note
+from minidcae.sound.voices import NEW_VOICES, release, render_drum, render_note
 
 INSTRUMENTS = ("piano", "violin", "guitar", "flute", "organ", "bass")
 MODES = ("major", "minor")
@@ -42,6 +45,8 @@ REGISTERS = {
     "organ": (53, 77),
     "bass": (28, 47),
 }
+# the registers of voices.NEW_VOICES: sounds no shipped model heard, played only when named (notebook 14)
+NEW_REGISTERS = {"bell": (60, 84)}
 NOTE_BEATS = (0.5, 1.0, 1.0, 2.0)  # note lengths in beats: a crotchet twice as likely
 WALK_STEPS = (-2, -1, -1, 0, 1, 1, 2)  # melody moves mostly by step, sometimes skips or repeats
 REST_PROBABILITY = 0.1
@@ -112,7 +117,7 @@ def draw_labels(seed: int, **overrides) -> dict:
 
 def _melody(labels: dict, seconds: float, rng: np.random.Generator) -> list:
     """(start s, length s, MIDI) per note: a random walk on scale degrees, on a half-beat grid."""
-    scale = scale_midi(labels["key"], labels["mode"], *REGISTERS[labels["instrument"]])
+    scale = scale_midi(labels["key"], labels["mode"], *register(labels["instrument"]))
     beat = 60.0 / labels["tempo"]
     # begin on the tonic nearest the middle of the instrument's register
     tonics = np.flatnonzero(scale % 12 == KEYS.index(labels["key"]))
@@ -125,6 +130,11 @@ def _melody(labels: dict, seconds: float, rng: np.random.Generator) -> list:
         degree = int(np.clip(degree + rng.choice(WALK_STEPS), 0, len(scale) - 1))
         position += length
     return notes
+
+
+def register(instrument: str) -> tuple[int, int]:
+    """The lowest and highest MIDI note an instrument plays: REGISTERS, or NEW_REGISTERS for a new voice."""
+    return REGISTERS.get(instrument) or NEW_REGISTERS[instrument]
 
 
 def _place(mix: np.ndarray, sound: np.ndarray, start: float, sample_rate: int) -> None:
@@ -189,9 +199,10 @@ def synth_clip(
     return mix.astype(np.float32), ClipLabels(seed=int(seed), **labels, onsets=_merge_close(onsets), beats=tuple(beats))
 
 
-def write_dataset(out_dir, n: int, seconds: float, seed: int, sample_rate: int = 22050) -> list[Path]:
+def write_dataset(out_dir, n: int, seconds: float, seed: int, sample_rate: int = 22050, **overrides) -> list[Path]:
     """Write clip_00000.wav ... (16-bit, seeds seed, seed + 1, ...) and metadata.csv; return
-    the clip paths. Files are written under a temporary name, then renamed."""
+    the clip paths. Files are written under a temporary name, then renamed. overrides fix labels of every clip
+    (instrument="bell": a voice of voices.NEW_VOICES, which the labels never draw)."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     if not seconds > 0:
@@ -201,7 +212,7 @@ def write_dataset(out_dir, n: int, seconds: float, seed: int, sample_rate: int =
     out_dir.mkdir(parents=True, exist_ok=True)
     paths, rows, sf = [], [], soundfile()
     for i in range(n):
-        audio, labels = synth_clip(seed + i, seconds, sample_rate)
+        audio, labels = synth_clip(seed + i, seconds, sample_rate, **overrides)
         path = out_dir / f"clip_{i:05d}.wav"
         atomic_write(path, lambda tmp, audio=audio: sf.write(tmp, audio, sample_rate, subtype="PCM_16", format="WAV"))
         paths.append(path)
@@ -238,7 +249,7 @@ def _check_seed(seed) -> None:
 
 
 def _check_labels(labels: dict) -> None:
-    _check_choice("instrument", labels["instrument"], INSTRUMENTS)
+    _check_choice("instrument", labels["instrument"], INSTRUMENTS + tuple(NEW_VOICES))
     _check_choice("mode", labels["mode"], MODES)
     _check_choice("key", labels["key"], KEYS)
     low, high = TEMPO_RANGE

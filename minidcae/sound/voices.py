@@ -6,6 +6,8 @@
     render_note    one note of an instrument, peak 1, ending in a release
     DRUMS / render_drum   kick (a falling sine), snare (noise over a tone), hi-hat (bright noise), one hit each
     release        the 10 ms fade every sound ends with
+    NEW_VOICES     voices no shipped model was trained on, kept apart from VOICES (whose order the labels draw
+                   from): bell (FM with an inharmonic ratio), the new sound notebook 14 teaches with LoRA
 
 Everything is numpy float64; randomness (the guitar's pluck, the flute's breath, the drums' noise) comes from
 the rng each call is given. What is played, when and how loud is minidcae.sound.synth. Taught in notebook 00.
@@ -118,17 +120,33 @@ def _bass(f0, t, sample_rate, rng):
 VOICES = {"piano": _piano, "violin": _violin, "guitar": _guitar, "flute": _flute, "organ": _organ, "bass": _bass}
 
 
+def _bell(f0, t, sample_rate, rng):
+    # FM synthesis (Chowning): a sine at f0 whose phase is pushed by a sine at 3.5 f0. The ratio is not a
+    # whole number, so the sidebands f0 +- k 3.5 f0 fall between the harmonics: a clangorous, bell-like tone.
+    # The modulation index (how far the phase is pushed) falls over the note, so it starts bright and mellows.
+    index = 6.0 * np.exp(-t / 1.0)
+    tone = np.sin(2 * np.pi * f0 * t + index * np.sin(2 * np.pi * 3.5 * f0 * t))
+    # Struck: an instant attack, then a slow fade with a 2 s time constant.
+    return np.exp(-t / 2.0) * tone
+
+
+# Voices kept out of every shipped model's training: the labels never draw them (a clip is made with one only by
+# naming it, synth_clip(seed, seconds, instrument="bell")), so the shipped data does not change.
+NEW_VOICES = {"bell": _bell}
+
+
 def render_note(
     instrument: str, midi: float, seconds: float, sample_rate: int = 22050, rng: np.random.Generator | None = None
 ) -> np.ndarray:
     """One note, float64, peak 1 (so instruments mix at equal level), ending in a release."""
-    if instrument not in VOICES:
-        raise ValueError(f"unknown instrument {instrument!r}; choose one of: {', '.join(VOICES)}")
+    voice = VOICES.get(instrument) or NEW_VOICES.get(instrument)
+    if voice is None:
+        raise ValueError(f"unknown instrument {instrument!r}; choose one of: {', '.join([*VOICES, *NEW_VOICES])}")
     rng = np.random.default_rng(0) if rng is None else rng
     t = np.arange(int(round(seconds * sample_rate))) / sample_rate
     if t.size == 0:
         return t
-    note = VOICES[instrument](float(midi_to_hz(midi)), t, sample_rate, rng)
+    note = voice(float(midi_to_hz(midi)), t, sample_rate, rng)
     return release(note / max(np.abs(note).max(), 1e-12), sample_rate)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from minidcae.cli.cards.dcae import dcae_card, sweep_card
 from minidcae.cli.cards.gpu import gpu_card
 from minidcae.cli.cards.judges import clap_card, classifier_card
+from minidcae.cli.cards.lora import lora_card
 from minidcae.cli.cards.melody import melody_card
 from minidcae.cli.cards.reading import load
 from minidcae.cli.cards.transformers import claim_card, fast_card, transformer_card
@@ -28,6 +29,7 @@ SECTIONS = (
     (clap_card, "clap.json"),
     (claim_card, "claim/transformer_clap.json"),
     (gpu_card, "gpu/dcae.json"),
+    (lora_card, "lora/lora.json"),
 )
 
 
@@ -63,6 +65,9 @@ def files_table(ckpt: Path) -> list[str]:
         "rebuild them |",
         "| `gpu/` | the DCAE at ACE-Step's latent geometry (f8c8 on 128 mels), its vocoder and latent transformer, trained on "
         "a GPU by `make gpu-train`, with `gpu_train.json` (the run) and the held-out figures (`*_heldout.json`) |",
+        "| `lora/lora_bell.safetensors` + `.json` | a LoRA adapter of the latent transformer and its new word, bell, "
+        'trained on eight clips of a voice no other model heard (`minidcae generate "happy bell" OUT.wav --lora ...`, '
+        "notebook 14); `lora.json`: its table against ranks 1 and 16 and full fine-tuning |",
         "",
     ]
 
