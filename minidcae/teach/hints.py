@@ -194,7 +194,29 @@ NB09 = {
 NB10: dict[str, tuple[str, ...]] = {}
 NB11: dict[str, tuple[str, ...]] = {}
 NB12: dict[str, tuple[str, ...]] = {}
-NB13: dict[str, tuple[str, ...]] = {}
+NB13 = {
+    "my_excess_kurtosis": (
+        "Each channel is one sample of numbers: bring the channel axis to the front and flatten the other three, "
+        "so that channel c is one row of B * F * T numbers.",
+        "Subtract each row's mean. The variance and the fourth moment are then plain means of the second and "
+        "fourth powers of those deviations (population moments: divide by the count, not the count less one).",
+        "Divide the fourth moment by the square of the variance and subtract the Gaussian's value, 3. Work in "
+        "float64: fourth powers of large deviations lose digits in float32.",
+    ),
+    "skips from another instrument": (
+        "skip_ae.encode_with_skips(x) gives a latent and a list of skips; skip_ae.decode(latent, shape, skips) "
+        "takes any list of skips of the right shapes, so both mels must have the same number of frames.",
+        "synth_clip(seed, seconds, sample_rate, instrument=...) makes a clip of the instrument you choose (held-out "
+        "seeds start at HELDOUT_SEED_BASE); predict(judge, mel) returns what the classifier hears, as indices "
+        "into INSTRUMENTS.",
+    ),
+    "hum against noise": (
+        "restoration.add_hum(wav, sample_rate, level_db, g) and restoration.add_noise(wav, snr_db, g) each add "
+        "one damage; compare the clean clip's log-mel with the damaged one's, and with the restorer's output.",
+        "Feed the restorer the clean clip as well: how far its output is from the clip is what the restorer costs "
+        "any input. Compare each damage's mel L1 with that figure.",
+    ),
+}
 
 HINTS: dict[str, tuple[str, ...]] = {
     **NB00,
