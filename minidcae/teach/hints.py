@@ -192,7 +192,21 @@ NB09 = {
 }
 
 NB10: dict[str, tuple[str, ...]] = {}
-NB11: dict[str, tuple[str, ...]] = {}
+NB11 = {
+    "my_info_nce": (
+        "First the N x N matrix of logits: entry (i, j) is the scale times the dot product of clip i's embedding "
+        "with phrasing j's (the embeddings are unit vectors, so the dot product is their cosine).",
+        "Each row is a classification over the N phrasings whose right class is the row's own index, so the "
+        "targets are 0, 1, ..., N - 1; torch.nn.functional.cross_entropy takes the logits and those targets.",
+        "Do the same for the columns (the text side) by transposing the logits, with the same targets, and "
+        "return the mean of the two cross-entropies.",
+    ),
+    "search with a word miniCLAP never met": (
+        "clap.search_folder(SHIPPED_CLAP, prompt, folder, top=6) returns (score, path) pairs, best first; "
+        "label_of[path.name] names each clip.",
+        "Keep each prompt's list of clip names in ranked order, and compare the lists of two prompts with ==.",
+    ),
+}
 NB12: dict[str, tuple[str, ...]] = {}
 NB13 = {
     "my_excess_kurtosis": (
