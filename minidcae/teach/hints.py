@@ -232,6 +232,29 @@ NB13 = {
     ),
 }
 
+NB14 = {
+    "my_low_rank_update": (
+        "The result has W's shape (out, in). Which product of A (r, in) and B (out, r) has that shape?",
+        "B @ A is the unscaled change; the scale is alpha over the rank, and the rank is one of A's dimensions.",
+        "Read r from A's first dimension, then scale the product. Check yours: with alpha equal to r the scale is 1, "
+        "and with B all zeros the change is all zeros.",
+    ),
+    "my_lora_parameters": (
+        "Only the adapter's two matrices train: the layer's own weight and bias are frozen. What are their shapes?",
+        "One matrix has a row per rank for every input, the other a column per rank for every output: count the "
+        "entries of each and add them.",
+        "Both counts are the rank times a size; no term depends on in times out (that is the frozen weight).",
+    ),
+    "a smaller adapter": (
+        "Your exercise 2 gives each layer's count: the rank multiplies everything, and each layer adds its in plus "
+        "out. The new word's row (128) trains too.",
+        "Lower the rank, or name fewer layers in teach(..., layers=...): the word reaches the network only through "
+        "cross-attention (cross.q, cross.kv, cross.out).",
+        "Try rank 1 on the four default layers, or rank 2 on cross.kv and cross.out; judge each with word_heard as "
+        "section 4 does.",
+    ),
+}
+
 HINTS: dict[str, tuple[str, ...]] = {
     **NB00,
     **NB01,
@@ -247,4 +270,5 @@ HINTS: dict[str, tuple[str, ...]] = {
     **NB11,
     **NB12,
     **NB13,
+    **NB14,
 }
