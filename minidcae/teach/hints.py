@@ -207,7 +207,26 @@ NB11 = {
         "Keep each prompt's list of clip names in ranked order, and compare the lists of two prompts with ==.",
     ),
 }
-NB12: dict[str, tuple[str, ...]] = {}
+NB12 = {
+    "my_retake_noise": (
+        "Section 5's equation is the whole answer: two terms, each a noise times a number that depends on the "
+        "angle alone.",
+        "The angle is a Python float, so math gives the two numbers; a float times a tensor keeps the tensor's "
+        "shape, whatever it is.",
+        "Check the ends: angle 0 must give n1 back exactly, and pi / 2 must give (nearly) n2.",
+    ),
+    "repaint at margin 0 without a seam": (
+        "The seam is the jump between the last kept frame and the first new one. The shipped repaint decides each "
+        "frame's fate once: held on the original's path at every step, or free from t = 0. Could that choice "
+        "depend on t?",
+        "integrate calls its after_step with the time t just reached: a hold mask that depends on t (a frame held "
+        "on the original's path until its own release time, free after it) keeps a span frame near the original "
+        "for as long as you like, with nothing blended at the end.",
+        "Give the few span frames nearest each border release times that fall with their distance from it (the "
+        "border frame last, the inner frames at once). Then look at time_grid(steps, shift): the last step is "
+        "long at shift 3, and a frame released late is written by that one step alone.",
+    ),
+}
 NB13 = {
     "my_excess_kurtosis": (
         "Each channel is one sample of numbers: bring the channel axis to the front and flatten the other three, "
