@@ -191,7 +191,34 @@ NB09 = {
     ),
 }
 
-NB10: dict[str, tuple[str, ...]] = {}
+NB10 = {
+    "my_piano_roll": (
+        "Start from a (PITCHES + 1, frames) tensor of zeros. Row m - LOWEST belongs to MIDI note m, and the last "
+        "row (GIVEN) is the given row: here the melody is given in every frame.",
+        "Frame k covers the seconds from k / frame_rate to (k + 1) / frame_rate, and a note the seconds from its "
+        "start to its start plus its length. What a note puts in a frame is the length of the overlap of the two "
+        "spans (never below zero), as a share of the frame's length.",
+        "Loop over the notes (and over the frames, or all frames at once with tensors of the frame edges); divide "
+        "the overlap by the frame's length, that is multiply by frame_rate, cap it at 1, and where a pitch's row "
+        "already holds a value keep the larger of the two.",
+    ),
+    "which condition wins the mode": (
+        "The mood word that disagrees with a melody is 'sad' for a major-key melody and 'happy' for a minor-key "
+        "one; each case of melody_cases gives its key, its mode and its instrument.",
+        "Judge each generated clip with chroma.estimate_key on its chromagram, passing key= the case's key, and "
+        "count a hit where the mode it returns is the case's mode. Do the same with each case's reference.",
+        "mean_interval of the hits gives the mean and the 95% interval: the melody wins where the whole interval "
+        "lies above 0.5, the word where it lies below.",
+    ),
+    "free where no melody is given": (
+        "The melody's guidance term, 2 (v_melody - v_prompt), acts on every frame alike. Look at what it adds in "
+        "the frames where the roll's given row is 0: the melody cannot be there, yet the term is not zero.",
+        "The given row says frame by frame where the melody is given: a scale per frame, shaped (N, 1, 1, frames) "
+        "so that it broadcasts over the latent (N, C, F, frames), can differ between the two halves.",
+        "Keep the shipped scale where the melody is given. Elsewhere try 0 first, then negative scales (pushing "
+        "away from what the melody adds there), and watch the given half and the instrument as well.",
+    ),
+}
 NB11 = {
     "my_info_nce": (
         "First the N x N matrix of logits: entry (i, j) is the scale times the dot product of clip i's embedding "
