@@ -287,17 +287,17 @@ NB14 = {
     ),
     "my_lora_parameters": (
         "Only the adapter's two matrices train: the layer's own weight and bias are frozen. What are their shapes?",
-        "One matrix has a row per rank for every input, the other a column per rank for every output: count the "
-        "entries of each and add them.",
-        "Both counts are the rank times a size; no term depends on in times out (that is the frozen weight).",
+        "Section 2 gives them: A is (r, in) and B is (out, r). How many entries does each hold?",
+        "Add the two counts and return an int; no term of the frozen weight's in x out belongs in it. Check yours on "
+        "section 3: over the 16 wrapped layers, plus the word's row of 128, it gives 22,656.",
     ),
     "a smaller adapter": (
-        "Your exercise 2 gives each layer's count: the rank multiplies everything, and each layer adds its in plus "
-        "out. The new word's row (128) trains too.",
-        "Lower the rank, or name fewer layers in teach(..., layers=...): the word reaches the network only through "
-        "cross-attention (cross.q, cross.kv, cross.out).",
-        "Try rank 1 on the four default layers, or rank 2 on cross.kv and cross.out; judge each with word_heard as "
-        "section 4 does.",
+        "Your my_lora_parameters from exercise 2 gives each layer's count: add it over the layers you wrap in the 4 "
+        "blocks, plus the new word's row (128), and compare with a third of 22,656 (7,552).",
+        "Lower the rank, or name fewer layers in teach(..., layers=...): the prompt's tokens reach the network only "
+        "through cross-attention, where cross.kv makes its keys and values and cross.out mixes what they return.",
+        "Count first: list the (rank, layers) choices at or under 7,552 (section 2 printed each layer's shape), then "
+        "train one or two of them as section 4 does and judge each with word_heard.",
     ),
 }
 
