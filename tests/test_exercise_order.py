@@ -32,8 +32,8 @@ The rules, each checked on every notebook and shown to fail on a small notebook 
    student's function given to `check.compare` or a name given to `check.exercise`, and no hint
    holds a line of that exercise's solution (the same lines as rule 3, at least 20 characters).
 
-Rules 1 and 2 are marked xfail on the course's notebooks until they are reworked (rules 3 and 4
-hold already); the small notebooks below show each rule failing and passing.
+Every rule holds on every notebook of the course; the small notebooks below show each rule failing and
+passing.
 """
 
 import ast
@@ -70,7 +70,6 @@ STOP = set(
     under until up upon us very was way we well were what when where whether which while who whom whose why will with
     within without would yet you your yours answer question instead because whereas each every only""".split()
 )
-SECTION = "the notebooks are reworked so that sources come after their exercises and questions are not answered above them: remove this mark when they pass"
 
 
 # ----------------------------------------------------------------------------- reading a notebook
@@ -262,14 +261,12 @@ def solution_above(nb) -> list[str]:
 # ----------------------------------------------------------------------------- the course's notebooks
 
 
-@pytest.mark.xfail(strict=False, reason=SECTION)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_exercised_source_is_shown_above_its_exercise(path):
     said = source_shown_early(nbformat.read(path, as_version=4))
     assert not said, f"{path.name}:\n" + "\n".join(said)
 
 
-@pytest.mark.xfail(strict=False, reason=SECTION)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_question_is_answered_by_the_prose_above_it(path):
     said = answered_above(nbformat.read(path, as_version=4))
