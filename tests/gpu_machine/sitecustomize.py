@@ -1,5 +1,5 @@
 """This venv's Python seen as a GPU machine's own Python would be: the packages such a machine lacks
-(IPython and what it needs, ipywidgets, Jupyter, nbclient, nbformat, soundfile and cffi, mido, pystoi,
+(IPython and what it needs but pygments, ipywidgets, Jupyter, nbclient, nbformat, soundfile and cffi, mido, pystoi,
 pesto) are hidden when they would come from the venv's site-packages, modules and metadata alike, so
 they import only from elsewhere on sys.path, such as gpu_wheels/ (tools/run_notebooks.py brings it).
 
@@ -21,9 +21,10 @@ from importlib.metadata import distributions
 SITE = sysconfig.get_paths()["purelib"]
 
 # distributions (pip's names, normalised) a GPU machine with its own Python, torch, numpy, matplotlib and
-# pytest lacks: IPython with every dependency it declares, the Jupyter stack, and the library's audio extras
+# pytest lacks: IPython with every dependency it declares but pygments (the GPU image has it), the Jupyter stack,
+# and the library's audio extras
 LACKING = re.compile(
-    r"ipython|ipython-pygments-lexers|traitlets|jedi|parso|prompt-toolkit|wcwidth|pygments|decorator"
+    r"ipython|ipython-pygments-lexers|traitlets|jedi|parso|prompt-toolkit|wcwidth|decorator"
     r"|matplotlib-inline|pexpect|ptyprocess|stack-data|asttokens|executing|pure-eval|psutil"
     r"|ipywidgets|widgetsnbextension|jupyterlab-widgets|comm|ipykernel|jupyter.*|nbclient|nbformat|nbconvert"
     r"|nbval|notebook|soundfile|cffi|pycparser|mido|pystoi|pesto-pitch"
