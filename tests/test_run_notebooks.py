@@ -89,6 +89,21 @@ def test_notebook_00_runs_to_its_last_cell_with_ipython_and_soundfile_from_the_w
     assert len(html) >= 3
 
 
+def test_notebook_04_builds_its_slider_with_ipywidgets_from_the_wheels(tmp_path):
+    need_wheels()
+    notebook = ROOT / "notebooks" / "04_latent_space.ipynb"
+    out = tmp_path / "result.json"
+    done = gpu_machine(RUNNER, "--profile", "ci", "--wheels", WHEELS, "--json", out, notebook)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (result,) = json.loads(out.read_text())
+    assert result["status"] == "passed" and len(result["cells"]) == result["code_cells"]
+    where = result["imported_from"]
+    assert where["ipywidgets"] is not None and not where["ipywidgets"].startswith(SITE), where["ipywidgets"]
+    # the widget went through IPython's display as the widget view a notebook front end would render
+    views = [o for c in result["cells"] for o in c["outputs"] if "application/vnd.jupyter.widget-view+json" in o]
+    assert len(views) == 1
+
+
 def test_the_runner_runs_magics_and_stops_at_the_first_failing_cell(tmp_path):
     need_wheels()
     cells = [
