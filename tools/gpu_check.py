@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -39,6 +40,7 @@ MODELS = ("dcae", "vocoder", "transformer")
 COMPILED = ("dcae", "transformer")  # the vocoder's complex STFT breaks inductor in the backward (a view as float)
 CLIP_SECONDS, STEPS, MANY = 10.0, 30, 128
 STAGES = ("training", "generation", "notebooks")
+FINISHED_CELL = re.compile(r"  cell \d+: \d+\.\d s")  # the runner's line for each cell that ran to its end
 
 
 def fail(message: str) -> None:
@@ -213,16 +215,17 @@ def generation_row(what, model, voc, precision, n, k, guidance, ae, mel, seconds
 # ----------------------------------------------------------------------------- 3. notebooks
 
 
-def notebook_rows(cap: int, timeout: int, wheels: str) -> dict:
-    """Notebooks 02, 03 and 07 under gpu, each in its own process, all at once; {name: status, seconds}."""
+def notebook_rows(cap: int, timeout: int, wheels: str, notebooks: list[Path], profile: str = "gpu") -> dict:
+    """The notebooks (02, 03 and 07) under the profile, each in its own process, all at once; {name: status,
+    seconds, cells_run}, where cells_run counts the cells that ran to their end, also in a notebook stopped at
+    the timeout (a stopped notebook says how far it got)."""
     procs, out = {}, {}
-    env = {**os.environ, "MINIDCAE_PROFILE": "gpu", "TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "MINIDCAE_PROFILE": profile, "TQDM_DISABLE": "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     runner = str(ROOT / "tools" / "run_notebooks.py")
-    for name in NOTEBOOKS:
-        path = str(ROOT / "notebooks" / f"{name}.ipynb")
-        cmd = [sys.executable, runner, "--profile", "gpu", "--cap-steps", str(cap), "--wheels", wheels, path]
-        procs[name] = (
+    for path in notebooks:
+        cmd = [sys.executable, runner, "--profile", profile, "--cap-steps", str(cap), "--wheels", wheels, str(path)]
+        procs[Path(path).stem] = (
             subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
             time.perf_counter(),
         )
@@ -230,14 +233,14 @@ def notebook_rows(cap: int, timeout: int, wheels: str) -> dict:
         try:
             text, _ = proc.communicate(timeout=max(1, timeout - (time.perf_counter() - start)))
             lines = text.strip().splitlines()
-            cells = sum(1 for line in lines if line.lstrip().startswith("cell"))
             status = "passed" if proc.returncode == 0 else f"failed: {lines[-1] if lines else proc.returncode}"
         except subprocess.TimeoutExpired:
             proc.kill()
-            text, cells, status = proc.communicate()[0] or "", 0, f"stopped after {timeout} s"
+            text, status = proc.communicate()[0] or "", f"stopped after {timeout} s"
+        cells = sum(bool(FINISHED_CELL.fullmatch(line)) for line in text.splitlines())
         out[name] = {"status": status, "seconds": round(time.perf_counter() - start, 1), "cells_run": cells}
         print(f"  {name}: {status} ({out[name]['seconds']} s, {cells} cells)", flush=True)
-        for line in (text or "").strip().splitlines()[-4:]:
+        for line in text.strip().splitlines()[-4:]:
             print(f"    | {line}", flush=True)
     return out
 
@@ -340,7 +343,12 @@ def main() -> None:
         save()
     if "notebooks" in stages and not args.dry_run and clock.allows("3. notebooks", 30):
         print(f"3. notebooks under gpu, training capped at {args.notebook_steps} steps, side by side", flush=True)
-        result["notebooks"] = notebook_rows(args.notebook_steps, args.notebook_timeout, args.wheels)
+        result["notebooks"] = notebook_rows(
+            args.notebook_steps,
+            args.notebook_timeout,
+            args.wheels,
+            [ROOT / "notebooks" / f"{n}.ipynb" for n in NOTEBOOKS],
+        )
     result["seconds"] = round(clock.elapsed(), 1)
     save()
     (out / "rows.md").write_text(rows_markdown(result))
