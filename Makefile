@@ -103,9 +103,9 @@ gpu-train:
 # InteractiveShell.run_cell needs for magics, `!` commands, display and tracebacks; not its terminal prompt
 # (prompt_toolkit, wcwidth), tab completion (jedi, parso, 5 MB) or psutil. ipywidgets and comm for notebook
 # 04's slider, not its browser side (widgetsnbextension, jupyterlab_widgets: 3 MB that nothing there shows).
-# Not pygments, einops or tqdm: the GPU machines' image has them (device KINDS.md), and the source tree and these wheels must travel in 64 MiB together. cffi is compiled per
-# Python, so it comes for 3.11 too: `make test` runs the notebook runner with this venv's Python as a GPU machine
-# would (tests/test_run_notebooks.py).
+# Not pygments, einops or tqdm: the GPU machines' image has them (device KINDS.md), and the source tree and
+# these wheels must travel in 64 MiB together. cffi is compiled per Python, so it comes for 3.11 too: `make
+# test` runs the notebook runner with this venv's Python as a GPU machine would (tests/test_run_notebooks.py).
 GPU_WHEELS := ipython==9.18.1 traitlets==5.16.1 stack_data==0.6.3 executing==2.3.0 asttokens==3.0.2 \
 	pure_eval==0.2.4 pexpect==4.9.0 ptyprocess==0.7.0 decorator==5.3.1 matplotlib-inline==0.2.2 \
 	ipython-pygments-lexers==1.1.1 mido==1.3.3 pystoi==0.4.1 pesto-pitch==2.0.1 \

@@ -67,16 +67,22 @@ except Exception as err:
     assert widget.startswith("MinidcaeError") and "pip install ipywidgets" in widget
 
 
-def test_notebook_00_runs_to_its_last_cell_with_ipython_and_soundfile_from_the_wheels(tmp_path):
+def run_to_the_last_cell(name: str, tmp_path: Path) -> tuple[list[str], dict, int]:
+    """Run notebooks/{name}.ipynb under ci as a GPU machine would, with the wheels; check that every code cell
+    ran; return the runner's printed lines, its JSON result and the notebook's number of code cells."""
     need_wheels()
-    notebook = ROOT / "notebooks" / "00_audio_to_mel.ipynb"
+    notebook = ROOT / "notebooks" / f"{name}.ipynb"
     out = tmp_path / "result.json"
     done = gpu_machine(RUNNER, "--profile", "ci", "--wheels", WHEELS, "--json", out, notebook)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (result,) = json.loads(out.read_text())
     code_cells = sum(c["cell_type"] == "code" for c in json.loads(notebook.read_text())["cells"])
     assert result["status"] == "passed" and len(result["cells"]) == result["code_cells"] == code_cells
-    lines = done.stdout.splitlines()
+    return done.stdout.splitlines(), result, code_cells
+
+
+def test_notebook_00_runs_to_its_last_cell_with_ipython_and_soundfile_from_the_wheels(tmp_path):
+    lines, result, code_cells = run_to_the_last_cell("00_audio_to_mel", tmp_path)
     assert sum(bool(re.fullmatch(r"  cell \d+: \d+\.\d s", line)) for line in lines) == code_cells
     assert lines[-1].startswith(f"00_audio_to_mel.ipynb: passed, {code_cells} cells in ")
     # real IPython and soundfile, from the wheels, never from this venv; ipywidgets never imported
@@ -90,13 +96,7 @@ def test_notebook_00_runs_to_its_last_cell_with_ipython_and_soundfile_from_the_w
 
 
 def test_notebook_04_builds_its_slider_with_ipywidgets_from_the_wheels(tmp_path):
-    need_wheels()
-    notebook = ROOT / "notebooks" / "04_latent_space.ipynb"
-    out = tmp_path / "result.json"
-    done = gpu_machine(RUNNER, "--profile", "ci", "--wheels", WHEELS, "--json", out, notebook)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    (result,) = json.loads(out.read_text())
-    assert result["status"] == "passed" and len(result["cells"]) == result["code_cells"]
+    _, result, _ = run_to_the_last_cell("04_latent_space", tmp_path)
     where = result["imported_from"]
     assert where["ipywidgets"] is not None and not where["ipywidgets"].startswith(SITE), where["ipywidgets"]
     # the widget went through IPython's display as the widget view a notebook front end would render

@@ -225,22 +225,25 @@ def notebook_rows(cap: int, timeout: int, wheels: str, notebooks: list[Path], pr
     runner = str(ROOT / "tools" / "run_notebooks.py")
     for path in notebooks:
         cmd = [sys.executable, runner, "--profile", profile, "--cap-steps", str(cap), "--wheels", wheels, str(path)]
-        procs[Path(path).stem] = (
+        procs[path.stem] = (
             subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
             time.perf_counter(),
         )
     for name, (proc, start) in procs.items():
         try:
-            text, _ = proc.communicate(timeout=max(1, timeout - (time.perf_counter() - start)))
-            lines = text.strip().splitlines()
-            status = "passed" if proc.returncode == 0 else f"failed: {lines[-1] if lines else proc.returncode}"
+            text, stopped = proc.communicate(timeout=max(1, timeout - (time.perf_counter() - start)))[0], False
         except subprocess.TimeoutExpired:
             proc.kill()
-            text, status = proc.communicate()[0] or "", f"stopped after {timeout} s"
-        cells = sum(bool(FINISHED_CELL.fullmatch(line)) for line in text.splitlines())
+            text, stopped = proc.communicate()[0] or "", True
+        lines = text.rstrip().splitlines()  # rstrip: a cell line's own indent is kept
+        if stopped:
+            status = f"stopped after {timeout} s"
+        else:
+            status = "passed" if proc.returncode == 0 else f"failed: {lines[-1] if lines else proc.returncode}"
+        cells = sum(bool(FINISHED_CELL.fullmatch(line)) for line in lines)
         out[name] = {"status": status, "seconds": round(time.perf_counter() - start, 1), "cells_run": cells}
         print(f"  {name}: {status} ({out[name]['seconds']} s, {cells} cells)", flush=True)
-        for line in text.strip().splitlines()[-4:]:
+        for line in lines[-4:]:
             print(f"    | {line}", flush=True)
     return out
 
